@@ -1,0 +1,44 @@
+# Two commands on a fresh clone:  `make demo` (the main job)  and  `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+.PHONY: demo test lint typecheck worker beat web clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## demo: a full production cycle on the embedded defaults (SQLite, in-process tasks, stub Meta)
+demo: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py demo_cycle
+
+## test: the whole suite (SQLite unless DATABASE_URL is set)
+test: $(VENV)/.installed
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy productions variants promotion creative_engine
+
+web: $(VENV)/.installed
+	$(PY) manage.py runserver
+
+worker: $(VENV)/.installed
+	$(BIN)/celery -A config worker -Q default,render,meta -l info
+
+beat: $(VENV)/.installed
+	$(BIN)/celery -A config beat -l info
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,252 @@
+"""Settings for Creative Engine, read from the environment.
+
+With nothing set, a fresh clone runs on a SQLite file with in-process tasks and the stub
+Meta client (the embedded default). DATABASE_URL / CELERY_BROKER_URL move it onto
+PostgreSQL and Redis. Secrets have no production default: with DJANGO_DEBUG off a missing
+DJANGO_SECRET_KEY stops start-up.
+"""
+
+from pathlib import Path
+
+import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+
+_DEV_SECRET_KEY = "django-insecure-embedded-default-only-for-debug"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "django_celery_beat",
+    "productions",
+    "variants",
+    "promotion",
+    "creative_engine",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL and a busy timeout let a web process and in-process tasks share the file.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
+MEDIA_URL = env.str("MEDIA_URL", default="/media/")
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Masters can be large videos; uploads above this stream to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- Security (production values when DJANGO_DEBUG is off) -------------------------------
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "SAMEORIGIN"  # the admin's video previews are same-origin
+
+# --- REST framework -----------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["creative_engine.api.permissions.IsAdminOrManager"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "creative_engine.api.pagination.BoundedPageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER", default="6000/hour"),
+        "anon": env.str("API_THROTTLE_ANON", default="60/hour"),
+    },
+    "EXCEPTION_HANDLER": "creative_engine.api.errors.api_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Creative Engine API",
+    "DESCRIPTION": "Autonomous Meta video-ad variant production under human rules.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Cache (Redis when REDIS_URL is set; used by throttling) -----------------------------
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Celery -------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Unset broker: tasks run in-process (the embedded default).
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # state lives in our tables
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=20 * 60)
+# The visibility timeout must exceed every time limit and retry delay, or Redis hands a
+# running task to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "variants.*": {"queue": "render"},
+    "promotion.*": {"queue": "meta"},
+    "creative_engine.*": {"queue": "default"},
+}
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Referenced by setup_schedule; the schedule itself lives in django-celery-beat's tables.
+CREATIVE_ENGINE_CYCLE_CRONTAB = crontab(minute=0, hour="0,12")
+
+# --- Creative Engine ----------------------------------------------------------------------
+CREATIVE_ENGINE_MODE = env.str("CREATIVE_ENGINE_MODE", default="stub")
+if CREATIVE_ENGINE_MODE not in {"stub", "live"}:
+    raise ImproperlyConfigured("CREATIVE_ENGINE_MODE must be 'stub' or 'live'.")
+
+FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")  # empty: imageio-ffmpeg's binary
+RENDER_WIDTH = env.int("RENDER_WIDTH", default=1080)
+RENDER_HEIGHT = env.int("RENDER_HEIGHT", default=1920)
+VARIANTS_PER_MASTER_MAX = env.int("VARIANTS_PER_MASTER_MAX", default=15)
+FETCH_MAX_BYTES = env.int("FETCH_MAX_BYTES", default=1024 * 1024 * 1024)
+FETCH_TIMEOUT_SECONDS = env.float("FETCH_TIMEOUT_SECONDS", default=120.0)
+
+META_GRAPH_URL = env.str("META_GRAPH_URL", default="https://graph.facebook.com")
+META_API_VERSION = env.str("META_API_VERSION", default="v25.0")
+META_ACCESS_TOKEN = env.str("META_ACCESS_TOKEN", default="")
+META_APP_SECRET = env.str("META_APP_SECRET", default="")
+META_AD_ACCOUNT_ID = env.str("META_AD_ACCOUNT_ID", default="")
+META_PAGE_ID = env.str("META_PAGE_ID", default="")
+META_INSTAGRAM_USER_ID = env.str("META_INSTAGRAM_USER_ID", default="")
+META_DEFAULT_ADSET_ID = env.str("META_DEFAULT_ADSET_ID", default="")
+META_TIMEOUT_SECONDS = env.float("META_TIMEOUT_SECONDS", default=60.0)
+META_MAX_RUNNING_ADS_PER_PAGE = env.int("META_MAX_RUNNING_ADS_PER_PAGE", default=250)
+META_STUB_UPLOAD_FAILURE_RATE = env.float("META_STUB_UPLOAD_FAILURE_RATE", default=0.15)
+META_STUB_SEED = env.int("META_STUB_SEED", default=1017)
+if CREATIVE_ENGINE_MODE == "live" and not (META_ACCESS_TOKEN and META_AD_ACCOUNT_ID):
+    raise ImproperlyConfigured(
+        "Live mode needs META_ACCESS_TOKEN and META_AD_ACCOUNT_ID (act_...)."
+    )
+if META_AD_ACCOUNT_ID and not META_AD_ACCOUNT_ID.startswith("act_"):
+    raise ImproperlyConfigured("META_AD_ACCOUNT_ID must start with 'act_'.")
+
+# Optional OpenAI-compatible backend for refresh suggestions (7.x AI worker stand-in).
+AI_SUGGESTIONS_URL = env.str("AI_SUGGESTIONS_URL", default="")
+AI_SUGGESTIONS_API_KEY = env.str("AI_SUGGESTIONS_API_KEY", default="")
+AI_SUGGESTIONS_MODEL = env.str("AI_SUGGESTIONS_MODEL", default="gpt-4o-mini")
+
+# --- Logging ------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
+}

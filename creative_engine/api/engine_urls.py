@@ -1,0 +1,3 @@
+"""SPEC.md's six endpoints under /meta/creative-engine/."""
+
+urlpatterns: list = []

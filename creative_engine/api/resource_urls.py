@@ -1,0 +1,3 @@
+"""CRUD resources under /api/."""
+
+urlpatterns: list = []

@@ -1,0 +1,77 @@
+"""Run history: one row per production cycle, with what it did and why."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from productions.choices import EngineMode
+
+
+def _empty_dict() -> dict:
+    return {}
+
+
+def _empty_list() -> list:
+    return []
+
+
+class RunTrigger(models.TextChoices):
+    SCHEDULER = "scheduler", "Scheduler"
+    MANUAL = "manual", "Manual (command)"
+    API = "api", "API"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Succeeded with errors"
+    FAILED = "failed", "Failed"
+    REFUSED = "refused", "Refused (another cycle was running)"
+
+
+class CycleRun(models.Model):
+    """A production cycle. A scheduled window has at most one run (unique constraint)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    trigger = models.CharField(max_length=12, choices=RunTrigger.choices)
+    scheduled_window = models.DateTimeField(
+        null=True, blank=True, help_text="Start of the 12-hour window a scheduled run serves."
+    )
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    as_of = models.DateTimeField(help_text="The clock the cycle ran by.")
+    dry_run = models.BooleanField(default=False)
+    options = models.JSONField(default=_empty_dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=_empty_dict, blank=True)
+    timings = models.JSONField(default=_empty_dict, blank=True)
+    errors = models.JSONField(default=_empty_list, blank=True)
+    decisions = models.JSONField(default=_empty_list, blank=True)
+    mode = models.CharField(max_length=8, choices=EngineMode.choices, default=EngineMode.STUB)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "meta_creative_cycle_runs"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="run_status_created_idx"),
+            models.Index(fields=["-started_at"], name="run_started_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scheduled_window"],
+                condition=Q(scheduled_window__isnull=False),
+                name="run_one_per_scheduled_window",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_trigger_display()} run {self.as_of:%Y-%m-%d %H:%M} ({self.status})"

@@ -1,0 +1,31 @@
+"""Enumerations shared by every app (plain string enums; pure planners may import them)."""
+
+from django.db import models
+
+
+class FragmentType(models.TextChoices):
+    HOOK = "hook", "Hook"
+    BODY = "body", "Body"
+    CTA = "cta", "Call to action"
+    OUTRO = "outro", "Outro"
+
+
+class NarrativeStructure(models.TextChoices):
+    HOOK_BODY_CTA = "hook_body_cta", "Hook → Body → CTA"
+    HOOK_INVERTED = "hook_inverted", "Hook inverted (CTA → Body → Hook)"
+    CTA_FORWARD = "cta_forward", "CTA forward (CTA → Hook → Body)"
+
+
+class EngineMode(models.TextChoices):
+    STUB = "stub", "Stub"
+    LIVE = "live", "Live"
+
+
+class ApprovalAction(models.TextChoices):
+    MASTER_CREATED = "master_created", "Master created"
+    MASTER_CHANGED = "master_changed", "Master changed"
+    AUTHORIZATION_CHANGED = "authorization_changed", "Pixels/subgenres/genre changed"
+    FRAGMENT_CREATED = "fragment_created", "Fragment created"
+    FRAGMENT_CHANGED = "fragment_changed", "Fragment changed"
+    FRAGMENT_APPROVED = "fragment_approved", "Fragment approved"
+    FRAGMENT_REJECTED = "fragment_rejected", "Fragment rejected"

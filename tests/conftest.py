@@ -1,0 +1,32 @@
+import pytest
+
+from config.celery import app as celery_app
+from productions.roles import ADMIN_GROUP, MANAGER_GROUP
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path):
+    """Every test writes media into its own folder; tasks run in-process by default."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    # Celery caches its config: set eager mode on the app itself. Tests that are about a
+    # real worker use the `celery_worker_process` fixture instead.
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def manager_user(db):
+    return UserFactory(username="manager1", groups=[MANAGER_GROUP])
+
+
+@pytest.fixture
+def admin_user_engine(db):
+    return UserFactory(username="admin1", groups=[ADMIN_GROUP])
+
+
+@pytest.fixture
+def outsider_user(db):
+    return UserFactory(username="outsider1")

@@ -15,4 +15,6 @@ class CreativeEngineConfig(AppConfig):
     def ready(self) -> None:
         # Permissions are created in post_migrate; this app migrates last, so every
         # permission the groups need exists by the time its signal fires.
-        post_migrate.connect(_ensure_role_groups, sender=self, dispatch_uid="role_groups")
+        post_migrate.connect(
+            _ensure_role_groups, sender=self, dispatch_uid="role_groups"
+        )

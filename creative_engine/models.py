@@ -38,14 +38,21 @@ class CycleRun(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     trigger = models.CharField(max_length=12, choices=RunTrigger.choices)
     scheduled_window = models.DateTimeField(
-        null=True, blank=True, help_text="Start of the 12-hour window a scheduled run serves."
+        null=True,
+        blank=True,
+        help_text="Start of the 12-hour window a scheduled run serves.",
     )
-    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    status = models.CharField(
+        max_length=12, choices=RunStatus.choices, default=RunStatus.QUEUED
+    )
     as_of = models.DateTimeField(help_text="The clock the cycle ran by.")
     dry_run = models.BooleanField(default=False)
     options = models.JSONField(default=_empty_dict, blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     started_at = models.DateTimeField(null=True, blank=True)
@@ -55,14 +62,18 @@ class CycleRun(models.Model):
     timings = models.JSONField(default=_empty_dict, blank=True)
     errors = models.JSONField(default=_empty_list, blank=True)
     decisions = models.JSONField(default=_empty_list, blank=True)
-    mode = models.CharField(max_length=8, choices=EngineMode.choices, default=EngineMode.STUB)
+    mode = models.CharField(
+        max_length=8, choices=EngineMode.choices, default=EngineMode.STUB
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "meta_creative_cycle_runs"
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["status", "-created_at"], name="run_status_created_idx"),
+            models.Index(
+                fields=["status", "-created_at"], name="run_status_created_idx"
+            ),
             models.Index(fields=["-started_at"], name="run_started_idx"),
         ]
         constraints = [

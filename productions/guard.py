@@ -23,7 +23,11 @@ from typing import Any
 
 logger = logging.getLogger("creative_engine.human_rules")
 
-PROTECTED_FIELDS: tuple[str, ...] = ("authorized_pixels", "authorized_subgenres", "genre")
+PROTECTED_FIELDS: tuple[str, ...] = (
+    "authorized_pixels",
+    "authorized_subgenres",
+    "genre",
+)
 
 
 class HumanRuleViolation(Exception):
@@ -124,7 +128,9 @@ def check_fragments_approved(
 ) -> None:
     """Every fragment used must be an approved fragment of this master."""
     if not fragment_ids:
-        raise UnapprovedFragmentRefused(f"A variant of master {master_id} needs fragments.")
+        raise UnapprovedFragmentRefused(
+            f"A variant of master {master_id} needs fragments."
+        )
     approved = {str(f) for f in approved_fragment_ids}
     unapproved = [str(f) for f in fragment_ids if str(f) not in approved]
     if unapproved:
@@ -212,5 +218,7 @@ def check_variant_respects_human_rules(
         ),
     )
     check_pixel_authorized(
-        master_id=master_id, pixel_id=pixel_id, authorized_pixels=master.authorized_pixels
+        master_id=master_id,
+        pixel_id=pixel_id,
+        authorized_pixels=master.authorized_pixels,
     )

@@ -8,7 +8,12 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from productions.choices import ApprovalAction, EngineMode, FragmentType, NarrativeStructure
+from productions.choices import (
+    ApprovalAction,
+    EngineMode,
+    FragmentType,
+    NarrativeStructure,
+)
 from productions.guard import (
     PROTECTED_FIELDS,
     ProtectedFieldChangeRefused,
@@ -69,10 +74,15 @@ class CreativeProduction(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(max_length=200)
     video_url = models.URLField(
-        max_length=1000, blank=True, help_text="Remote master; fetched after SSRF checks."
+        max_length=1000,
+        blank=True,
+        help_text="Remote master; fetched after SSRF checks.",
     )
     video_file = models.FileField(
-        upload_to="masters/%Y/%m/", max_length=500, blank=True, help_text="Uploaded master."
+        upload_to="masters/%Y/%m/",
+        max_length=500,
+        blank=True,
+        help_text="Uploaded master.",
     )
     duration = models.FloatField(
         null=True,
@@ -97,9 +107,13 @@ class CreativeProduction(models.Model):
         default=_empty_dict, blank=True, validators=[validate_style_guide]
     )
     human_instructions = models.TextField(blank=True)
-    campaign_id = models.CharField(max_length=64, blank=True, help_text="Meta campaign id.")
+    campaign_id = models.CharField(
+        max_length=64, blank=True, help_text="Meta campaign id."
+    )
     adset_id = models.CharField(
-        max_length=64, blank=True, help_text="Meta ad set for new ads (else the default)."
+        max_length=64,
+        blank=True,
+        help_text="Meta ad set for new ads (else the default).",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -112,7 +126,9 @@ class CreativeProduction(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     is_active = models.BooleanField(default=True)
     total_variants_generated = models.PositiveIntegerField(default=0, editable=False)
-    mode = models.CharField(max_length=8, choices=EngineMode.choices, default=EngineMode.STUB)
+    mode = models.CharField(
+        max_length=8, choices=EngineMode.choices, default=EngineMode.STUB
+    )
 
     objects = ProductionQuerySet.as_manager()
 
@@ -120,7 +136,9 @@ class CreativeProduction(models.Model):
         db_table = "meta_creative_productions"
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["is_active", "-created_at"], name="prod_active_created_idx"),
+            models.Index(
+                fields=["is_active", "-created_at"], name="prod_active_created_idx"
+            ),
             models.Index(fields=["campaign_id"], name="prod_campaign_idx"),
             models.Index(fields=["genre"], name="prod_genre_idx"),
             models.Index(fields=["created_by"], name="prod_created_by_idx"),
@@ -144,7 +162,9 @@ class CreativeProduction(models.Model):
 
     def clean(self) -> None:
         if not self.video_url and not self.video_file:
-            raise ValidationError("A master needs an uploaded video file or a video URL.")
+            raise ValidationError(
+                "A master needs an uploaded video file or a video URL."
+            )
 
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         # The last line of defence of the human rules: whatever code path saves a master,
@@ -157,10 +177,17 @@ class CreativeProduction(models.Model):
         if touches_protected and current_authorizing_actor() is None:
             after = {f: getattr(self, f) for f in PROTECTED_FIELDS}
             if self._state.adding:
-                before = {"authorized_pixels": [], "authorized_subgenres": [], "genre": ""}
+                before = {
+                    "authorized_pixels": [],
+                    "authorized_subgenres": [],
+                    "genre": "",
+                }
             else:
                 before = (
-                    type(self).objects.filter(pk=self.pk).values(*PROTECTED_FIELDS).first()
+                    type(self)
+                    .objects.filter(pk=self.pk)
+                    .values(*PROTECTED_FIELDS)
+                    .first()
                     or {}
                 )
             check_protected_fields_unchanged(
@@ -170,7 +197,11 @@ class CreativeProduction(models.Model):
 
     @property
     def hashtags(self) -> list[str]:
-        tags = self.style_guide.get("hashtags", []) if isinstance(self.style_guide, dict) else []
+        tags = (
+            self.style_guide.get("hashtags", [])
+            if isinstance(self.style_guide, dict)
+            else []
+        )
         return list(tags)
 
 
@@ -204,9 +235,14 @@ class CreativeFragment(models.Model):
         max_length=16, choices=NarrativeStructure.choices, blank=True, editable=False
     )
     best_with_pixels = models.JSONField(
-        default=_empty_list, blank=True, editable=False, validators=[validate_string_list]
+        default=_empty_list,
+        blank=True,
+        editable=False,
+        validators=[validate_string_list],
     )
-    performance_by_structure = models.JSONField(default=_empty_dict, blank=True, editable=False)
+    performance_by_structure = models.JSONField(
+        default=_empty_dict, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -226,13 +262,15 @@ class CreativeFragment(models.Model):
             models.CheckConstraint(
                 condition=Q(end_time__gt=F("start_time")), name="frag_end_after_start"
             ),
-            models.CheckConstraint(condition=Q(start_time__gte=0), name="frag_start_nonneg"),
             models.CheckConstraint(
-                condition=Q(fragment_type__in=FragmentType.values), name="frag_type_known"
+                condition=Q(start_time__gte=0), name="frag_start_nonneg"
             ),
             models.CheckConstraint(
-                condition=Q(approved=False)
-                | (Q(approved_at__isnull=False)),
+                condition=Q(fragment_type__in=FragmentType.values),
+                name="frag_type_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved=False) | (Q(approved_at__isnull=False)),
                 name="frag_approved_has_time",
             ),
         ]
@@ -282,7 +320,9 @@ class ApprovalAudit(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor_name = models.CharField(max_length=150, help_text="Kept if the user is deleted.")
+    actor_name = models.CharField(
+        max_length=150, help_text="Kept if the user is deleted."
+    )
     production = models.ForeignKey(
         CreativeProduction,
         null=True,
@@ -290,7 +330,10 @@ class ApprovalAudit(models.Model):
         related_name="approval_audits",
     )
     fragment = models.ForeignKey(
-        CreativeFragment, null=True, on_delete=models.SET_NULL, related_name="approval_audits"
+        CreativeFragment,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="approval_audits",
     )
     object_repr = models.CharField(max_length=300)
     before = models.JSONField(default=_empty_dict)
@@ -301,9 +344,15 @@ class ApprovalAudit(models.Model):
         db_table = "meta_creative_approval_audits"
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["production", "-created_at"], name="audit_prod_created_idx"),
-            models.Index(fields=["fragment", "-created_at"], name="audit_frag_created_idx"),
-            models.Index(fields=["actor", "-created_at"], name="audit_actor_created_idx"),
+            models.Index(
+                fields=["production", "-created_at"], name="audit_prod_created_idx"
+            ),
+            models.Index(
+                fields=["fragment", "-created_at"], name="audit_frag_created_idx"
+            ),
+            models.Index(
+                fields=["actor", "-created_at"], name="audit_actor_created_idx"
+            ),
             models.Index(fields=["action"], name="audit_action_idx"),
         ]
 

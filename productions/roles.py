@@ -1,6 +1,11 @@
 """The two roles of the product, as Django groups, and the permissions each holds."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission
+from django.contrib.auth.models import (
+    AbstractBaseUser,
+    AnonymousUser,
+    Group,
+    Permission,
+)
 
 ADMIN_GROUP = "admin"
 MANAGER_GROUP = "manager"
@@ -34,7 +39,9 @@ def _permissions(spec: dict[str, list[str]]) -> list[Permission]:
     found: list[Permission] = []
     for app_label, codenames in spec.items():
         found.extend(
-            Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+            Permission.objects.filter(
+                content_type__app_label=app_label, codename__in=codenames
+            )
         )
     return found
 
@@ -59,7 +66,9 @@ def _group_names(user: AbstractBaseUser | AnonymousUser) -> set[str]:
 def is_engine_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    return bool(getattr(user, "is_superuser", False)) or ADMIN_GROUP in _group_names(user)
+    return bool(getattr(user, "is_superuser", False)) or ADMIN_GROUP in _group_names(
+        user
+    )
 
 
 def has_engine_role(user: AbstractBaseUser | AnonymousUser) -> bool:

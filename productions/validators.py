@@ -23,10 +23,14 @@ STYLE_GUIDE_LIST_KEYS = {
     "banned_words",
     "required_phrases",
 }
-STYLE_GUIDE_KEYS = STYLE_GUIDE_STRING_KEYS | STYLE_GUIDE_LIST_KEYS | {
-    "max_caption_length",
-    "luts",
-}
+STYLE_GUIDE_KEYS = (
+    STYLE_GUIDE_STRING_KEYS
+    | STYLE_GUIDE_LIST_KEYS
+    | {
+        "max_caption_length",
+        "luts",
+    }
+)
 
 
 def validate_pixel_ids(value: Any) -> None:
@@ -81,13 +85,21 @@ def validate_style_guide(value: Any) -> None:
             isinstance(i, str) and i.strip() for i in items
         ):
             errors.append(f"Style guide '{key}' must be a list of non-empty strings.")
-    for tag in value.get("hashtags", []) if isinstance(value.get("hashtags"), list) else []:
+    for tag in (
+        value.get("hashtags", []) if isinstance(value.get("hashtags"), list) else []
+    ):
         if isinstance(tag, str) and not HASHTAG_PATTERN.match(tag):
             errors.append(f"Hashtag {tag!r} must be one word without spaces.")
     if "max_caption_length" in value:
         limit = value["max_caption_length"]
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 20 <= limit <= 2200:
-            errors.append("Style guide 'max_caption_length' must be an integer 20–2200.")
+        if (
+            not isinstance(limit, int)
+            or isinstance(limit, bool)
+            or not 20 <= limit <= 2200
+        ):
+            errors.append(
+                "Style guide 'max_caption_length' must be an integer 20–2200."
+            )
     if "luts" in value:
         luts = value["luts"]
         if not isinstance(luts, dict):
@@ -95,8 +107,12 @@ def validate_style_guide(value: Any) -> None:
         else:
             for name, look in luts.items():
                 if not LUT_NAME_PATTERN.match(str(name)):
-                    errors.append(f"LUT name {name!r}: lowercase letters, digits, _ or -.")
+                    errors.append(
+                        f"LUT name {name!r}: lowercase letters, digits, _ or -."
+                    )
                 if not isinstance(look, (str, dict)):
-                    errors.append(f"LUT {name!r} must be a .cube path or a look object.")
+                    errors.append(
+                        f"LUT {name!r} must be a .cube path or a look object."
+                    )
     if errors:
         raise ValidationError(errors)

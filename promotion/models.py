@@ -34,7 +34,9 @@ class PromotionLog(models.Model):
     )
     promotion_type = models.CharField(max_length=12, choices=PromotionType.choices)
     operation = models.CharField(
-        max_length=40, blank=True, help_text="The Meta call, e.g. create_ad, update_budget."
+        max_length=40,
+        blank=True,
+        help_text="The Meta call, e.g. create_ad, update_budget.",
     )
     meta_creative_id = models.CharField(max_length=64, blank=True)
     meta_ad_id = models.CharField(max_length=64, blank=True)
@@ -51,7 +53,9 @@ class PromotionLog(models.Model):
     error_code = models.CharField(max_length=32, blank=True)
     error_subcode = models.CharField(max_length=32, blank=True)
     attempt = models.PositiveSmallIntegerField(default=1)
-    budget_allocated = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    budget_allocated = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
     targeting_details = models.JSONField(default=_empty_dict, blank=True)
     decision_details = models.JSONField(
         default=_empty_dict, blank=True, help_text="The numbers behind a decision."
@@ -59,22 +63,30 @@ class PromotionLog(models.Model):
     promoted_by = models.CharField(
         max_length=12, choices=PromotedBy.choices, default=PromotedBy.SCHEDULER
     )
-    mode = models.CharField(max_length=8, choices=EngineMode.choices, default=EngineMode.STUB)
+    mode = models.CharField(
+        max_length=8, choices=EngineMode.choices, default=EngineMode.STUB
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "meta_creative_promotion_logs"
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["variant", "-created_at"], name="plog_variant_created_idx"),
+            models.Index(
+                fields=["variant", "-created_at"], name="plog_variant_created_idx"
+            ),
             models.Index(fields=["run", "-created_at"], name="plog_run_created_idx"),
             models.Index(
                 fields=["promotion_type", "-created_at"], name="plog_type_created_idx"
             ),
             models.Index(fields=["promotion_status"], name="plog_status_idx"),
-            models.Index(fields=["success", "-created_at"], name="plog_success_created_idx"),
+            models.Index(
+                fields=["success", "-created_at"], name="plog_success_created_idx"
+            ),
             models.Index(fields=["meta_ad_id"], name="plog_meta_ad_idx"),
-            models.Index(fields=["adset_id", "-created_at"], name="plog_adset_created_idx"),
+            models.Index(
+                fields=["adset_id", "-created_at"], name="plog_adset_created_idx"
+            ),
             models.Index(fields=["campaign_id"], name="plog_campaign_idx"),
         ]
         constraints = [
@@ -117,7 +129,9 @@ class VariantDailyMetric(models.Model):
         ordering = ["variant", "date"]
         indexes = [models.Index(fields=["date"], name="metric_date_idx")]
         constraints = [
-            models.UniqueConstraint(fields=["variant", "date"], name="metric_one_row_per_day"),
+            models.UniqueConstraint(
+                fields=["variant", "date"], name="metric_one_row_per_day"
+            ),
             models.CheckConstraint(
                 condition=Q(clicks__lte=models.F("impressions")) | Q(impressions=0),
                 name="metric_clicks_le_impressions",

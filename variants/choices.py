@@ -43,18 +43,34 @@ class VariantStatus(models.TextChoices):
 
 # The lifecycle of DESIGN.md; `failed` is reachable from every working state.
 VARIANT_TRANSITIONS: dict[str, frozenset[str]] = {
-    VariantStatus.DRAFT: frozenset({VariantStatus.RENDERING, VariantStatus.FAILED,
-                                    VariantStatus.ARCHIVED}),
-    VariantStatus.RENDERING: frozenset({VariantStatus.RENDERED, VariantStatus.FAILED,
-                                        VariantStatus.DRAFT}),
-    VariantStatus.RENDERED: frozenset({VariantStatus.UPLOADING, VariantStatus.FAILED,
-                                       VariantStatus.ARCHIVED}),
-    VariantStatus.UPLOADING: frozenset({VariantStatus.TESTING, VariantStatus.FAILED,
-                                        VariantStatus.RENDERED}),
-    VariantStatus.TESTING: frozenset({VariantStatus.ACTIVE, VariantStatus.FATIGUED,
-                                      VariantStatus.ARCHIVED, VariantStatus.FAILED}),
-    VariantStatus.ACTIVE: frozenset({VariantStatus.TESTING, VariantStatus.FATIGUED,
-                                     VariantStatus.ARCHIVED, VariantStatus.FAILED}),
+    VariantStatus.DRAFT: frozenset(
+        {VariantStatus.RENDERING, VariantStatus.FAILED, VariantStatus.ARCHIVED}
+    ),
+    VariantStatus.RENDERING: frozenset(
+        {VariantStatus.RENDERED, VariantStatus.FAILED, VariantStatus.DRAFT}
+    ),
+    VariantStatus.RENDERED: frozenset(
+        {VariantStatus.UPLOADING, VariantStatus.FAILED, VariantStatus.ARCHIVED}
+    ),
+    VariantStatus.UPLOADING: frozenset(
+        {VariantStatus.TESTING, VariantStatus.FAILED, VariantStatus.RENDERED}
+    ),
+    VariantStatus.TESTING: frozenset(
+        {
+            VariantStatus.ACTIVE,
+            VariantStatus.FATIGUED,
+            VariantStatus.ARCHIVED,
+            VariantStatus.FAILED,
+        }
+    ),
+    VariantStatus.ACTIVE: frozenset(
+        {
+            VariantStatus.TESTING,
+            VariantStatus.FATIGUED,
+            VariantStatus.ARCHIVED,
+            VariantStatus.FAILED,
+        }
+    ),
     VariantStatus.FATIGUED: frozenset({VariantStatus.ARCHIVED, VariantStatus.FAILED}),
     VariantStatus.ARCHIVED: frozenset(),
     VariantStatus.FAILED: frozenset({VariantStatus.DRAFT, VariantStatus.ARCHIVED}),

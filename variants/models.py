@@ -34,7 +34,8 @@ class CreativeVariant(models.Model):
         CreativeProduction, on_delete=models.PROTECT, related_name="variants"
     )
     batch_number = models.PositiveIntegerField(
-        default=1, help_text="Which generation batch of this master the variant belongs to."
+        default=1,
+        help_text="Which generation batch of this master the variant belongs to.",
     )
     variant_number = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(15)]
@@ -48,7 +49,9 @@ class CreativeVariant(models.Model):
         help_text="Slots in order: fragment id, fragment type, in/out seconds in the master.",
     )
     caption = models.TextField(blank=True)
-    hashtags = models.JSONField(default=_empty_list, blank=True, validators=[validate_string_list])
+    hashtags = models.JSONField(
+        default=_empty_list, blank=True, validators=[validate_string_list]
+    )
     text_overlay = models.CharField(max_length=200, blank=True)
     color_look = models.CharField(max_length=40, blank=True)
     aspect_ratio = models.CharField(
@@ -62,19 +65,29 @@ class CreativeVariant(models.Model):
         default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
     actual_performance = models.JSONField(
-        default=_empty_dict, blank=True, help_text="Measured totals, refreshed from insights."
+        default=_empty_dict,
+        blank=True,
+        help_text="Measured totals, refreshed from insights.",
     )
     plan_seed = models.BigIntegerField(default=0)
     plan_details = models.JSONField(
         default=_empty_dict, blank=True, help_text="Why the planner chose this variant."
     )
     refreshed_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="refreshes"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="refreshes",
     )
 
     # Rendering
-    video_file = models.FileField(upload_to="variants/%Y/%m/", max_length=500, blank=True)
-    poster_file = models.FileField(upload_to="variants/%Y/%m/", max_length=500, blank=True)
+    video_file = models.FileField(
+        upload_to="variants/%Y/%m/", max_length=500, blank=True
+    )
+    poster_file = models.FileField(
+        upload_to="variants/%Y/%m/", max_length=500, blank=True
+    )
     video_checksum = models.CharField(max_length=64, blank=True, help_text="SHA-256.")
     probed_duration = models.FloatField(null=True, blank=True)
     rendered_at = models.DateTimeField(null=True, blank=True)
@@ -108,17 +121,23 @@ class CreativeVariant(models.Model):
     fatigue_score = models.FloatField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     generated_at = models.DateTimeField(auto_now_add=True)
-    mode = models.CharField(max_length=8, choices=EngineMode.choices, default=EngineMode.STUB)
+    mode = models.CharField(
+        max_length=8, choices=EngineMode.choices, default=EngineMode.STUB
+    )
 
     class Meta:
         db_table = "meta_creative_variants"
         ordering = ["parent", "-batch_number", "variant_number"]
         indexes = [
             models.Index(fields=["parent", "status"], name="var_parent_status_idx"),
-            models.Index(fields=["status", "status_changed_at"], name="var_status_changed_idx"),
+            models.Index(
+                fields=["status", "status_changed_at"], name="var_status_changed_idx"
+            ),
             models.Index(fields=["narrative_structure"], name="var_structure_idx"),
             models.Index(fields=["duration_category"], name="var_duration_cat_idx"),
-            models.Index(fields=["campaign_id", "status"], name="var_campaign_status_idx"),
+            models.Index(
+                fields=["campaign_id", "status"], name="var_campaign_status_idx"
+            ),
             models.Index(fields=["adset_id"], name="var_adset_idx"),
             models.Index(fields=["meta_ad_id"], name="var_meta_ad_idx"),
             models.Index(fields=["upload_status"], name="var_upload_status_idx"),

@@ -37,7 +37,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             "fields": response.data,
         }
     else:
-        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        detail = (
+            response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        )
         body = {"code": getattr(detail, "code", "error"), "message": str(detail)}
     response.data = {"error": body}
     return response

@@ -1,0 +1,161 @@
+"""The one interface the engine uses to talk to Meta (10.2 MetaAdsClient).
+
+Two implementations: `StubMetaClient` (no network, simulated market) and `GraphMetaClient`
+(the real Graph API over HTTPS). The upload pipeline, insights and promotion services see
+only this protocol.
+
+Every call attempt is reported to the `observer` the client was built with, so the services
+can write one PromotionLog row per call to Meta, success or failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+
+class AdStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+    ARCHIVED = "ARCHIVED"
+    DELETED = "DELETED"
+
+
+class VideoState(StrEnum):
+    PROCESSING = "processing"
+    READY = "ready"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class MetaCall:
+    """One attempt of one call to Meta, as reported to the observer."""
+
+    operation: str  # upload_video, create_creative, create_ad, set_ad_status, ...
+    attempt: int
+    success: bool
+    object_id: str = ""
+    error_code: int | None = None
+    error_subcode: int | None = None
+    error_message: str = ""
+    http_status: int | None = None
+    duration_ms: float = 0.0
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+MetaCallObserver = Callable[[MetaCall], None]
+
+
+@dataclass(frozen=True)
+class VideoStatus:
+    video_id: str
+    state: VideoState
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CreativeSpec:
+    """A single-video ad creative. `name` carries the variant's dedupe key."""
+
+    name: str
+    page_id: str
+    video_id: str
+    message: str  # the caption (with hashtags)
+    title: str
+    call_to_action_type: str  # e.g. LEARN_MORE
+    link: str
+    image_hash: str = ""  # the poster
+    instagram_user_id: str = ""
+
+
+@dataclass(frozen=True)
+class CreativeResult:
+    creative_id: str
+    # What Meta reports back for degrees_of_freedom_spec.creative_features_spec:
+    # feature name → enroll_status ("OPT_OUT" expected for every one).
+    enhancements: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AdSpec:
+    """An ad in an ad set, always created PAUSED. `name` carries the dedupe key."""
+
+    name: str
+    adset_id: str
+    creative_id: str
+    pixel_id: str = ""  # must be one of the master's authorized pixels (guard checked)
+    status: AdStatus = AdStatus.PAUSED
+
+
+@dataclass(frozen=True)
+class AdSetInfo:
+    adset_id: str
+    campaign_id: str
+    daily_budget_minor: int | None  # minor currency units (cents); None if CBO
+    status: str
+
+
+@dataclass(frozen=True)
+class InsightRow:
+    """One ad, one day. Money in account currency major units."""
+
+    ad_id: str
+    date: dt.date
+    impressions: int
+    reach: int
+    frequency: float
+    clicks: int
+    spend: Decimal
+    conversions: int
+    revenue: Decimal
+    video_plays: int = 0
+    video_p25: int = 0
+    video_p50: int = 0
+    video_p75: int = 0
+    video_p100: int = 0
+    video_avg_watch_seconds: float = 0.0
+
+
+@runtime_checkable
+class MetaAdsClient(Protocol):
+    mode: str  # "stub" or "live"
+
+    def upload_video(self, *, path: str, name: str) -> str:
+        """Upload an MP4 (simple below the chunk threshold, resumable above); video id."""
+        ...
+
+    def find_video_by_name(self, *, name: str) -> str | None: ...
+
+    def wait_video_ready(
+        self, *, video_id: str, timeout_seconds: float
+    ) -> VideoStatus: ...
+
+    def upload_image(self, *, path: str, name: str) -> str:
+        """Upload the poster JPEG; returns its image hash."""
+        ...
+
+    def create_creative(self, *, spec: CreativeSpec) -> CreativeResult:
+        """Create a video creative that opts out of every Advantage+ enhancement."""
+        ...
+
+    def find_creative_by_name(self, *, name: str) -> str | None: ...
+
+    def create_ad(self, *, spec: AdSpec) -> str: ...
+
+    def find_ad_by_name(self, *, adset_id: str, name: str) -> str | None: ...
+
+    def set_ad_status(self, *, ad_id: str, status: AdStatus) -> None: ...
+
+    def get_adset(self, *, adset_id: str) -> AdSetInfo: ...
+
+    def set_adset_budget(self, *, adset_id: str, daily_budget_minor: int) -> None: ...
+
+    def get_daily_insights(
+        self, *, ad_ids: Sequence[str], since: dt.date, until: dt.date
+    ) -> Iterator[InsightRow]:
+        """Daily rows (time_increment=1) for these ads, following every page."""
+        ...

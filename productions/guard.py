@@ -44,6 +44,12 @@ class ProtectedFieldChangeRefused(HumanRuleViolation):
     code = "protected_field_change_refused"
 
 
+class SystemApprovalRefused(HumanRuleViolation):
+    """Approving or rejecting fragments is a human act; the system may never do it."""
+
+    code = "system_approval_refused"
+
+
 class UnapprovedFragmentRefused(HumanRuleViolation):
     code = "unapproved_fragment_refused"
 
@@ -98,6 +104,12 @@ def human_authorization(actor: Actor) -> Iterator[None]:
         yield
     finally:
         _authorizing_actor.reset(token)
+
+
+def check_human_actor(*, actor: Actor, action: str) -> None:
+    """Refuse `action` when the system (not a person) is the actor."""
+    if actor.is_system or actor.user_id is None:
+        raise SystemApprovalRefused(f"Only a person may {action}; the engine may not.")
 
 
 def current_authorizing_actor() -> Actor | None:

@@ -287,7 +287,10 @@ class CreativeFragment(models.Model):
                     "The fragment must end after it starts."
                 )
             master_duration = None
-            if self.master_creative_id:
+            # Prefer the master in memory: in an admin inline it carries the new duration.
+            if CreativeFragment.master_creative.is_cached(self):
+                master_duration = self.master_creative.duration
+            elif self.master_creative_id:
                 master_duration = (
                     CreativeProduction.objects.filter(pk=self.master_creative_id)
                     .values_list("duration", flat=True)

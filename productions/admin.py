@@ -1,0 +1,383 @@
+"""Where marketing staff upload masters, cut and approve fragments, and set the rules.
+
+Every save goes through productions.services, so the admin obeys the same human rules and
+writes the same audit rows as the API.
+"""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q, QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from productions.guard import PROTECTED_FIELDS, HumanRuleViolation, actor_for_user
+from productions.models import ApprovalAudit, CreativeFragment, CreativeProduction
+from productions.roles import AUTHORIZATION_PERMISSION
+from productions.services import (
+    FRAGMENT_EDITABLE_FIELDS,
+    MASTER_EDITABLE_FIELDS,
+    FragmentData,
+    fragment_create,
+    fragment_delete,
+    fragment_update,
+    fragments_approve,
+    fragments_reject,
+    production_create,
+    production_update,
+)
+
+
+def video_player(
+    url: str, *, start: float | None = None, end: float | None = None
+) -> str:
+    """An HTML5 player; media fragments (#t=) make a fragment play only its cut."""
+    if not url:
+        return "—"
+    if start is not None and end is not None:
+        url = f"{url}#t={start:.3f},{end:.3f}"
+    return format_html(
+        '<video src="{}" controls preload="metadata" style="max-width:270px;'
+        'max-height:480px;background:#000"></video>',
+        url,
+    )
+
+
+def _master_media_url(master: CreativeProduction) -> str:
+    if master.video_file:
+        return master.video_file.url
+    return master.video_url
+
+
+class FragmentInline(admin.TabularInline):
+    model = CreativeFragment
+    extra = 1
+    fields = (
+        "fragment_type",
+        "start_time",
+        "end_time",
+        "label",
+        "approved",
+        "approved_by",
+        "approved_at",
+        "performance_score",
+        "preview",
+    )
+    readonly_fields = (
+        "approved",
+        "approved_by",
+        "approved_at",
+        "performance_score",
+        "preview",
+    )
+    show_change_link = True
+
+    @admin.display(description="Preview")
+    def preview(self, obj: CreativeFragment) -> str:
+        if not obj.pk:
+            return "—"
+        return video_player(
+            _master_media_url(obj.master_creative),
+            start=obj.start_time,
+            end=obj.end_time,
+        )
+
+
+@admin.register(CreativeProduction)
+class CreativeProductionAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "genre",
+        "is_active",
+        "duration",
+        "approved_fragment_count",
+        "total_variants_generated",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("is_active", "genre", "mode")
+    search_fields = ("title", "campaign_id", "adset_id", "genre")
+    list_select_related = ("created_by",)
+    inlines = [FragmentInline]
+    readonly_fields = (
+        "video_preview",
+        "fragments",
+        "total_variants_generated",
+        "mode",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (
+            None,
+            {"fields": ("title", "is_active", "video_file", "video_url", "duration")},
+        ),
+        ("Preview", {"fields": ("video_preview",)}),
+        (
+            "Human rules (admins only)",
+            {"fields": ("authorized_pixels", "authorized_subgenres", "genre")},
+        ),
+        ("Style", {"fields": ("style_guide", "human_instructions")}),
+        ("Meta", {"fields": ("campaign_id", "adset_id")}),
+        (
+            "Engine (read-only)",
+            {
+                "fields": (
+                    "fragments",
+                    "total_variants_generated",
+                    "mode",
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CreativeProduction]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _approved_fragments=Count(
+                    "fragment_set", filter=Q(fragment_set__approved=True)
+                )
+            )
+        )
+
+    @admin.display(description="Approved fragments", ordering="_approved_fragments")
+    def approved_fragment_count(self, obj: CreativeProduction) -> int:
+        return getattr(obj, "_approved_fragments", 0)
+
+    @admin.display(description="Master video")
+    def video_preview(self, obj: CreativeProduction) -> str:
+        return video_player(_master_media_url(obj))
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Any = None
+    ) -> tuple[str, ...]:
+        readonly = tuple(self.readonly_fields)
+        if not request.user.has_perm(AUTHORIZATION_PERMISSION):
+            readonly += PROTECTED_FIELDS
+        return readonly
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: CreativeProduction,
+        form: ModelForm,
+        change: bool,
+    ) -> None:
+        actor = actor_for_user(request.user)
+        data = {
+            f: form.cleaned_data[f]
+            for f in MASTER_EDITABLE_FIELDS
+            if f in form.cleaned_data
+        }
+        if change:
+            changes = {f: data[f] for f in form.changed_data if f in data}
+            saved = production_update(
+                actor=actor, production_id=obj.pk, changes=changes
+            )
+        else:
+            video_file = data.pop("video_file", None) or None
+            saved = production_create(actor=actor, video_file=video_file, **data)
+        # The inline formsets hang their rows on this instance.
+        obj.pk = saved.pk
+        obj._state.adding = False
+        obj._state.db = saved._state.db
+
+    def save_formset(
+        self,
+        request: HttpRequest,
+        form: ModelForm,
+        formset: BaseInlineFormSet,
+        change: bool,
+    ) -> None:
+        if formset.model is not CreativeFragment:
+            return super().save_formset(request, form, formset, change)
+        actor = actor_for_user(request.user)
+        master = CreativeProduction.objects.get(pk=form.instance.pk)
+        for inline_form in formset.deleted_forms:
+            if inline_form.instance.pk:
+                fragment_delete(actor=actor, fragment_id=inline_form.instance.pk)
+        for inline_form in formset.forms:
+            if inline_form in formset.deleted_forms or not inline_form.has_changed():
+                continue
+            data = {
+                f: inline_form.cleaned_data[f]
+                for f in FRAGMENT_EDITABLE_FIELDS
+                if f in inline_form.cleaned_data
+            }
+            if inline_form.instance._state.adding:
+                fragment_create(
+                    actor=actor, production=master, data=FragmentData(**data)
+                )
+            else:
+                changes = {f: data[f] for f in inline_form.changed_data if f in data}
+                fragment_update(
+                    actor=actor, fragment_id=inline_form.instance.pk, changes=changes
+                )
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = (
+            [],
+            [],
+            [],
+        )
+        return None
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.variants.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(CreativeFragment)
+class CreativeFragmentAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "master_creative",
+        "fragment_type",
+        "start_time",
+        "end_time",
+        "duration",
+        "approved",
+        "approved_by",
+        "approved_at",
+        "performance_score",
+        "usage_count",
+        "success_rate",
+        "best_for_structure",
+    )
+    list_filter = ("approved", "fragment_type", "best_for_structure")
+    search_fields = ("label", "master_creative__title")
+    list_select_related = ("master_creative", "approved_by")
+    autocomplete_fields = ("master_creative",)
+    actions = ("approve_selected", "reject_selected")
+    fields = (
+        "master_creative",
+        "fragment_type",
+        "start_time",
+        "end_time",
+        "label",
+        "video_url",
+        "preview",
+        "duration",
+        "approved",
+        "approved_by",
+        "approved_at",
+        "performance_score",
+        "usage_count",
+        "success_rate",
+        "best_for_structure",
+        "best_with_pixels",
+        "performance_by_structure",
+    )
+    readonly_fields = (
+        "preview",
+        "duration",
+        "approved",
+        "approved_by",
+        "approved_at",
+        "performance_score",
+        "usage_count",
+        "success_rate",
+        "best_for_structure",
+        "best_with_pixels",
+        "performance_by_structure",
+    )
+
+    @admin.display(description="Preview")
+    def preview(self, obj: CreativeFragment) -> str:
+        if not obj.pk:
+            return "—"
+        return video_player(
+            _master_media_url(obj.master_creative),
+            start=obj.start_time,
+            end=obj.end_time,
+        )
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Any = None
+    ) -> tuple[str, ...]:
+        if obj is not None:  # a fragment stays with its master
+            return (*self.readonly_fields, "master_creative")
+        return tuple(self.readonly_fields)
+
+    def save_model(
+        self, request: HttpRequest, obj: CreativeFragment, form: ModelForm, change: bool
+    ) -> None:
+        actor = actor_for_user(request.user)
+        data = {
+            f: form.cleaned_data[f]
+            for f in FRAGMENT_EDITABLE_FIELDS
+            if f in form.cleaned_data
+        }
+        if change:
+            changes = {f: data[f] for f in form.changed_data if f in data}
+            saved = fragment_update(actor=actor, fragment_id=obj.pk, changes=changes)
+        else:
+            saved = fragment_create(
+                actor=actor,
+                production=form.cleaned_data["master_creative"],
+                data=FragmentData(**data),
+            )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: HttpRequest, obj: CreativeFragment) -> None:
+        fragment_delete(actor=actor_for_user(request.user), fragment_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        actor = actor_for_user(request.user)
+        for pk in queryset.values_list("pk", flat=True):
+            fragment_delete(actor=actor, fragment_id=pk)
+
+    @admin.action(description="Approve selected fragments", permissions=["change"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._run_bulk(request, queryset, fragments_approve, "approved")
+
+    @admin.action(
+        description="Reject (withdraw approval of) selected fragments",
+        permissions=["change"],
+    )
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._run_bulk(request, queryset, fragments_reject, "rejected")
+
+    def _run_bulk(
+        self, request: HttpRequest, queryset: QuerySet, service: Any, verb: str
+    ) -> None:
+        try:
+            count = service(
+                actor=actor_for_user(request.user),
+                fragment_ids=list(queryset.values_list("pk", flat=True)),
+            )
+        except HumanRuleViolation as exc:
+            self.message_user(request, str(exc), level=messages.ERROR)
+            return
+        skipped = queryset.count() - count
+        note = f" ({skipped} already {verb})" if skipped else ""
+        self.message_user(
+            request, f"{count} fragment(s) {verb}{note}.", messages.SUCCESS
+        )
+
+
+@admin.register(ApprovalAudit)
+class ApprovalAuditAdmin(admin.ModelAdmin):
+    """The audit trail is evidence: readable, never editable."""
+
+    list_display = ("created_at", "action", "actor_name", "object_repr", "production")
+    list_filter = ("action",)
+    search_fields = ("actor_name", "object_repr", "production__title")
+    list_select_related = ("production",)
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in ApprovalAudit._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,421 @@
+"""Every write on human inputs: masters, fragments, approvals — each with its audit row.
+
+The audit rows are written explicitly in the same transaction as the change, so bulk
+approvals (one `QuerySet.update()`) are audited as well as single ones.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+
+from productions.choices import ApprovalAction, FragmentType
+from productions.guard import (
+    PROTECTED_FIELDS,
+    Actor,
+    check_human_actor,
+    human_authorization,
+)
+from productions.models import ApprovalAudit, CreativeFragment, CreativeProduction
+
+logger = logging.getLogger(__name__)
+
+# Fields a person may set on a master through the services (the rest are system-owned).
+MASTER_EDITABLE_FIELDS = (
+    "title",
+    "video_url",
+    "video_file",
+    "duration",
+    "authorized_pixels",
+    "authorized_subgenres",
+    "genre",
+    "style_guide",
+    "human_instructions",
+    "campaign_id",
+    "adset_id",
+    "is_active",
+)
+FRAGMENT_EDITABLE_FIELDS = (
+    "fragment_type",
+    "start_time",
+    "end_time",
+    "label",
+    "video_url",
+)
+
+
+@dataclass(frozen=True)
+class FragmentData:
+    """A fragment as a person describes it: a typed cut of the master."""
+
+    fragment_type: str
+    start_time: float
+    end_time: float
+    label: str = ""
+    video_url: str = ""
+
+
+def _audit_value(value: Any) -> Any:
+    """JSON-safe snapshot of a field value for the audit trail."""
+    if isinstance(value, File) or hasattr(value, "name") and hasattr(value, "url"):
+        return getattr(value, "name", "") or ""
+    if isinstance(value, UUID):
+        return str(value)
+    return value
+
+
+def _audit(
+    *,
+    actor: Actor,
+    action: str,
+    production: CreativeProduction | None,
+    fragment: CreativeFragment | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> ApprovalAudit:
+    return ApprovalAudit.objects.create(
+        action=action,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        production=production,
+        fragment=fragment,
+        object_repr=str(fragment or production)[:300],
+        before={k: _audit_value(v) for k, v in (before or {}).items()},
+        after={k: _audit_value(v) for k, v in (after or {}).items()},
+    )
+
+
+def _protected_changes(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {f: values[f] for f in PROTECTED_FIELDS if f in values}
+
+
+@transaction.atomic
+def production_create(
+    *,
+    actor: Actor,
+    title: str,
+    video_file: File | None = None,
+    video_url: str = "",
+    duration: float | None = None,
+    authorized_pixels: Sequence[str] = (),
+    authorized_subgenres: Sequence[str] = (),
+    genre: str = "",
+    style_guide: Mapping[str, Any] | None = None,
+    human_instructions: str = "",
+    campaign_id: str = "",
+    adset_id: str = "",
+    is_active: bool = True,
+    fragments: Iterable[FragmentData] = (),
+) -> CreativeProduction:
+    """Create a master and its (unapproved) fragments in one transaction.
+
+    1. Build and validate the master (pixels/subgenres/genre need the permission).
+    2. Save it and audit the creation.
+    3. Create each fragment, validated against the master's duration, audited.
+    """
+    check_human_actor(actor=actor, action="create a master")
+    production = CreativeProduction(
+        title=title,
+        video_url=video_url,
+        duration=duration,
+        authorized_pixels=list(authorized_pixels),
+        authorized_subgenres=list(authorized_subgenres),
+        genre=genre,
+        style_guide=dict(style_guide or {}),
+        human_instructions=human_instructions,
+        campaign_id=campaign_id,
+        adset_id=adset_id,
+        is_active=is_active,
+        created_by_id=actor.user_id,
+    )
+    if video_file is not None:
+        production.video_file = video_file  # type: ignore[assignment]
+    production.full_clean()
+    protected = {f: v for f, v in _protected_changes(production.__dict__).items() if v}
+    if protected:
+        with human_authorization(actor):
+            production.save()
+    else:
+        production.save()
+    _audit(
+        actor=actor,
+        action=ApprovalAction.MASTER_CREATED,
+        production=production,
+        after={f: getattr(production, f) for f in MASTER_EDITABLE_FIELDS},
+    )
+    for data in fragments:
+        fragment_create(actor=actor, production=production, data=data)
+    return production
+
+
+@transaction.atomic
+def production_update(
+    *, actor: Actor, production_id: UUID | str, changes: Mapping[str, Any]
+) -> CreativeProduction:
+    """Change a master; protected fields only for a person holding the permission.
+
+    1. Lock the row, refuse unknown or system-owned fields.
+    2. Apply, validate (including every fragment against a new duration).
+    3. Save only the changed fields, inside human_authorization if protected ones change.
+    4. Audit: one row for the authorization change, one for the rest.
+    """
+    unknown = sorted(set(changes) - set(MASTER_EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationError(
+            {
+                f: "This field is managed by the engine and cannot be set."
+                for f in unknown
+            }
+        )
+    production = CreativeProduction.objects.select_for_update().get(pk=production_id)
+    before = {f: getattr(production, f) for f in changes}
+    changed = {f: v for f, v in changes.items() if before[f] != v}
+    if not changed:
+        return production
+    for field, value in changed.items():
+        setattr(production, field, value)
+    production.full_clean()
+    if "duration" in changed and production.duration is not None:
+        _check_fragments_fit(production)
+    protected = _protected_changes(changed)
+    if protected:
+        with human_authorization(actor):
+            production.save(update_fields=[*changed, "updated_at"])
+        _audit(
+            actor=actor,
+            action=ApprovalAction.AUTHORIZATION_CHANGED,
+            production=production,
+            before={f: before[f] for f in protected},
+            after=protected,
+        )
+    else:
+        check_human_actor(actor=actor, action="change a master")
+        production.save(update_fields=[*changed, "updated_at"])
+    rest = {f: v for f, v in changed.items() if f not in protected}
+    if rest:
+        _audit(
+            actor=actor,
+            action=ApprovalAction.MASTER_CHANGED,
+            production=production,
+            before={f: before[f] for f in rest},
+            after={f: getattr(production, f) for f in rest},
+        )
+    return production
+
+
+def _check_fragments_fit(production: CreativeProduction) -> None:
+    too_long = production.fragment_set.filter(end_time__gt=production.duration + 1e-6)
+    if too_long.exists():
+        raise ValidationError(
+            {
+                "duration": (
+                    f"{too_long.count()} fragment(s) end after {production.duration:.2f}s; "
+                    "shorten them first."
+                )
+            }
+        )
+
+
+@transaction.atomic
+def fragment_create(
+    *, actor: Actor, production: CreativeProduction, data: FragmentData
+) -> CreativeFragment:
+    """A new fragment starts unapproved: approval is a separate, explicit act."""
+    check_human_actor(actor=actor, action="add a fragment")
+    if data.fragment_type not in FragmentType.values:
+        raise ValidationError(
+            {
+                "fragment_type": (
+                    f"Unknown fragment type {data.fragment_type!r}; "
+                    f"use one of {', '.join(FragmentType.values)}."
+                )
+            }
+        )
+    fragment = CreativeFragment(
+        master_creative=production,
+        fragment_type=data.fragment_type,
+        start_time=data.start_time,
+        end_time=data.end_time,
+        label=data.label,
+        video_url=data.video_url,
+    )
+    fragment.full_clean()
+    fragment.save()
+    _audit(
+        actor=actor,
+        action=ApprovalAction.FRAGMENT_CREATED,
+        production=production,
+        fragment=fragment,
+        after={f: getattr(fragment, f) for f in FRAGMENT_EDITABLE_FIELDS},
+    )
+    return fragment
+
+
+@transaction.atomic
+def fragment_update(
+    *, actor: Actor, fragment_id: UUID | str, changes: Mapping[str, Any]
+) -> CreativeFragment:
+    """Edit a fragment. Changing its cut withdraws its approval: the approved cut is gone."""
+    check_human_actor(actor=actor, action="change a fragment")
+    unknown = sorted(set(changes) - set(FRAGMENT_EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationError(
+            {
+                f: "This field is managed by the engine and cannot be set."
+                for f in unknown
+            }
+        )
+    fragment = CreativeFragment.objects.select_for_update().get(pk=fragment_id)
+    before = {f: getattr(fragment, f) for f in changes}
+    changed = {f: v for f, v in changes.items() if before[f] != v}
+    if not changed:
+        return fragment
+    for field, value in changed.items():
+        setattr(fragment, field, value)
+    fragment.full_clean()
+    update_fields = list(changed)
+    cut_changed = bool({"fragment_type", "start_time", "end_time"} & set(changed))
+    if cut_changed and fragment.approved:
+        before["approved"] = True
+        fragment.approved, fragment.approved_by_id, fragment.approved_at = (
+            False,
+            None,
+            None,
+        )
+        update_fields += ["approved", "approved_by", "approved_at"]
+        changed["approved"] = False
+    fragment.save(update_fields=update_fields)
+    _audit(
+        actor=actor,
+        action=ApprovalAction.FRAGMENT_CHANGED,
+        production=fragment.master_creative,
+        fragment=fragment,
+        before=before,
+        after=changed,
+    )
+    if cut_changed:
+        _sync_approved_snapshot(fragment.master_creative_id)
+    return fragment
+
+
+@transaction.atomic
+def fragment_delete(*, actor: Actor, fragment_id: UUID | str) -> None:
+    check_human_actor(actor=actor, action="delete a fragment")
+    fragment = CreativeFragment.objects.select_for_update().get(pk=fragment_id)
+    production_id = fragment.master_creative_id
+    _audit(
+        actor=actor,
+        action=ApprovalAction.FRAGMENT_CHANGED,
+        production=fragment.master_creative,
+        fragment=None,
+        before={"deleted_fragment": str(fragment.pk), "approved": fragment.approved},
+        after={"deleted": True},
+    )
+    fragment.delete()
+    _sync_approved_snapshot(production_id)
+
+
+@transaction.atomic
+def fragments_approve(*, actor: Actor, fragment_ids: Iterable[UUID | str]) -> int:
+    """Approve fragments in bulk; returns how many changed (already approved are skipped).
+
+    1. Lock the unapproved ones among the ids.
+    2. One conditional UPDATE for all of them.
+    3. One audit row per fragment (bulk_create), then refresh each master's snapshot.
+    """
+    check_human_actor(actor=actor, action="approve fragments")
+    pending = list(
+        CreativeFragment.objects.select_for_update()
+        .filter(pk__in=list(fragment_ids), approved=False)
+        .select_related("master_creative")
+    )
+    if not pending:
+        return 0
+    now = timezone.now()
+    changed = CreativeFragment.objects.filter(
+        pk__in=[f.pk for f in pending], approved=False
+    ).update(approved=True, approved_by_id=actor.user_id, approved_at=now)
+    _bulk_audit(
+        actor=actor,
+        action=ApprovalAction.FRAGMENT_APPROVED,
+        fragments=pending,
+        before={"approved": False},
+        after={"approved": True, "approved_at": now.isoformat()},
+    )
+    for production_id in {f.master_creative_id for f in pending}:
+        _sync_approved_snapshot(production_id)
+    logger.info("%s approved %d fragment(s)", actor.name, changed)
+    return changed
+
+
+@transaction.atomic
+def fragments_reject(*, actor: Actor, fragment_ids: Iterable[UUID | str]) -> int:
+    """Withdraw approval in bulk; the engine stops using them at its next write."""
+    check_human_actor(actor=actor, action="reject fragments")
+    approved = list(
+        CreativeFragment.objects.select_for_update()
+        .filter(pk__in=list(fragment_ids), approved=True)
+        .select_related("master_creative")
+    )
+    if not approved:
+        return 0
+    changed = CreativeFragment.objects.filter(
+        pk__in=[f.pk for f in approved], approved=True
+    ).update(approved=False, approved_by_id=None, approved_at=None)
+    _bulk_audit(
+        actor=actor,
+        action=ApprovalAction.FRAGMENT_REJECTED,
+        fragments=approved,
+        before={"approved": True},
+        after={"approved": False},
+    )
+    for production_id in {f.master_creative_id for f in approved}:
+        _sync_approved_snapshot(production_id)
+    logger.info("%s rejected %d fragment(s)", actor.name, changed)
+    return changed
+
+
+def _bulk_audit(
+    *,
+    actor: Actor,
+    action: str,
+    fragments: Sequence[CreativeFragment],
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+) -> None:
+    ApprovalAudit.objects.bulk_create(
+        [
+            ApprovalAudit(
+                action=action,
+                actor_id=actor.user_id,
+                actor_name=actor.name,
+                production_id=f.master_creative_id,
+                fragment_id=f.pk,
+                object_repr=str(f)[:300],
+                before=dict(before),
+                after=dict(after),
+            )
+            for f in fragments
+        ]
+    )
+
+
+def _sync_approved_snapshot(production_id: UUID | str) -> None:
+    """Keep the master's `fragments` JSON (SPEC's approved set) equal to the table."""
+    approved_ids = [
+        str(pk)
+        for pk in CreativeFragment.objects.filter(
+            master_creative_id=production_id, approved=True
+        )
+        .order_by("fragment_type", "start_time")
+        .values_list("pk", flat=True)
+    ]
+    CreativeProduction.objects.filter(pk=production_id).update(fragments=approved_ids)

@@ -1,0 +1,53 @@
+"""Variants are the engine's output: staff watch them here; the engine owns every field."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from productions.admin import video_player
+from variants.models import CreativeVariant
+
+
+@admin.register(CreativeVariant)
+class CreativeVariantAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "parent",
+        "variant_type",
+        "narrative_structure",
+        "duration_category",
+        "duration_seconds",
+        "color_look",
+        "status",
+        "upload_status",
+        "estimated_score",
+        "confidence",
+        "fatigue_score",
+        "meta_ad_id",
+        "generated_at",
+    )
+    list_filter = (
+        "status",
+        "upload_status",
+        "narrative_structure",
+        "duration_category",
+        "variant_type",
+        "is_fatigued",
+        "mode",
+    )
+    search_fields = ("parent__title", "meta_ad_id", "meta_creative_id", "caption")
+    list_select_related = ("parent",)
+    raw_id_fields = ("parent", "refreshed_from")
+    date_hierarchy = "generated_at"
+    readonly_fields = ("video_preview", *[f.name for f in CreativeVariant._meta.fields])
+
+    @admin.display(description="Rendered video")
+    def video_preview(self, obj: CreativeVariant) -> str:
+        return video_player(obj.video_file.url if obj.video_file else "")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -128,7 +128,7 @@ SECURE_HSTS_SECONDS = env.int(
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "SAMEORIGIN"  # the admin's video previews are same-origin
+X_FRAME_OPTIONS = "DENY"
 FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 default, adopted now
 
 # --- REST framework -----------------------------------------------------------------------

@@ -6,6 +6,7 @@ Branch on `code` / `error_subcode` / `is_transient`, never on the HTTP status
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -63,9 +64,16 @@ class MetaApiError(MetaError):
 class MetaTokenError(MetaApiError):
     """Invalid or expired token (190, 102): fail fast, never retry."""
 
+    def __str__(self) -> str:
+        # Read in a PromotionLog row or a failed task: say what to do about it.
+        return (
+            f"{super().__str__()}. Meta rejected the access token; renew "
+            "META_ACCESS_TOKEN (expired, revoked or for another app) and retry."
+        )
+
 
 class MetaPermissionError(MetaApiError):
-    """Missing permission (10, 200–299): never retry."""
+    """Missing permission (10, 200-299): never retry."""
 
 
 class MetaVersionError(MetaApiError):
@@ -73,7 +81,7 @@ class MetaVersionError(MetaApiError):
 
 
 class MetaRateLimitError(MetaApiError):
-    """Throttled (4, 17, 32, 341, 613, 80000–80014): retry after the advertised wait."""
+    """Throttled (4, 17, 32, 341, 613, 80000-80014): retry after the advertised wait."""
 
 
 class MetaTransientError(MetaApiError):
@@ -97,6 +105,26 @@ class MetaAmbiguousError(MetaError):
         self.http_status = http_status
 
 
+class MetaRetryLater(MetaError):
+    """Meta asked us to wait longer than a task may hold a worker: reschedule the
+    task with `countdown=retry_after_seconds` instead of sleeping."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after_seconds: float,
+        operation: str = "",
+        cause: MetaError | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+        self.operation = operation
+        self.cause = cause
+        self.code = cause.code if cause is not None else None
+        self.subcode = cause.subcode if cause is not None else None
+
+
 def error_from_payload(
     payload: Mapping[str, Any],
     *,
@@ -111,8 +139,6 @@ def error_from_payload(
     subcode = _as_int(err.get("error_subcode"))
     error_data = err.get("error_data") or {}
     if isinstance(error_data, str):
-        import json
-
         try:
             error_data = json.loads(error_data)
         except ValueError:

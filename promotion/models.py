@@ -1,4 +1,5 @@
-"""What the engine did on Meta (PromotionLog, one row per call) and what Meta measured."""
+"""What the engine did on Meta (PromotionLog, one row per call), what Meta measured,
+and the stub mode's simulated Meta account."""
 
 import uuid
 
@@ -140,3 +141,76 @@ class VariantDailyMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant_id} {self.date}"
+
+
+class StubObjectKind(models.TextChoices):
+    VIDEO = "video", "Video"
+    IMAGE = "image", "Image"
+    CREATIVE = "creative", "Creative"
+    AD = "ad", "Ad"
+    ADSET = "adset", "Ad set"
+
+
+class StubMetaObject(models.Model):
+    """An object on the stub's simulated Meta account (stub mode only).
+
+    The stub keeps its "Meta" in the database so that separate processes (workers,
+    `run_cycle --as-of` runs) see one market. `history` holds timestamped status and
+    budget changes on the stub's clock; the market simulator replays it.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    seed = models.BigIntegerField(help_text="Each seed is a separate stub account.")
+    kind = models.CharField(max_length=8, choices=StubObjectKind.choices)
+    meta_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=255, blank=True)
+    parent_meta_id = models.CharField(
+        max_length=64, blank=True, help_text="Ad: its ad set. Creative: its video."
+    )
+    status = models.CharField(max_length=16, blank=True)
+    payload = models.JSONField(default=_empty_dict, blank=True)
+    history = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(help_text="On the stub's clock.")
+
+    class Meta:
+        db_table = "meta_creative_stub_objects"
+        ordering = ["seed", "kind", "created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["seed", "kind", "name"], name="stub_seed_kind_name_idx"
+            ),
+            models.Index(
+                fields=["seed", "kind", "parent_meta_id"],
+                name="stub_seed_kind_parent_idx",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seed", "kind", "meta_id"], name="stub_unique_meta_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"stub {self.kind} {self.meta_id} {self.name}"
+
+
+class StubMetaAttempt(models.Model):
+    """How often the stub was asked to do one named thing: its failures are drawn per
+    (seed, operation, name, attempt), so a retry in another process draws afresh."""
+
+    id = models.BigAutoField(primary_key=True)
+    seed = models.BigIntegerField()
+    operation = models.CharField(max_length=40)
+    name = models.CharField(max_length=255)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "meta_creative_stub_attempts"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seed", "operation", "name"], name="stub_attempt_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.name}: {self.attempts}"

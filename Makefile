@@ -17,7 +17,8 @@ $(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
 ## demo: a full production cycle on the embedded defaults (SQLite, in-process tasks, stub Meta)
 demo: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py demo_cycle
+	$(PY) manage.py load_demo
+	$(PY) manage.py run_cycle
 
 ## test: the whole suite (SQLite unless DATABASE_URL is set)
 test: $(VENV)/.installed

@@ -1,0 +1,103 @@
+"""Run one production cycle now and print what it did (or, with --dry-run, would do)."""
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from creative_engine.models import CycleRun, RunStatus, RunTrigger
+from creative_engine.services.cycle import (
+    CycleAlreadyRunning,
+    cycle_execute,
+    cycle_request,
+)
+
+
+def _parse_as_of(value: str) -> dt.datetime:
+    moment = parse_datetime(value)
+    if moment is None:
+        try:
+            moment = dt.datetime.combine(dt.date.fromisoformat(value), dt.time())
+        except ValueError:
+            raise CommandError(
+                f"--as-of {value!r} is not an ISO date or datetime (e.g. 2026-12-01T12:00)."
+            ) from None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+class Command(BaseCommand):
+    help = "Run one full production cycle now (in-process unless --async)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--as-of", help="Run as if at this ISO datetime (simulated clock)."
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Plan only; no Meta writes."
+        )
+        parser.add_argument(
+            "--async",
+            dest="run_async",
+            action="store_true",
+            help="Enqueue on Celery instead of running here.",
+        )
+        parser.add_argument(
+            "--master",
+            action="append",
+            default=[],
+            dest="masters",
+            help="Limit to this master id (repeatable).",
+        )
+        parser.add_argument("--no-generate", action="store_true")
+        parser.add_argument("--no-upload", action="store_true")
+        parser.add_argument("--no-promote", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        as_of = _parse_as_of(options["as_of"]) if options["as_of"] else None
+        try:
+            run = cycle_request(
+                trigger=RunTrigger.MANUAL,
+                options={
+                    "master_creative_ids": options["masters"],
+                    "generate_variants": not options["no_generate"],
+                    "auto_upload": not options["no_upload"],
+                    "promote_top_3": not options["no_promote"],
+                },
+                dry_run=options["dry_run"],
+                as_of=as_of,
+                enqueue=options["run_async"],
+            )
+        except CycleAlreadyRunning as exc:
+            raise CommandError(str(exc)) from exc
+        if options["run_async"]:
+            self.stdout.write(f"Cycle queued: run {run.pk}")
+            return
+        run = cycle_execute(run_id=run.pk)
+        self._print_run(run)
+        if run.status in {RunStatus.FAILED, RunStatus.REFUSED}:
+            raise CommandError(f"Cycle {run.status}: {run.errors}")
+
+    def _print_run(self, run: CycleRun) -> None:
+        write = self.stdout.write
+        label = "DRY RUN — nothing was written to Meta" if run.dry_run else "cycle"
+        write(f"== {label} {run.pk} as of {run.as_of:%Y-%m-%d %H:%M %Z}: {run.status}")
+        for step, seconds in run.timings.items():
+            write(f"   {step:<18} {seconds:7.2f} s")
+        if run.counts:
+            write("-- counts")
+            for key, value in sorted(run.counts.items()):
+                write(f"   {key:<28} {value}")
+        if run.decisions:
+            write("-- decisions")
+            for decision in run.decisions:
+                who = decision.get("variant_id") or decision.get("master_id") or ""
+                write(
+                    f"   [{decision['step']}] {decision['action']} {who[:8]}: "
+                    f"{decision['reason']}"
+                )
+        for error in run.errors:
+            write(self.style.ERROR(f"!! {error['step']}: {error['error']}"))

@@ -1,0 +1,60 @@
+"""The beat entries, kept in django-celery-beat's tables (visible and pausable in admin)."""
+
+from typing import Any
+
+CYCLE_TASK_NAME = "creative-engine-cycle"
+SWEEP_TASK_NAME = "creative-engine-sweep-stuck-work"
+
+# Stale beats must never replay: a cycle not started within 3 hours of its slot is dropped
+# (the next window's run does the work), a sweep within 5 minutes.
+SCHEDULE: tuple[dict[str, Any], ...] = (
+    {
+        "name": CYCLE_TASK_NAME,
+        "task": "creative_engine.run_scheduled_cycle",
+        "crontab": {"minute": "0", "hour": "0,12"},
+        "expire_seconds": 3 * 60 * 60,
+        "queue": "default",
+        "description": "The 12-hour production cycle (SPEC.md): 00:00 and 12:00.",
+    },
+    {
+        "name": SWEEP_TASK_NAME,
+        "task": "promotion.sweep_stuck_work",
+        "crontab": {"minute": "*/10", "hour": "*"},
+        "expire_seconds": 5 * 60,
+        "queue": "meta",
+        "description": "Re-dispatch renders/uploads stuck in a working state.",
+    },
+)
+
+
+def schedule_ensure(
+    *, periodic_task_model: Any, crontab_model: Any, timezone: str
+) -> int:
+    """Create or update the beat entries; keeps `enabled` as an operator left it.
+
+    Models are passed in so the data migration can use its historical models.
+    Returns how many entries were created.
+    """
+    created = 0
+    for entry in SCHEDULE:
+        schedule, _ = crontab_model.objects.get_or_create(
+            minute=entry["crontab"]["minute"],
+            hour=entry["crontab"]["hour"],
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone=timezone,
+        )
+        _, was_created = periodic_task_model.objects.update_or_create(
+            name=entry["name"],
+            defaults={
+                "task": entry["task"],
+                "crontab": schedule,
+                "interval": None,
+                "expire_seconds": entry["expire_seconds"],
+                "queue": entry["queue"],
+                "description": entry["description"],
+            },
+        )
+        created += int(was_created)
+    return created

@@ -43,21 +43,32 @@ DEMO_STYLE_GUIDE: dict[str, Any] = {
     "cta_text": "Get tickets",
     "luts": {
         "neon_pop": {"contrast": 1.15, "saturation": 1.3, "warmth": -0.05},
-        "warm_film": {"contrast": 1.05, "saturation": 0.9, "warmth": 0.12, "gamma": 0.95},
+        "warm_film": {
+            "contrast": 1.05,
+            "saturation": 0.9,
+            "warmth": 0.12,
+            "gamma": 0.95,
+        },
     },
 }
 
 
 class Command(BaseCommand):
-    help = "Make a demo master (generated video, approved fragments, rules); print its id."
+    help = (
+        "Make a demo master (generated video, approved fragments, rules); print its id."
+    )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--new", action="store_true", help="Always make a new master.")
+        parser.add_argument(
+            "--new", action="store_true", help="Always make a new master."
+        )
         parser.add_argument("--width", type=int, default=1080)
         parser.add_argument("--height", type=int, default=1920)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        existing = CreativeProduction.objects.filter(title=DEMO_TITLE, is_active=True).first()
+        existing = CreativeProduction.objects.filter(
+            title=DEMO_TITLE, is_active=True
+        ).first()
         if existing and not options["new"]:
             self.stderr.write(f"Demo master already exists: {existing.title}")
             self.stdout.write(str(existing.pk))
@@ -71,7 +82,10 @@ class Command(BaseCommand):
             self.stderr.write("Generating a 20 s demo master with ffmpeg…")
             try:
                 make_synthetic_master(
-                    video_path, duration=20.0, width=options["width"], height=options["height"]
+                    video_path,
+                    duration=20.0,
+                    width=options["width"],
+                    height=options["height"],
                 )
             except Exception as exc:
                 raise CommandError(f"Could not generate the demo video: {exc}") from exc
@@ -91,7 +105,8 @@ class Command(BaseCommand):
                     fragments=DEMO_FRAGMENTS,
                 )
                 approved = fragments_approve(
-                    actor=actor, fragment_ids=master.fragment_set.values_list("pk", flat=True)
+                    actor=actor,
+                    fragment_ids=master.fragment_set.values_list("pk", flat=True),
                 )
         self.stderr.write(
             f"Created '{master.title}' with {approved} approved fragments "

@@ -1,0 +1,50 @@
+"""Colour looks: a name from the style guide's `luts`, or the neutral "natural".
+
+Only the name is chosen here; the renderer turns it into a filter.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from variants.planning.inputs import PerformanceHints
+from variants.planning.scoring import hint_score
+
+NATURAL_LOOK = "natural"
+
+
+def available_looks(style_guide: Mapping[str, Any]) -> tuple[str, ...]:
+    luts = style_guide.get("luts") or {}
+    names = sorted(str(n) for n in luts if str(n) != NATURAL_LOOK)
+    return (NATURAL_LOOK, *names)
+
+
+def choose_look(
+    *,
+    looks: Sequence[str],
+    hints: PerformanceHints,
+    rng: random.Random,
+    used: Counter[str],
+) -> str:
+    """Better-performing looks first, with noise, each reuse in the batch damped."""
+    return max(
+        looks,
+        key=lambda look: (
+            hint_score(hints.look_scores, look) + rng.gauss(0.0, 0.1) - 0.1 * used[look]
+        ),
+    )
+
+
+def choose_pixel(
+    *, authorized_pixels: Sequence[str], hints: PerformanceHints
+) -> str | None:
+    """The authorized pixel that performed best, else the first one humans listed."""
+    if not authorized_pixels:
+        return None
+    scored = [p for p in authorized_pixels if p in hints.pixel_scores]
+    if not scored:
+        return str(authorized_pixels[0])
+    return str(max(scored, key=lambda p: hints.pixel_scores[p]))

@@ -1,0 +1,313 @@
+"""Plan a refresh of a fatigued variant: same structure and length, a fresher fragment.
+
+The weakest fragment (lowest measured score in the fatigued variant) gives way to the
+best approved fragment of the same type that the variant does not use yet; if the
+weakest has no such alternative, the next weakest is tried. A fragment that is no
+longer approved is always replaced. The caption (and, if needed, the hashtags and look)
+change too, so that Meta does not see the refresh as the same ad.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from productions.choices import FragmentType
+from variants.choices import VariantType
+from variants.planning.captions import choose_caption, text_overlay
+from variants.planning.diversity import plan_signature
+from variants.planning.hashtags import DEFAULT_MAX_HASHTAGS, choose_hashtags
+from variants.planning.inputs import (
+    FragmentInput,
+    MasterInput,
+    PerformanceHints,
+    PlanningError,
+    SlotPlan,
+    VariantPlan,
+)
+from variants.planning.looks import choose_look
+from variants.planning.planner import SIGNATURE_RETRIES, planning_context
+from variants.planning.scoring import PRIOR_MEAN, estimate_plan, fragment_evidence
+from variants.planning.timing import (
+    CATEGORY_FRAMES,
+    OUTRO_WEIGHT,
+    STRUCTURE_SEGMENTS,
+    allocate_slot_frames,
+    category_for_frames,
+    frames_to_seconds,
+    seconds_to_frames,
+)
+
+
+class FatiguedVariant(Protocol):
+    """What a refresh needs of the fatigued variant (a `VariantPlan` qualifies)."""
+
+    @property
+    def narrative_structure(self) -> str: ...
+    @property
+    def slots(self) -> Sequence[SlotPlan]: ...
+    @property
+    def duration_seconds(self) -> float: ...
+    @property
+    def caption(self) -> str: ...
+    @property
+    def hashtags(self) -> Sequence[str]: ...
+    @property
+    def color_look(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class FatiguedVariantInput:
+    """A stored variant as the refresh planner sees it."""
+
+    narrative_structure: str
+    slots: tuple[SlotPlan, ...]
+    duration_seconds: float
+    caption: str = ""
+    hashtags: tuple[str, ...] = ()
+    color_look: str = ""
+
+
+def slots_from_fragments_order(
+    fragments_order: Sequence[Mapping[str, Any]],
+) -> tuple[SlotPlan, ...]:
+    """`CreativeVariant.fragments_order` (list of dicts) → slots."""
+    return tuple(
+        SlotPlan(
+            fragment_id=str(item["fragment_id"]),
+            fragment_type=str(item["fragment_type"]),
+            source_in=float(item.get("source_in", 0.0)),
+            source_out=float(item.get("source_out", 0.0)),
+        )
+        for item in fragments_order
+    )
+
+
+def plan_refresh(
+    *,
+    master: MasterInput,
+    fragments: Sequence[FragmentInput],
+    fatigued: FatiguedVariant,
+    fragment_scores: Mapping[str, float],
+    seed: int,
+    variant_number: int,
+    hints: PerformanceHints | None = None,
+    exclude_signatures: frozenset[str] = frozenset(),
+    max_hashtags: int = DEFAULT_MAX_HASHTAGS,
+) -> VariantPlan:
+    """A refresh plan (variant_type "refresh") of `fatigued`.
+
+    `fragment_scores` are the measured scores (0-1) of the fatigued variant's fragments;
+    a fragment without one falls back to its overall evidence. Raises `PlanningError`
+    when no fragment of the variant has an unused approved alternative of its type.
+    """
+    hints = hints or PerformanceHints()
+    rng = random.Random(seed)
+    ctx = planning_context(
+        master=master,
+        fragments=fragments,
+        hints=hints,
+        max_hashtags=max_hashtags,
+        exclude_signatures=frozenset(exclude_signatures),
+    )
+    pool = ctx.pool
+    structure = fatigued.narrative_structure
+    if structure not in STRUCTURE_SEGMENTS:
+        raise PlanningError(f"Unknown narrative structure {structure!r}.")
+    by_id = {f.id: f for t in pool.by_type.values() for f in t}
+    old = list(fatigued.slots)
+    expected = [t for t, _ in STRUCTURE_SEGMENTS[structure]]
+    types = [s.fragment_type for s in old]
+    if types[: len(expected)] != expected or any(
+        t != FragmentType.OUTRO for t in types[len(expected) :]
+    ):
+        raise PlanningError(
+            f"The fatigued variant's slots ({', '.join(types) or 'none'}) do not "
+            f"follow "
+            f"its structure {structure} ({', '.join(expected)}, then outros)."
+        )
+    in_use = {s.fragment_id for s in old}
+
+    def score_of(slot: SlotPlan) -> float:
+        if slot.fragment_id in fragment_scores:
+            return float(fragment_scores[slot.fragment_id])
+        fragment = by_id.get(slot.fragment_id)
+        if fragment is None:
+            return PRIOR_MEAN
+        return fragment_evidence(fragment, structure).posterior_mean
+
+    def best_unused(fragment_type: str, taken: set[str]) -> FragmentInput | None:
+        candidates = [f for f in pool.of_type(fragment_type) if f.id not in taken]
+        if not candidates:
+            return None
+        rng.shuffle(candidates)  # seeded tie-break among equals
+        return max(
+            candidates,
+            key=lambda f: fragment_evidence(f, structure).posterior_mean,
+        )
+
+    new_ids = [s.fragment_id for s in old]
+    replaced: list[dict[str, Any]] = []
+    taken = set(in_use)
+    for index, slot in enumerate(old):
+        if slot.fragment_id in by_id:
+            continue
+        substitute = best_unused(slot.fragment_type, taken)
+        if substitute is None:
+            raise PlanningError(
+                f"Fragment {slot.fragment_id} of the fatigued variant is no longer "
+                f"approved and master {master.id} has no other approved "
+                f"{slot.fragment_type} fragment to replace it."
+            )
+        new_ids[index] = substitute.id
+        taken.add(substitute.id)
+        replaced.append(
+            {
+                "slot": index,
+                "old": slot.fragment_id,
+                "new": substitute.id,
+                "reason": "no longer approved",
+            }
+        )
+    weakest_first = sorted(
+        (i for i, s in enumerate(old) if s.fragment_id in by_id),
+        key=lambda i: (score_of(old[i]), i),
+    )
+    for index in weakest_first:
+        slot = old[index]
+        substitute = best_unused(slot.fragment_type, taken)
+        if substitute is None:
+            continue
+        new_ids[index] = substitute.id
+        taken.add(substitute.id)
+        replaced.append(
+            {
+                "slot": index,
+                "old": slot.fragment_id,
+                "new": substitute.id,
+                "reason": f"weakest fragment with an alternative "
+                f"(score {score_of(slot):.3f})",
+            }
+        )
+        break
+    else:
+        if not replaced:
+            types = sorted({s.fragment_type for s in old})
+            raise PlanningError(
+                f"No unused approved {'/'.join(types)} fragment of master {master.id} "
+                "can replace a fragment of the fatigued variant: approve new fragments "
+                "to refresh it."
+            )
+
+    placed = [by_id[i] for i in new_ids]
+    weights = _weights(structure, placed)
+    target = seconds_to_frames(fatigued.duration_seconds)
+    category = category_for_frames(target)
+    if category is None:
+        raise PlanningError(
+            f"The fatigued variant's length {fatigued.duration_seconds} s is outside "
+            "every duration category."
+        )
+    low, _ = CATEGORY_FRAMES[category]
+    capacities = [pool.capacity(f.id) for f in placed]
+    target = max(low, min(target, sum(capacities)))
+    frames = allocate_slot_frames(
+        target_frames=target, weights=weights, capacities=capacities
+    )
+    if frames is None:
+        raise PlanningError(
+            f"The replacement fragments are too short for a {category} refresh of "
+            f"{fatigued.duration_seconds} s."
+        )
+    slots = tuple(
+        SlotPlan(
+            fragment_id=f.id,
+            fragment_type=f.fragment_type,
+            source_in=frames_to_seconds(pool.windows[f.id][0]),
+            source_out=frames_to_seconds(pool.windows[f.id][0] + n),
+        )
+        for f, n in zip(placed, frames, strict=True)
+    )
+    duration_seconds = frames_to_seconds(sum(frames))
+    hook_id = next(s.fragment_id for s in slots if s.fragment_type == FragmentType.HOOK)
+
+    # Viewers tired of the fatigued caption, hashtags and look: steer away from them.
+    used_captions: Counter[str] = Counter({fatigued.caption: 2})
+    used_tags: Counter[str] = Counter(fatigued.hashtags)
+    used_looks: Counter[str] = Counter({fatigued.color_look: 1})
+    taken_signatures = set(ctx.excluded)
+    for attempt in range(SIGNATURE_RETRIES):
+        caption = choose_caption(
+            candidates=ctx.captions,
+            rng=rng,
+            used=used_captions,
+            exploration=0.05 * (1 + attempt),
+        )
+        hashtags = choose_hashtags(
+            approved=ctx.hashtags,
+            hints=hints,
+            rng=rng,
+            used=used_tags,
+            max_count=ctx.max_hashtags,
+        )
+        look = choose_look(looks=ctx.looks, hints=hints, rng=rng, used=used_looks)
+        signature = plan_signature(
+            opening_fragment_id=slots[0].fragment_id,
+            hook_fragment_id=hook_id,
+            structure=structure,
+            duration_category=category,
+            duration_seconds=duration_seconds,
+            caption=caption.text,
+            color_look=look,
+            hashtags=hashtags,
+        )
+        if signature not in taken_signatures:
+            break
+        used_captions[caption.text] += 1
+    else:
+        raise PlanningError(
+            "Every refresh drawn repeats an earlier variant of master "
+            f"{master.id}; approve more fragments or captions."
+        )
+    score, confidence, parts = estimate_plan(
+        fragments=[(f.fragment_type, fragment_evidence(f, structure)) for f in placed],
+        structure=structure,
+        duration_category=category,
+        caption_score=caption.score,
+        look=look,
+        hints=hints,
+    )
+    return VariantPlan(
+        variant_number=variant_number,
+        variant_type=VariantType.REFRESH,
+        narrative_structure=structure,
+        slots=slots,
+        duration_seconds=duration_seconds,
+        duration_category=category,
+        caption=caption.text,
+        hashtags=hashtags,
+        text_overlay=text_overlay(
+            structure=structure, title=master.title, rules=ctx.rules
+        ),
+        color_look=look,
+        pixel_id=ctx.pixel_id,
+        estimated_score=score,
+        confidence=confidence,
+        signature=signature,
+        rationale={
+            "lever": "refresh of a fatigued variant",
+            "replaced": replaced,
+            "caption_template": caption.template,
+            "caption_score": caption.score,
+            "score_parts": parts,
+        },
+    )
+
+
+def _weights(structure: str, placed: Sequence[FragmentInput]) -> list[int]:
+    """The structure's shares for its slots, plus the outro share for any outro."""
+    shares = [w for _, w in STRUCTURE_SEGMENTS[structure]]
+    return [shares[i] if i < len(shares) else OUTRO_WEIGHT for i in range(len(placed))]

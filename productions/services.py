@@ -65,7 +65,7 @@ class FragmentData:
 
 def _audit_value(value: Any) -> Any:
     """JSON-safe snapshot of a field value for the audit trail."""
-    if isinstance(value, File) or hasattr(value, "name") and hasattr(value, "url"):
+    if isinstance(value, File) or (hasattr(value, "name") and hasattr(value, "url")):
         return getattr(value, "name", "") or ""
     if isinstance(value, UUID):
         return str(value)

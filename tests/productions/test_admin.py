@@ -8,8 +8,8 @@ from tests.factories import (
     CycleRunFactory,
     DailyMetricFactory,
     FragmentFactory,
-    PromotionLogFactory,
     ProductionFactory,
+    PromotionLogFactory,
     VariantFactory,
 )
 
@@ -81,16 +81,23 @@ def test_bulk_approve_action_records_the_manager_and_reports_the_count(
 ):
     master = ProductionFactory()
     pending = [
-        FragmentFactory(master_creative=master, approved=False, approved_at=None,
-                        start_time=i, end_time=i + 1)
+        FragmentFactory(
+            master_creative=master,
+            approved=False,
+            approved_at=None,
+            start_time=i,
+            end_time=i + 1,
+        )
         for i in range(2)
     ]
     approved = FragmentFactory(master_creative=master, start_time=5, end_time=6)
 
     response = manager_client.post(
         reverse("admin:productions_creativefragment_changelist"),
-        {"action": "approve_selected",
-         "_selected_action": [str(f.pk) for f in [*pending, approved]]},
+        {
+            "action": "approve_selected",
+            "_selected_action": [str(f.pk) for f in [*pending, approved]],
+        },
         follow=True,
     )
 
@@ -118,8 +125,9 @@ def test_manager_sees_pixels_read_only_and_cannot_change_them(manager_client):
     url = reverse("admin:productions_creativeproduction_change", args=[master.pk])
 
     page = manager_client.get(url).content.decode()
-    manager_client.post(url, _master_form(master, authorized_pixels='["999999999999"]',
-                                          genre="sports"))
+    manager_client.post(
+        url, _master_form(master, authorized_pixels='["999999999999"]', genre="sports")
+    )
 
     assert 'name="authorized_pixels"' not in page
     master.refresh_from_db()
@@ -175,7 +183,9 @@ def test_fragment_inline_outside_the_master_is_an_error_and_nothing_is_saved(
         }
     )
 
-    response = manager_client.post(reverse("admin:productions_creativeproduction_add"), data)
+    response = manager_client.post(
+        reverse("admin:productions_creativeproduction_add"), data
+    )
 
     assert response.status_code == 200
     assert "master is only 10.00s long" in response.content.decode()
@@ -196,7 +206,9 @@ def test_master_with_fragments_created_in_the_admin_goes_through_the_services(
         }
     )
 
-    response = manager_client.post(reverse("admin:productions_creativeproduction_add"), data)
+    response = manager_client.post(
+        reverse("admin:productions_creativeproduction_add"), data
+    )
 
     assert response.status_code == 302, response.content.decode()[:3000]
     master = CreativeProduction.objects.get()
@@ -214,8 +226,12 @@ def test_unknown_fragment_type_in_the_admin_is_an_error(manager_client):
 
     response = manager_client.post(
         reverse("admin:productions_creativefragment_add"),
-        {"master_creative": str(master.pk), "fragment_type": "teaser",
-         "start_time": "0", "end_time": "2"},
+        {
+            "master_creative": str(master.pk),
+            "fragment_type": "teaser",
+            "start_time": "0",
+            "end_time": "2",
+        },
     )
 
     assert response.status_code == 200
@@ -237,15 +253,17 @@ def test_master_page_has_a_video_player(manager_client):
 
 def test_the_audit_trail_cannot_be_edited_or_deleted_in_the_admin(admin_client_engine):
     FragmentFactory()
-    audit = ApprovalAudit.objects.create(action="fragment_approved", actor_name="x",
-                                         object_repr="y")
+    audit = ApprovalAudit.objects.create(
+        action="fragment_approved", actor_name="x", object_repr="y"
+    )
 
     change = admin_client_engine.post(
         reverse("admin:productions_approvalaudit_change", args=[audit.pk]),
         {"actor_name": "someone else"},
     )
     delete = admin_client_engine.post(
-        reverse("admin:productions_approvalaudit_delete", args=[audit.pk]), {"post": "yes"}
+        reverse("admin:productions_approvalaudit_delete", args=[audit.pk]),
+        {"post": "yes"},
     )
 
     assert change.status_code == 403

@@ -238,11 +238,12 @@ def structure_category_pair(
 ) -> tuple[str, str]:
     """The index-th cell of a Latin square: every prefix is balanced to within one.
 
-    With three categories the structure shifts by one every third plan; with one or two
-    categories plain cycling already visits every pair (3 and 2 are coprime).
+    With three categories the structure shifts back by one every third plan, so the
+    first-ranked structure is also the first to get a second plan (at the fifth). With
+    one or two categories plain cycling visits every pair (3 and 2 are coprime).
     """
     if len(categories) == 3:
-        return structures[(index + index // 3) % 3], categories[index % 3]
+        return structures[(index - index // 3) % 3], categories[index % 3]
     return structures[index % 3], categories[index % len(categories)]
 
 

@@ -1,0 +1,38 @@
+"""The Meta Ads client (10.2) for the configured mode.
+
+`get_meta_client()` is the one way services obtain a client: `StubMetaClient` in stub
+mode (the default), `GraphMetaClient` in live mode.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.conf import settings
+
+from promotion.meta.protocol import MetaAdsClient, MetaCallObserver
+
+
+def get_meta_client(
+    *,
+    observer: MetaCallObserver | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> MetaAdsClient:
+    """A client for `settings.CREATIVE_ENGINE_MODE`, reporting every call to `observer`.
+
+    `clock` is the stub's sense of time (`run_cycle --as-of` passes the cycle's clock so
+    the simulated market moves with it); the live client runs on real time.
+    """
+    if settings.CREATIVE_ENGINE_MODE == "live":
+        from promotion.meta.graph import GraphMetaClient
+
+        return GraphMetaClient.from_settings(observer=observer)
+    from promotion.meta.stub import StubMetaClient
+
+    return StubMetaClient(
+        seed=settings.META_STUB_SEED,
+        failure_rate=settings.META_STUB_UPLOAD_FAILURE_RATE,
+        observer=observer,
+        clock=clock,
+    )

@@ -1,0 +1,181 @@
+"""The creative analyzer's maths (10.15): fragment performance from variant results.
+
+Pure: plain data in, plain data out. Scores are on [0, 1] with 0.5 = the master's
+average, the scale the variant planner reads (variants/planning/inputs.py).
+
+How a fragment is scored, per master:
+1. The master's event is conversions when it has enough of them, else clicks; its
+   rate is events per impression over all its variants (the master average).
+2. A fragment's rate pools the impressions and events of every variant that used it,
+   smoothed towards the master average by `prior_impressions` of pseudo-evidence, so
+   a fragment seen in one small variant stays near average.
+3. Relative performance r = fragment rate / master average (1 = average) is mapped to
+   r / (1 + r): 0.5 at average, towards 1 for better, towards 0 for worse.
+4. Success rate: the share of its measured variants whose smoothed rate beats the
+   master's median variant.
+5. The same score per narrative structure and per pixel; the best structure and the
+   best pixels need `min_impressions` of evidence.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    variant_id: str
+    fragment_ids: tuple[str, ...]
+    structure: str
+    pixel_id: str
+    impressions: int
+    clicks: int
+    conversions: int
+
+
+@dataclass(frozen=True)
+class FragmentPerformance:
+    fragment_id: str
+    performance_score: float | None
+    usage_count: int
+    success_rate: float | None
+    performance_by_structure: dict[str, float] = field(default_factory=dict)
+    best_for_structure: str = ""
+    best_with_pixels: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ScoringRules:
+    prior_impressions: float = 1000.0
+    min_impressions: int = 500  # a variant (or group) counts as measured from here
+    min_conversions: int = 30  # below this, clicks are the event
+    max_best_pixels: int = 3
+
+
+def fragment_ids_in_order(fragments_order: Sequence[Any]) -> list[str]:
+    """Fragment ids of a variant's slots (`CreativeVariant.fragments_order`)."""
+    ids: list[str] = []
+    for slot in fragments_order or []:
+        value = _slot_fragment_id(slot)
+        if value:
+            ids.append(str(value))
+    return ids
+
+
+def _slot_fragment_id(slot: Any) -> Any:
+    if isinstance(slot, Mapping):
+        return slot.get("fragment_id") or slot.get("id")
+    return slot
+
+
+def hook_fragment_id(fragments_order: Sequence[Any]) -> str:
+    """The hook slot's fragment (what the viewer is hooked by), else the first slot."""
+    for slot in fragments_order or []:
+        if isinstance(slot, Mapping) and slot.get("fragment_type") == "hook":
+            return str(_slot_fragment_id(slot) or "")
+    ids = fragment_ids_in_order(fragments_order)
+    return ids[0] if ids else ""
+
+
+def score_fragments(
+    *,
+    fragment_ids: Iterable[str],
+    variants: Sequence[VariantResult],
+    rules: ScoringRules | None = None,
+) -> dict[str, FragmentPerformance]:
+    """Performance of each fragment of one master from that master's variants."""
+    rules = rules or ScoringRules()
+    total_impressions = sum(v.impressions for v in variants)
+    total_conversions = sum(v.conversions for v in variants)
+    use_conversions = total_conversions >= rules.min_conversions
+
+    def events(v: VariantResult) -> int:
+        return v.conversions if use_conversions else v.clicks
+
+    total_events = sum(events(v) for v in variants)
+    mean_rate = total_events / total_impressions if total_impressions else 0.0
+
+    def smoothed(impressions: float, hits: float) -> float:
+        k = rules.prior_impressions
+        return (hits + k * mean_rate) / (impressions + k)
+
+    def score(group: Sequence[VariantResult]) -> float | None:
+        impressions = sum(v.impressions for v in group)
+        if impressions == 0 or mean_rate == 0:
+            return None
+        ratio = smoothed(impressions, sum(events(v) for v in group)) / mean_rate
+        return round(ratio / (1 + ratio), 4)
+
+    measured = [v for v in variants if v.impressions >= rules.min_impressions]
+    median = (
+        statistics.median(smoothed(v.impressions, events(v)) for v in measured)
+        if measured
+        else None
+    )
+
+    results: dict[str, FragmentPerformance] = {}
+    for fragment_id in fragment_ids:
+        using = [v for v in variants if fragment_id in v.fragment_ids]
+        mine_measured = [v for v in using if v.impressions >= rules.min_impressions]
+        success_rate = None
+        if mine_measured and median is not None:
+            wins = sum(
+                1 for v in mine_measured if smoothed(v.impressions, events(v)) > median
+            )
+            success_rate = round(wins / len(mine_measured), 4)
+
+        by_structure, best_structure = _grouped(
+            using, key=lambda v: v.structure, score=score, rules=rules
+        )
+        by_pixel, _ = _grouped(
+            [v for v in using if v.pixel_id],
+            key=lambda v: v.pixel_id,
+            score=score,
+            rules=rules,
+        )
+        pixel_evidence = {
+            p: sum(v.impressions for v in using if v.pixel_id == p) for p in by_pixel
+        }
+        best_pixels = sorted(
+            (p for p in by_pixel if pixel_evidence[p] >= rules.min_impressions),
+            key=lambda p: (-by_pixel[p], p),
+        )[: rules.max_best_pixels]
+
+        results[fragment_id] = FragmentPerformance(
+            fragment_id=fragment_id,
+            performance_score=score(using),
+            usage_count=len(using),
+            success_rate=success_rate,
+            performance_by_structure=by_structure,
+            best_for_structure=best_structure,
+            best_with_pixels=best_pixels,
+        )
+    return results
+
+
+def _grouped(
+    variants: Sequence[VariantResult],
+    *,
+    key: Any,
+    score: Any,
+    rules: ScoringRules,
+) -> tuple[dict[str, float], str]:
+    """Scores per group, and the best group with enough evidence ("" if none)."""
+    groups: dict[str, list[VariantResult]] = {}
+    for v in variants:
+        groups.setdefault(key(v), []).append(v)
+    scores: dict[str, float] = {}
+    best = ""
+    best_score = -1.0
+    for name in sorted(groups):
+        value = score(groups[name])
+        if value is None:
+            continue
+        scores[name] = value
+        evidence = sum(v.impressions for v in groups[name])
+        if evidence >= rules.min_impressions and value > best_score:
+            best, best_score = name, value
+    return scores, best

@@ -1,0 +1,76 @@
+"""Reads of the promotion app with their rules (scoping, filters, batching)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from uuid import UUID
+
+from django.db.models import Q, QuerySet
+
+from variants.choices import LIVE_STATUSES, VariantStatus
+from variants.models import CreativeVariant
+
+
+def running_ads_count() -> int:
+    """Ads the engine has running on the Page: live variants (testing or active) that
+    have a Meta ad. Counted from our database, the one source of truth for the cap."""
+    return (
+        CreativeVariant.objects.filter(status__in=LIVE_STATUSES)
+        .exclude(meta_ad_id="")
+        .count()
+    )
+
+
+def variants_with_ads_for_insights(*, since: dt.date) -> QuerySet[CreativeVariant]:
+    """Variants whose ads may have delivered on or after `since`: every variant with a
+    Meta ad, except those archived before the window began."""
+    since_start = dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)
+    return (
+        CreativeVariant.objects.exclude(meta_ad_id="")
+        .exclude(
+            Q(status=VariantStatus.ARCHIVED)
+            & Q(archived_at__isnull=False)
+            & Q(archived_at__lt=since_start)
+        )
+        .order_by("id")
+    )
+
+
+def variants_stuck_uploading(*, changed_before: dt.datetime) -> list[UUID]:
+    """Uploads whose worker died or gave up: `uploading` since before the cut-off."""
+    return list(
+        CreativeVariant.objects.filter(
+            _changed_before(changed_before), status=VariantStatus.UPLOADING
+        )
+        .order_by("status_changed_at")
+        .values_list("id", flat=True)
+    )
+
+
+def variants_waiting_for_upload(*, changed_before: dt.datetime) -> list[UUID]:
+    """Rendered variants never uploaded (no ad), rendered before the cut-off."""
+    return list(
+        CreativeVariant.objects.filter(
+            _changed_before(changed_before),
+            status=VariantStatus.RENDERED,
+            meta_ad_id="",
+        )
+        .order_by("status_changed_at")
+        .values_list("id", flat=True)
+    )
+
+
+def variants_stuck_rendering(*, changed_before: dt.datetime) -> list[UUID]:
+    """Renders that outlived every time limit: `rendering` since before the cut-off."""
+    return list(
+        CreativeVariant.objects.filter(
+            _changed_before(changed_before), status=VariantStatus.RENDERING
+        )
+        .order_by("status_changed_at")
+        .values_list("id", flat=True)
+    )
+
+
+def _changed_before(moment: dt.datetime) -> Q:
+    # Rows written without a transition have no status_changed_at: treat as old.
+    return Q(status_changed_at__lt=moment) | Q(status_changed_at__isnull=True)

@@ -78,7 +78,7 @@ REUSE_PENALTY = 0.1
 SIGNATURE_RETRIES = 8
 # When fragments are too short for a length, longer ones are swapped in in this order.
 _STRETCH_ORDER = (FragmentType.BODY, FragmentType.CTA, FragmentType.HOOK)
-_DURATION_TYPES = {
+_DURATION_TYPES: dict[str, str] = {
     DurationCategory.SHORT: VariantType.DURATION_SHORT,
     DurationCategory.MEDIUM: VariantType.DURATION_MEDIUM,
     DurationCategory.LONG: VariantType.DURATION_LONG,

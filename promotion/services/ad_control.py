@@ -1,0 +1,85 @@
+"""An ad's status and an ad set's budget on Meta, each call logged (for ranking,
+promotion and fatigue). These change Meta only; the variant's lifecycle moves through
+`variants.services.lifecycle`, decided by the caller."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from promotion.meta.protocol import AdStatus, MetaAdsClient
+from promotion.services.meta_calls import meta_call_context, meta_client
+from variants.models import CreativeVariant
+
+
+class NoMetaAd(Exception):
+    """The variant has no Meta ad to change."""
+
+
+def variant_set_ad_status(
+    *,
+    variant_id: UUID | str,
+    status: AdStatus | str,
+    run_id: UUID | str | None = None,
+    promoted_by: str = "scheduler",
+    promotion_type: str | None = None,
+    decision: Mapping[str, Any] | None = None,
+    as_of: dt.datetime | None = None,
+    client: MetaAdsClient | None = None,
+) -> None:
+    """Set the variant's ad ACTIVE, PAUSED or ARCHIVED on Meta (one logged call).
+
+    `promotion_type` labels the log row (default: test/pause/archive by status);
+    `decision` holds the numbers behind it; `as_of` is the stub's clock.
+    """
+    variant = CreativeVariant.objects.select_related("parent").get(id=variant_id)
+    if not variant.meta_ad_id:
+        raise NoMetaAd(f"Variant {variant_id} has no Meta ad.")
+    client = meta_client(client=client, as_of=as_of)
+    with meta_call_context(
+        variant_id=variant.id,
+        run_id=run_id,
+        promoted_by=promoted_by,
+        promotion_type=promotion_type,
+        campaign_id=variant.campaign_id or variant.parent.campaign_id,
+        adset_id=variant.adset_id,
+        meta_ad_id=variant.meta_ad_id,
+        meta_creative_id=variant.meta_creative_id,
+        decision=decision,
+    ):
+        client.set_ad_status(ad_id=variant.meta_ad_id, status=AdStatus(status))
+
+
+def adset_set_budget(
+    *,
+    adset_id: str,
+    daily_budget_minor: int,
+    variant_id: UUID | str | None = None,
+    run_id: UUID | str | None = None,
+    promoted_by: str = "scheduler",
+    promotion_type: str | None = None,
+    decision: Mapping[str, Any] | None = None,
+    as_of: dt.datetime | None = None,
+    client: MetaAdsClient | None = None,
+) -> None:
+    """Set an ad set's daily budget, in minor units (cents), on Meta (one logged call).
+
+    Meta allows 4 budget changes per ad set per hour (code 17 beyond) and resets
+    learning on big steps; the caller caps steps and keeps a cooldown.
+    """
+    if daily_budget_minor <= 0:
+        raise ValueError("A daily budget must be positive.")
+    client = meta_client(client=client, as_of=as_of)
+    with meta_call_context(
+        variant_id=variant_id,
+        run_id=run_id,
+        promoted_by=promoted_by,
+        promotion_type=promotion_type,
+        adset_id=adset_id,
+        decision=decision,
+    ):
+        client.set_adset_budget(
+            adset_id=adset_id, daily_budget_minor=daily_budget_minor
+        )

@@ -1,0 +1,117 @@
+"""Creative analyzer (10.15): write each approved fragment's measured performance.
+
+The maths is in `promotion.fragment_scoring` (pure); this service reads variant
+results, calls it per master, and writes only the fragments' system fields. It never
+touches `approved` or anything a human owns.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from uuid import UUID
+
+from django.db import transaction
+from django.db.models import Sum
+
+from productions.models import CreativeFragment, CreativeProduction
+from promotion.fragment_scoring import (
+    VariantResult,
+    fragment_ids_in_order,
+    score_fragments,
+)
+from promotion.models import VariantDailyMetric
+from variants.models import CreativeVariant
+
+logger = logging.getLogger(__name__)
+
+SYSTEM_FIELDS = [
+    "performance_score",
+    "usage_count",
+    "success_rate",
+    "performance_by_structure",
+    "best_for_structure",
+    "best_with_pixels",
+]
+
+
+@transaction.atomic
+def fragments_update_performance(*, master_id: UUID | str | None = None) -> int:
+    """Score the approved fragments of one master (or of all); returns how many.
+
+    1. Load the approved fragments and, per master, its variants with their totals
+       summed from the daily metrics (three queries, whatever the number of masters).
+    2. Score each master's fragments (`score_fragments`).
+    3. Keep only pixels the master authorizes in `best_with_pixels`.
+    4. Write the system fields in one bulk update.
+    """
+    fragments = CreativeFragment.objects.filter(approved=True)
+    variants = CreativeVariant.objects.all()
+    if master_id is not None:
+        fragments = fragments.filter(master_creative_id=master_id)
+        variants = variants.filter(parent_id=master_id)
+    fragment_list = list(fragments)
+    master_ids = {f.master_creative_id for f in fragment_list}
+    if not master_ids:
+        return 0
+    variant_rows = list(
+        variants.filter(parent_id__in=master_ids).values(
+            "id", "parent_id", "fragments_order", "narrative_structure", "pixel_id"
+        )
+    )
+    totals = {
+        t["variant_id"]: t
+        for t in VariantDailyMetric.objects.filter(variant__parent_id__in=master_ids)
+        .values("variant_id")
+        .annotate(
+            impressions=Sum("impressions"),
+            clicks=Sum("clicks"),
+            conversions=Sum("conversions"),
+        )
+    }
+    results_by_master: dict[UUID, list[VariantResult]] = defaultdict(list)
+    for row in variant_rows:
+        total = totals.get(row["id"], {})
+        results_by_master[row["parent_id"]].append(
+            VariantResult(
+                variant_id=str(row["id"]),
+                fragment_ids=tuple(fragment_ids_in_order(row["fragments_order"])),
+                structure=row["narrative_structure"],
+                pixel_id=row["pixel_id"],
+                impressions=int(total.get("impressions") or 0),
+                clicks=int(total.get("clicks") or 0),
+                conversions=int(total.get("conversions") or 0),
+            )
+        )
+    authorized = {
+        m.pk: {str(p) for p in (m.authorized_pixels or [])}
+        for m in CreativeProduction.objects.filter(pk__in=master_ids).only(
+            "id", "authorized_pixels"
+        )
+    }
+    fragments_by_master: dict[UUID, list[CreativeFragment]] = defaultdict(list)
+    for fragment in fragment_list:
+        fragments_by_master[fragment.master_creative_id].append(fragment)
+
+    for master, own in fragments_by_master.items():
+        scores = score_fragments(
+            fragment_ids=[str(f.id) for f in own],
+            variants=results_by_master.get(master, []),
+        )
+        for fragment in own:
+            score = scores[str(fragment.id)]
+            fragment.performance_score = score.performance_score
+            fragment.usage_count = score.usage_count
+            fragment.success_rate = score.success_rate
+            fragment.performance_by_structure = score.performance_by_structure
+            fragment.best_for_structure = score.best_for_structure
+            fragment.best_with_pixels = [
+                p for p in score.best_with_pixels if p in authorized.get(master, set())
+            ]
+    CreativeFragment.objects.bulk_update(fragment_list, SYSTEM_FIELDS, batch_size=200)
+    logger.info(
+        "analyzer: scored %d fragments of %d masters",
+        len(fragment_list),
+        len(master_ids),
+    )
+    return len(fragment_list)

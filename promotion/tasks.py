@@ -1,0 +1,190 @@
+"""Celery tasks of the promotion app, on the `meta` queue: thin, ids in, one service.
+
+Every task is idempotent (the services move state by conditional updates and skip
+work already done), so `acks_late` with `reject_on_worker_lost` is safe: a task lost
+with its worker runs again. Retry delays stay below the broker's visibility timeout,
+or Redis would hand a waiting task to a second worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from promotion.meta.errors import MetaError, MetaRateLimitError, MetaRetryLater
+from promotion.meta.retry import RetryDecision, RetryPolicy
+from promotion.selectors import (
+    running_ads_count,
+    variants_stuck_rendering,
+    variants_stuck_uploading,
+    variants_waiting_for_upload,
+)
+from promotion.services.insights import insights_collect
+from promotion.services.upload import (
+    UPLOAD_LEASE,
+    UploadConfigurationError,
+    is_retryable,
+    variant_upload,
+    variant_upload_abandon,
+)
+
+logger = logging.getLogger(__name__)
+
+UPLOAD_MAX_RETRIES = 5
+UPLOAD_SOFT_TIME_LIMIT = 10 * 60
+UPLOAD_TIME_LIMIT = 12 * 60
+_VISIBILITY_TIMEOUT = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(
+    "visibility_timeout", 3600
+)
+# The longest countdown a retry may have: well inside the visibility timeout.
+MAX_RETRY_COUNTDOWN = max(60, min(3600, _VISIBILITY_TIMEOUT - UPLOAD_TIME_LIMIT - 300))
+# A rendered variant is left to the cycle that rendered it for this long.
+RENDERED_GRACE = dt.timedelta(minutes=10)
+# Longer than the render task's hard time limit (12 min) plus its retries' start.
+RENDER_STUCK_AFTER = dt.timedelta(minutes=30)
+SWEEP_BATCH = 200
+
+
+@shared_task(
+    bind=True,
+    name="promotion.upload_variant",
+    queue="meta",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=UPLOAD_SOFT_TIME_LIMIT,
+    time_limit=UPLOAD_TIME_LIMIT,
+    max_retries=UPLOAD_MAX_RETRIES,
+    ignore_result=True,
+)
+def upload_variant(  # type: ignore[no-untyped-def]
+    self,
+    variant_id: str,
+    run_id: str | None = None,
+    as_of: str | None = None,
+    activate: bool = False,
+) -> str:
+    """Upload one rendered variant to Meta (see `variant_upload`).
+
+    Retryable Meta errors come back with backoff (or the wait Meta asked for), at
+    most UPLOAD_MAX_RETRIES times; then the variant fails, or returns to `rendered`
+    for the sweep when Meta was only throttling. Permanent errors were already
+    recorded on the variant by the service.
+    """
+    try:
+        outcome = variant_upload(
+            variant_id=variant_id,
+            run_id=run_id,
+            as_of=dt.datetime.fromisoformat(as_of) if as_of else None,
+            resume=self.request.retries > 0,
+            activate=activate,
+        )
+    except UploadConfigurationError as exc:
+        logger.error("upload of variant %s refused: %s", variant_id, exc)
+        return "refused"
+    except MetaError as exc:
+        if not is_retryable(exc):
+            logger.error("upload of variant %s stopped: %s", variant_id, exc)
+            return "stopped"
+        attempt = self.request.retries + 1
+        decision = RetryPolicy(max_attempts=UPLOAD_MAX_RETRIES + 1).decide(
+            exc, attempt, rng=random.Random()
+        )
+        gave_up = not (decision.retry or decision.reschedule)
+        if gave_up or self.request.retries >= UPLOAD_MAX_RETRIES:
+            throttled = isinstance(exc, MetaRateLimitError | MetaRetryLater)
+            variant_upload_abandon(
+                variant_id=variant_id,
+                reason=f"Gave up after {attempt} attempts: {exc}",
+                retry_later=throttled or decision.reschedule,
+            )
+            return "abandoned"
+        raise self.retry(
+            exc=exc, countdown=retry_countdown(exc, decision, self.request.retries)
+        ) from exc
+    return str(outcome)
+
+
+def retry_countdown(error: MetaError, decision: RetryDecision, retries: int) -> float:
+    """Seconds until the next try: Meta's wait if it named one, else exponential
+    backoff from a minute with jitter, never beyond MAX_RETRY_COUNTDOWN."""
+    if isinstance(error, MetaRetryLater):
+        wanted = error.retry_after_seconds
+    else:
+        backoff = 60 * 2**retries
+        wanted = max(
+            decision.delay_seconds, backoff / 2 + random.random() * backoff / 2
+        )
+    return float(min(max(wanted, 1.0), MAX_RETRY_COUNTDOWN))
+
+
+@shared_task(
+    name="promotion.collect_insights",
+    queue="meta",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=UPLOAD_SOFT_TIME_LIMIT,
+    time_limit=UPLOAD_TIME_LIMIT,
+    ignore_result=True,
+)
+def collect_insights(
+    until: str | None = None, run_id: str | None = None, as_of: str | None = None
+) -> int:
+    """Pull daily insights up to `until` (default: yesterday on the clock)."""
+    clock = dt.datetime.fromisoformat(as_of) if as_of else None
+    last_day = (
+        dt.date.fromisoformat(until)
+        if until
+        else (clock or timezone.now()).date() - dt.timedelta(days=1)
+    )
+    return insights_collect(until=last_day, run_id=run_id, as_of=clock)
+
+
+@shared_task(
+    name="promotion.sweep_stuck_work",
+    queue="meta",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def sweep_stuck_work() -> dict[str, Any]:
+    """Re-dispatch work that a crash or a lost message left behind.
+
+    - `uploading` past the upload lease: the worker died; resume the upload.
+    - `rendered` for RENDERED_GRACE and never uploaded: the enqueue was lost (unless
+      the Page is at its running-ads cap, where uploading would only be refused).
+    - `rendering` for RENDER_STUCK_AFTER: render again.
+    Tasks are enqueued after commit, at most SWEEP_BATCH of each kind per sweep.
+    """
+    now = timezone.now()
+    uploading = variants_stuck_uploading(changed_before=now - UPLOAD_LEASE)
+    waiting: list[Any] = []
+    if running_ads_count() < settings.META_MAX_RUNNING_ADS_PER_PAGE:
+        waiting = variants_waiting_for_upload(changed_before=now - RENDERED_GRACE)
+    rendering = variants_stuck_rendering(changed_before=now - RENDER_STUCK_AFTER)
+
+    for variant_id in [*uploading[:SWEEP_BATCH], *waiting[:SWEEP_BATCH]]:
+        upload_variant.delay_on_commit(str(variant_id))
+    renders = 0
+    if rendering:
+        try:
+            from variants.tasks import render_variant
+        except ImportError:  # the render app is not deployed with this worker
+            logger.warning("sweep: %d renders stuck, no render task", len(rendering))
+        else:
+            for variant_id in rendering[:SWEEP_BATCH]:
+                render_variant.delay_on_commit(str(variant_id))
+                renders += 1
+    counts = {
+        "uploads_resumed": min(len(uploading), SWEEP_BATCH),
+        "uploads_started": min(len(waiting), SWEEP_BATCH),
+        "renders_restarted": renders,
+    }
+    if any(counts.values()):
+        logger.warning("sweep re-dispatched stuck work: %s", counts)
+    return counts

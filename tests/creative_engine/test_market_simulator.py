@@ -1,0 +1,211 @@
+"""The stub market simulator: pure, no database."""
+
+import datetime as dt
+from itertools import count
+
+from creative_engine.market import (
+    AdFeatures,
+    BudgetChange,
+    MarketAd,
+    MarketAdSet,
+    MarketSimulator,
+    StatusChange,
+)
+
+T0 = dt.datetime(2026, 1, 5, 0, 0, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+
+
+def features(hook: str = "hook-1", **overrides: object) -> AdFeatures:
+    values: dict = {
+        "master_id": "master-1",
+        "hook_fragment_id": hook,
+        "fragment_ids": (hook, "body-1", "cta-1"),
+        "structure": "hook_body_cta",
+        "duration_category": "medium",
+        "caption": "Listen now #newmusic",
+        "look": "warm",
+    }
+    values.update(overrides)
+    return AdFeatures(**values)
+
+
+def active_ad(ad_id: str, feats: AdFeatures, *changes: StatusChange) -> MarketAd:
+    return MarketAd(
+        ad_id=ad_id,
+        adset_id="adset-1",
+        features=feats,
+        created_at=T0,
+        status_history=(StatusChange(T0, "ACTIVE"), *changes),
+    )
+
+
+def market(*ads: MarketAd, seed: int = 3, budget: float = 400.0) -> MarketSimulator:
+    return MarketSimulator(
+        seed=seed,
+        ads=ads,
+        adsets=[MarketAdSet("adset-1", (BudgetChange(T0, budget),))],
+    )
+
+
+def features_where(seed: int, wanted: bool) -> AdFeatures:
+    """Features whose hidden truth decays (or not), found by trying hooks in turn."""
+    sim = MarketSimulator(seed=seed)
+    for n in count():
+        feats = features(hook=f"hook-{n}")
+        if sim.appeal(feats).decays is wanted:
+            return feats
+    raise AssertionError("unreachable")
+
+
+def ctr_between(sim: MarketSimulator, first: int, last: int) -> float:
+    """Click-through over those days, leaving out one-day spikes."""
+    rows = sim.daily_rows(
+        ["ad"],
+        since=T0.date() + first * DAY,
+        until=T0.date() + last * DAY,
+        as_of=T0 + 200 * DAY,
+    )
+    rows = [r for r in rows if not sim.is_spike_day("ad", r.date)]
+    return sum(r.clicks for r in rows) / sum(r.impressions for r in rows)
+
+
+def test_same_seed_and_history_give_the_same_rows_every_time():
+    # Given two simulators built from the same seed and history
+    ad = active_ad("ad", features())
+    first, second = market(ad), market(ad)
+
+    # When both are asked for the same month
+    def month(sim: MarketSimulator) -> list:
+        return sim.daily_rows(
+            ["ad"], since=T0.date(), until=T0.date() + 29 * DAY, as_of=T0 + 40 * DAY
+        )
+
+    # Then the numbers are identical, and asking again changes nothing
+    assert month(first) == month(second) == month(first)
+    assert first.truth("ad") == second.truth("ad")
+
+
+def test_another_seed_is_another_market():
+    ad = active_ad("ad", features())
+
+    one = market(ad, seed=3)
+    other = market(ad, seed=4)
+
+    assert one.truth("ad") != other.truth("ad")
+    assert one.daily_rows(
+        ["ad"], since=T0.date(), until=T0.date() + 6 * DAY, as_of=T0 + 10 * DAY
+    ) != other.daily_rows(
+        ["ad"], since=T0.date(), until=T0.date() + 6 * DAY, as_of=T0 + 10 * DAY
+    )
+
+
+def test_truth_follows_the_features_not_the_ad_id():
+    sim = MarketSimulator(seed=3)
+
+    same = sim.appeal(features(hook="hook-9")) == sim.appeal(features(hook="hook-9"))
+    other_hook = (
+        sim.appeal(features(hook="hook-1")).ctr
+        != sim.appeal(features(hook="hook-2")).ctr
+    )
+
+    assert same and other_hook
+
+
+def test_paused_ads_get_no_impressions():
+    # Given an ad that was never activated and one paused after its first day
+    never = MarketAd(
+        ad_id="never",
+        adset_id="adset-1",
+        features=features(),
+        created_at=T0,
+        status_history=(StatusChange(T0, "PAUSED"),),
+    )
+    paused = active_ad("paused", features(hook="h2"), StatusChange(T0 + DAY, "PAUSED"))
+    sim = market(never, paused)
+
+    # When a week is read
+    rows = sim.daily_rows(
+        ["never", "paused"],
+        since=T0.date(),
+        until=T0.date() + 6 * DAY,
+        as_of=T0 + 10 * DAY,
+    )
+
+    # Then only the paused ad's active day delivered
+    assert [(r.ad_id, r.date) for r in rows] == [("paused", T0.date())]
+
+
+def test_a_decaying_ads_click_through_drops_after_its_onset():
+    # Given an ad whose hidden truth decays, running for months
+    feats = features_where(seed=3, wanted=True)
+    sim = market(active_ad("ad", feats), budget=1000.0)
+    onset = sim.truth("ad").decay_onset_day
+
+    # When its early click-through is compared with three weeks past the onset
+    early = ctr_between(sim, 0, 9)
+    late = ctr_between(sim, onset + 21, onset + 30)
+
+    # Then it has dropped by far more than noise
+    assert late < 0.75 * early
+
+
+def test_a_non_decaying_ads_click_through_holds():
+    feats = features_where(seed=3, wanted=False)
+    sim = market(active_ad("ad", feats), budget=1000.0)
+
+    early = ctr_between(sim, 0, 9)
+    late = ctr_between(sim, 60, 69)
+
+    assert 0.85 * early < late < 1.15 * early
+
+
+def test_a_day_exists_only_once_the_clock_has_finished_it():
+    sim = market(active_ad("ad", features()))
+
+    during = sim.daily_row("ad", T0.date(), as_of=T0 + dt.timedelta(hours=23))
+    after = sim.daily_row("ad", T0.date(), as_of=T0 + DAY)
+
+    assert during is None
+    assert after is not None and after.impressions > 0
+
+
+def test_late_conversions_raise_a_days_count_and_never_lower_it():
+    sim = market(active_ad("ad", features()), budget=3000.0)
+    day = T0.date() + 2 * DAY
+
+    counts = [
+        sim.daily_row("ad", day, as_of=T0 + (3 + lag) * DAY).conversions
+        for lag in range(8)
+    ]
+
+    assert counts == sorted(counts)
+    assert counts[-1] > counts[0]
+
+
+def test_an_ad_sets_budget_is_split_among_its_active_ads():
+    # Given one ad alone, then the same ad sharing its ad set with another
+    alone = market(active_ad("ad", features()), budget=400.0)
+    shared = market(
+        active_ad("ad", features()),
+        active_ad("other", features(hook="h2")),
+        budget=400.0,
+    )
+
+    # When the first day is read
+    solo = alone.daily_row("ad", T0.date(), as_of=T0 + DAY)
+    half = shared.daily_row("ad", T0.date(), as_of=T0 + DAY)
+
+    # Then sharing halves its spend
+    assert solo is not None and half is not None
+    assert 0.4 < half.spend / solo.spend < 0.6
+
+
+def test_spikes_are_rare_one_day_lifts():
+    sim = market(active_ad("ad", features()), budget=1000.0)
+    days = [T0.date() + i * DAY for i in range(300)]
+
+    spikes = [d for d in days if sim.is_spike_day("ad", d)]
+
+    assert 1 <= len(spikes) <= 15
+    assert all(d + DAY not in spikes for d in spikes[:1])

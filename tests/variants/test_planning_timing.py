@@ -1,5 +1,7 @@
 """Structures and lengths on the 30 fps grid (pure)."""
 
+from pathlib import Path
+
 from variants.planning.timing import (
     STRUCTURE_SEGMENTS,
     allocate_slot_frames,
@@ -60,3 +62,23 @@ def test_apportion_always_adds_up_exactly():
 def test_fragment_windows_keep_only_whole_frames_inside_the_fragment():
     assert fragment_window(0.01, 2.99) == (1, 89)
     assert fragment_window(1.0, 2.0) == (30, 60)
+
+
+def test_the_planner_imports_without_django_settings_or_any_model():
+    # The layering rule: pure planners import no ORM models and need no configuration.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, variants.planning\n"
+        "apps = {'productions', 'variants', 'promotion', 'creative_engine'}\n"
+        "loaded = [m for m in sys.modules if m.endswith('.models')"
+        " and m.split('.')[0] in apps]\n"
+        "assert not loaded, loaded\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr

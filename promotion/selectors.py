@@ -74,3 +74,23 @@ def variants_stuck_rendering(*, changed_before: dt.datetime) -> list[UUID]:
 def _changed_before(moment: dt.datetime) -> Q:
     # Rows written without a transition have no status_changed_at: treat as old.
     return Q(status_changed_at__lt=moment) | Q(status_changed_at__isnull=True)
+
+
+# --- API reads (scoped to the user; constant query counts) ---------------------------
+
+
+def promotion_log_list(*, user: object) -> QuerySet:
+    """Promotion logs; serializers read ids only, so no joins are needed."""
+    # Imported here so this block only appends to the module (shared with the
+    # promotion services).
+    from productions.roles import has_engine_role
+    from promotion.models import PromotionLog
+
+    if not has_engine_role(user):  # type: ignore[arg-type]
+        return PromotionLog.objects.none()
+    return PromotionLog.objects.all()
+
+
+def uploads_total() -> int:
+    """Variants that reached Meta as an ad (one ad per variant, ever)."""
+    return CreativeVariant.objects.exclude(meta_ad_id="").count()

@@ -1,0 +1,96 @@
+"""Reads of masters and fragments, scoped to what the user may see.
+
+Every API read goes through here: the role check is repeated (a user without a role
+sees nothing, whatever view forgot to check) and each queryset carries the joins and
+prefetches its serializers need, so a list costs the same number of queries for 1 or
+1,000 rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from productions.models import CreativeFragment, CreativeProduction
+from productions.roles import has_engine_role
+
+
+def parse_uuid(value: Any) -> UUID | None:
+    """A path or payload id as a UUID, or None when it is not one (a 404, not a 500)."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def production_list(*, user: Any) -> QuerySet[CreativeProduction]:
+    """Masters with their creator and fragments (and each fragment's approver)."""
+    if not has_engine_role(user):
+        return CreativeProduction.objects.none()
+    return CreativeProduction.objects.select_related("created_by").prefetch_related(
+        Prefetch(
+            "fragment_set",
+            queryset=CreativeFragment.objects.select_related("approved_by").order_by(
+                "fragment_type", "start_time"
+            ),
+        )
+    )
+
+
+def production_get(*, user: Any, production_id: Any) -> CreativeProduction:
+    pk = parse_uuid(production_id)
+    if pk is None:
+        raise Http404("No master creative with this id.")
+    try:
+        return production_list(user=user).get(pk=pk)
+    except CreativeProduction.DoesNotExist as exc:
+        raise Http404("No master creative with this id.") from exc
+
+
+def productions_missing(*, user: Any, production_ids: list[UUID]) -> list[UUID]:
+    """The ids among `production_ids` that name no master the user may see."""
+    found = set(
+        production_list(user=user)
+        .filter(pk__in=production_ids)
+        .values_list("pk", flat=True)
+    )
+    return [pk for pk in production_ids if pk not in found]
+
+
+def fragment_list(*, user: Any) -> QuerySet[CreativeFragment]:
+    if not has_engine_role(user):
+        return CreativeFragment.objects.none()
+    return CreativeFragment.objects.select_related("approved_by")
+
+
+def fragment_get(*, user: Any, fragment_id: Any) -> CreativeFragment:
+    pk = parse_uuid(fragment_id)
+    if pk is None:
+        raise Http404("No fragment with this id.")
+    try:
+        return fragment_list(user=user).get(pk=pk)
+    except CreativeFragment.DoesNotExist as exc:
+        raise Http404("No fragment with this id.") from exc
+
+
+def fragments_missing(*, user: Any, fragment_ids: list[UUID]) -> list[UUID]:
+    found = set(
+        fragment_list(user=user)
+        .filter(pk__in=fragment_ids)
+        .values_list("pk", flat=True)
+    )
+    return [pk for pk in fragment_ids if pk not in found]
+
+
+def approved_fragment_ids(*, production_id: UUID) -> list[str]:
+    return [
+        str(pk)
+        for pk in CreativeFragment.objects.filter(
+            master_creative_id=production_id, approved=True
+        ).values_list("pk", flat=True)
+    ]

@@ -1,0 +1,56 @@
+"""Reads of variants, scoped to what the user may see, with query counts that do not
+grow with the number of rows."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from productions.roles import has_engine_role
+from productions.selectors import parse_uuid
+from variants.choices import VariantStatus
+from variants.models import CreativeVariant
+
+
+def variant_list(*, user: Any) -> QuerySet[CreativeVariant]:
+    """Variants; their serializers read only the row itself (parent by id), no joins."""
+    if not has_engine_role(user):
+        return CreativeVariant.objects.none()
+    return CreativeVariant.objects.all()
+
+
+def variant_get(*, user: Any, variant_id: Any) -> CreativeVariant:
+    pk = parse_uuid(variant_id)
+    if pk is None:
+        raise Http404("No variant with this id.")
+    try:
+        return variant_list(user=user).get(pk=pk)
+    except CreativeVariant.DoesNotExist as exc:
+        raise Http404("No variant with this id.") from exc
+
+
+def variants_of_master(*, user: Any, master_id: UUID) -> QuerySet[CreativeVariant]:
+    """A master's variants, newest batch first, by number within a batch."""
+    return (
+        variant_list(user=user)
+        .filter(parent_id=master_id)
+        .order_by("-batch_number", "variant_number")
+    )
+
+
+def variant_status_counts(
+    *, user: Any, master_id: UUID | None = None
+) -> dict[str, int]:
+    """How many variants are in each status (every status present, zeros included),
+    plus `total`, in one aggregate query."""
+    queryset = variant_list(user=user)
+    if master_id is not None:
+        queryset = queryset.filter(parent_id=master_id)
+    aggregates = {
+        status: Count("id", filter=Q(status=status)) for status in VariantStatus.values
+    }
+    counts = queryset.aggregate(total=Count("id"), **aggregates)
+    return {key: int(value or 0) for key, value in counts.items()}

@@ -199,6 +199,7 @@ INSIGHT_FIELDS = (
     "video_avg_time_watched_actions",
 )
 INSIGHTS_ADS_PER_REQUEST = 50
+CONNECT_ERROR_TYPE = "ConnectError"  # ours, not Meta's: the request never left
 
 
 def appsecret_proof(app_secret: str, access_token: str) -> str:
@@ -1045,7 +1046,9 @@ def _transport_error(exc: httpx.TransportError, timeout: float) -> MetaError:
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
         # Never reached Meta: safe to retry, nothing to look up.
         return MetaTransientError(
-            f"Could not connect to Meta: {exc}", is_transient=True
+            f"Could not connect to Meta: {exc}",
+            is_transient=True,
+            error_type=CONNECT_ERROR_TYPE,
         )
     if isinstance(exc, httpx.TimeoutException):
         return MetaAmbiguousError(f"No answer from Meta within {timeout:g}s ({exc!r})")
@@ -1062,7 +1065,7 @@ def _may_have_succeeded(error: MetaError) -> bool:
         return True
     if isinstance(error, MetaRateLimitError):
         return False
-    if not isinstance(error, MetaApiError):
+    if not isinstance(error, MetaApiError) or error.error_type == CONNECT_ERROR_TYPE:
         return False
     if error.http_status is not None and error.http_status >= 500:
         return True

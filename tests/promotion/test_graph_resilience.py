@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+import httpx
 import pytest
 
 from promotion.meta.errors import (
@@ -397,3 +398,56 @@ def test_a_failing_observer_does_not_turn_a_done_create_into_a_retry(
     )
 
     assert list(fake_graph.state.ads) == [ad_id]
+
+
+class RefuseFirstConnection(httpx.HTTPTransport):
+    """A transport whose first connection attempt is refused."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.refused:
+            self.refused += 1
+            raise httpx.ConnectError("Connection refused", request=request)
+        return super().handle_request(request)
+
+
+def test_a_refused_connection_is_retried_without_a_lookup(make_client, fake_graph):
+    # Given the first connection to Meta is refused (the create never left)
+    transport = RefuseFirstConnection()
+    client = make_client(transport=transport)
+    adset_id = fake_graph.state.add_adset()
+    creative_id = fake_graph.state.new_id()
+    fake_graph.state.creatives[creative_id] = {"id": creative_id, "name": "c"}
+
+    # When an ad is created
+    ad_id = client.create_ad(
+        spec=AdSpec(name="a", adset_id=adset_id, creative_id=creative_id)
+    )
+
+    # Then it was created on the second try, with no lookup in between
+    assert transport.refused == 1
+    assert list(fake_graph.state.ads) == [ad_id]
+    assert [r.method for r in fake_graph.requests] == ["POST"]
+
+
+def test_when_the_attempts_run_out_after_a_lost_answer_the_name_is_checked_once_more(
+    make_client, fake_graph, recorder
+):
+    # Given a policy with a single attempt, and that attempt's answer lost
+    client = make_client(retry_policy=RetryPolicy(max_attempts=1))
+    adset_id = fake_graph.state.add_adset()
+    creative_id = fake_graph.state.new_id()
+    fake_graph.state.creatives[creative_id] = {"id": creative_id, "name": "c"}
+    fake_graph.faults.lose_response_next("POST", ADS)
+
+    # When an ad is created
+    ad_id = client.create_ad(
+        spec=AdSpec(name="a", adset_id=adset_id, creative_id=creative_id)
+    )
+
+    # Then the done create is found, not reported as a failure
+    assert list(fake_graph.state.ads) == [ad_id]
+    assert recorder.ops("create_ad")[-1].details["found_by_name"] is True

@@ -74,14 +74,36 @@ def upload_variant(  # type: ignore[no-untyped-def]
     Retryable Meta errors come back with backoff (or the wait Meta asked for), at
     most UPLOAD_MAX_RETRIES times; then the variant fails, or returns to `rendered`
     for the sweep when Meta was only throttling. Permanent errors were already
-    recorded on the variant by the service.
+    recorded on the variant by the service. In-process (no broker) the next attempt
+    runs at once, within the same bound.
     """
+    retries = self.request.retries
+    while True:
+        result = _upload_attempt(variant_id, run_id, as_of, activate, retries=retries)
+        if isinstance(result, str):
+            return result
+        error, countdown = result
+        if self.request.is_eager:
+            retries += 1
+            continue
+        raise self.retry(exc=error, countdown=countdown) from error
+
+
+def _upload_attempt(
+    variant_id: str,
+    run_id: str | None,
+    as_of: str | None,
+    activate: bool,
+    *,
+    retries: int,
+) -> str | tuple[MetaError, float]:
+    """One attempt: its outcome, or the error to retry on and the countdown."""
     try:
         outcome = variant_upload(
             variant_id=variant_id,
             run_id=run_id,
             as_of=dt.datetime.fromisoformat(as_of) if as_of else None,
-            resume=self.request.retries > 0,
+            resume=retries > 0,
             activate=activate,
         )
     except UploadConfigurationError as exc:
@@ -91,12 +113,12 @@ def upload_variant(  # type: ignore[no-untyped-def]
         if not is_retryable(exc):
             logger.error("upload of variant %s stopped: %s", variant_id, exc)
             return "stopped"
-        attempt = self.request.retries + 1
+        attempt = retries + 1
         decision = RetryPolicy(max_attempts=UPLOAD_MAX_RETRIES + 1).decide(
             exc, attempt, rng=random.Random()
         )
         gave_up = not (decision.retry or decision.reschedule)
-        if gave_up or self.request.retries >= UPLOAD_MAX_RETRIES:
+        if gave_up or retries >= UPLOAD_MAX_RETRIES:
             throttled = isinstance(exc, MetaRateLimitError | MetaRetryLater)
             variant_upload_abandon(
                 variant_id=variant_id,
@@ -104,9 +126,7 @@ def upload_variant(  # type: ignore[no-untyped-def]
                 retry_later=throttled or decision.reschedule,
             )
             return "abandoned"
-        raise self.retry(
-            exc=exc, countdown=retry_countdown(exc, decision, self.request.retries)
-        ) from exc
+        return exc, retry_countdown(exc, decision, retries)
     return str(outcome)
 
 

@@ -121,13 +121,13 @@ def variants_refresh_performance(*, variant_ids: Iterable[UUID | str]) -> int:
         VariantDailyMetric.objects.filter(variant_id__in=ids)
         .values("variant_id")
         .annotate(
-            impressions=Sum("impressions"),
-            reach=Sum("reach"),
-            clicks=Sum("clicks"),
-            conversions=Sum("conversions"),
-            spend=Sum("spend"),
-            revenue=Sum("revenue"),
-            video_p100=Sum("video_p100"),
+            total_impressions=Sum("impressions"),
+            total_reach=Sum("reach"),
+            total_clicks=Sum("clicks"),
+            total_conversions=Sum("conversions"),
+            total_spend=Sum("spend"),
+            total_revenue=Sum("revenue"),
+            total_video_p100=Sum("video_p100"),
             days=Count("id", filter=Q(impressions__gt=0)),
             first_date=Min("date"),
             last_date=Max("date"),
@@ -168,19 +168,19 @@ def _metric(variant_id: UUID, row: InsightRow) -> VariantDailyMetric:
 
 
 def _performance(total: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-    impressions = int(total["impressions"] or 0)
-    clicks = int(total["clicks"] or 0)
-    conversions = int(total["conversions"] or 0)
-    spend = Decimal(total["spend"] or 0)
-    revenue = Decimal(total["revenue"] or 0)
+    impressions = int(total["total_impressions"] or 0)
+    clicks = int(total["total_clicks"] or 0)
+    conversions = int(total["total_conversions"] or 0)
+    spend = Decimal(total["total_spend"] or 0)
+    revenue = Decimal(total["total_revenue"] or 0)
     return {
         "impressions": impressions,
-        "reach": int(total["reach"] or 0),
+        "reach": int(total["total_reach"] or 0),
         "clicks": clicks,
         "conversions": conversions,
         "spend": float(spend),
         "revenue": float(revenue),
-        "video_completions": int(total["video_p100"] or 0),
+        "video_completions": int(total["total_video_p100"] or 0),
         "ctr": _ratio(clicks, impressions),
         "cvr": _ratio(conversions, clicks),
         "conversions_per_impression": _ratio(conversions, impressions),

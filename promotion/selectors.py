@@ -48,12 +48,11 @@ def variants_stuck_uploading(*, changed_before: dt.datetime) -> list[UUID]:
 
 
 def variants_waiting_for_upload(*, changed_before: dt.datetime) -> list[UUID]:
-    """Rendered variants never uploaded (no ad), rendered before the cut-off."""
+    """Rendered variants waiting for an upload since before the cut-off."""
     return list(
         CreativeVariant.objects.filter(
             _changed_before(changed_before),
             status=VariantStatus.RENDERED,
-            meta_ad_id="",
         )
         .order_by("status_changed_at")
         .values_list("id", flat=True)
@@ -94,3 +93,19 @@ def promotion_log_list(*, user: object) -> QuerySet:
 def uploads_total() -> int:
     """Variants that reached Meta as an ad (one ad per variant, ever)."""
     return CreativeVariant.objects.exclude(meta_ad_id="").count()
+
+
+def promotion_log_get(*, user: object, log_id: object) -> object:
+    """One promotion log the user may see; a malformed or unknown id is a 404."""
+    from django.http import Http404
+
+    from productions.selectors import parse_uuid
+    from promotion.models import PromotionLog
+
+    pk = parse_uuid(log_id)
+    if pk is None:
+        raise Http404("No promotion log with this id.")
+    try:
+        return promotion_log_list(user=user).get(pk=pk)
+    except PromotionLog.DoesNotExist as exc:
+        raise Http404("No promotion log with this id.") from exc

@@ -103,7 +103,7 @@ _FAILURE_MIX = (
 _BUDGET_CHANGES_PER_HOUR = 4
 _MIN_DAILY_BUDGET_MINOR = 100
 # Meta-shaped ids: videos have 16 digits, creatives and ads 18 starting 1202.
-_ID_PREFIX = {
+_ID_PREFIX: dict[str, str] = {
     StubObjectKind.VIDEO: "10",
     StubObjectKind.CREATIVE: "1202",
     StubObjectKind.AD: "1202",

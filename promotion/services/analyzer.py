@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
 from django.db import transaction
@@ -48,8 +50,8 @@ def fragments_update_performance(*, master_id: UUID | str | None = None) -> int:
     fragments = CreativeFragment.objects.filter(approved=True)
     variants = CreativeVariant.objects.all()
     if master_id is not None:
-        fragments = fragments.filter(master_creative_id=master_id)
-        variants = variants.filter(parent_id=master_id)
+        fragments = fragments.filter(master_creative_id=UUID(str(master_id)))
+        variants = variants.filter(parent_id=UUID(str(master_id)))
     fragment_list = list(fragments)
     master_ids = {f.master_creative_id for f in fragment_list}
     if not master_ids:
@@ -71,7 +73,7 @@ def fragments_update_performance(*, master_id: UUID | str | None = None) -> int:
     }
     results_by_master: dict[UUID, list[VariantResult]] = defaultdict(list)
     for row in variant_rows:
-        total = totals.get(row["id"], {})
+        total: Mapping[str, Any] = totals.get(row["id"], {})
         results_by_master[row["parent_id"]].append(
             VariantResult(
                 variant_id=str(row["id"]),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -114,7 +114,7 @@ def variants_refresh_performance(*, variant_ids: Iterable[UUID | str]) -> int:
     `cvr` = conversions / clicks, `conversions_per_impression`, `roas` = revenue /
     spend, `cpa` = spend / conversions, `cpc` = spend / clicks (None when undefined).
     """
-    ids = list(variant_ids)
+    ids = [UUID(str(v)) for v in variant_ids]
     if not ids:
         return 0
     totals = (
@@ -167,7 +167,7 @@ def _metric(variant_id: UUID, row: InsightRow) -> VariantDailyMetric:
     )
 
 
-def _performance(total: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+def _performance(total: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
     impressions = int(total["total_impressions"] or 0)
     clicks = int(total["total_clicks"] or 0)
     conversions = int(total["total_conversions"] or 0)

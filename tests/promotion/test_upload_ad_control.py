@@ -1,0 +1,78 @@
+"""An ad's status and an ad set's budget on Meta, each change one logged call."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from promotion.choices import PromotionType
+from promotion.meta.errors import MetaRateLimitError
+from promotion.models import PromotionLog, StubMetaObject
+from promotion.services.ad_control import (
+    NoMetaAd,
+    adset_set_budget,
+    variant_set_ad_status,
+)
+from promotion.services.upload import variant_upload
+from tests.factories import VariantFactory
+from tests.promotion.builders import T0, rendered_variant, stub_client
+
+pytestmark = pytest.mark.django_db
+
+
+def uploaded_variant():
+    variant = rendered_variant()
+    variant_upload(variant_id=variant.id, client=stub_client())
+    variant.refresh_from_db()
+    return variant
+
+
+def test_setting_an_ad_active_then_archived_is_logged_with_its_kind_and_reason():
+    variant = uploaded_variant()
+
+    variant_set_ad_status(
+        variant_id=variant.id,
+        status="ACTIVE",
+        promotion_type=PromotionType.WINNER,
+        decision={"rank": 1},
+        client=stub_client(),
+    )
+    variant_set_ad_status(
+        variant_id=variant.id, status="ARCHIVED", client=stub_client()
+    )
+
+    ad = StubMetaObject.objects.get(meta_id=variant.meta_ad_id)
+    assert ad.status == "ARCHIVED"
+    assert [h["status"] for h in ad.history] == ["PAUSED", "ACTIVE", "ARCHIVED"]
+    logs = PromotionLog.objects.filter(operation="set_ad_status").order_by("created_at")
+    assert [log.promotion_type for log in logs] == [
+        PromotionType.WINNER,
+        PromotionType.ARCHIVE,
+    ]
+    assert logs[0].meta_ad_id == variant.meta_ad_id
+    assert logs[0].decision_details["rank"] == 1
+
+
+def test_a_variant_without_an_ad_has_no_status_to_set():
+    variant = VariantFactory()
+
+    with pytest.raises(NoMetaAd):
+        variant_set_ad_status(variant_id=variant.id, status="ACTIVE")
+
+
+def test_budget_changes_are_logged_with_the_budget_and_throttled_like_meta():
+    client = stub_client()
+    for minor in (6000, 7000, 8000, 9000):
+        adset_set_budget(adset_id="900", daily_budget_minor=minor, client=client)
+
+    with pytest.raises(MetaRateLimitError):
+        adset_set_budget(adset_id="900", daily_budget_minor=9500, client=client)
+
+    logs = PromotionLog.objects.filter(operation="set_adset_budget")
+    assert logs.filter(success=True).count() == 4
+    refused = logs.get(success=False)
+    assert (refused.error_code, refused.budget_allocated) == ("17", Decimal("95.00"))
+    assert refused.promotion_type == PromotionType.BUDGET
+    assert refused.adset_id == "900"
+    later = stub_client(at=T0 + dt.timedelta(hours=2))
+    assert later.get_adset(adset_id="900").daily_budget_minor == 9000

@@ -3,6 +3,7 @@
 import logging
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -14,6 +15,14 @@ from productions.guard import HumanRuleViolation
 logger = logging.getLogger(__name__)
 
 
+class Conflict(exceptions.APIException):
+    """409: the request is understood but the object's state or a rule refuses it."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, HumanRuleViolation):
         logger.error("human rule refused an API request: %s", exc)
@@ -22,11 +31,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        exc = exceptions.ValidationError(_django_messages(exc))
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        # A row gone between the selector and the service is a 404 too, never a 500.
+        exc = exceptions.NotFound(
+            (str(exc) or None) if isinstance(exc, Http404) else None
         )
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -34,7 +44,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         body: dict[str, Any] = {
             "code": "invalid",
             "message": "The request is not valid.",
-            "fields": response.data,
+            "fields": response.data
+            if isinstance(response.data, dict)
+            else {"non_field_errors": response.data},
         }
     else:
         detail = (
@@ -43,3 +55,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         body = {"code": getattr(detail, "code", "error"), "message": str(detail)}
     response.data = {"error": body}
     return response
+
+
+def _django_messages(exc: DjangoValidationError) -> dict[str, Any]:
+    """Field messages of a model's full_clean(); errors about the whole object are
+    reported as DRF does, under `non_field_errors`."""
+    if not hasattr(exc, "error_dict"):
+        return {"non_field_errors": exc.messages}
+    messages = dict(exc.message_dict)
+    if NON_FIELD_ERRORS in messages:
+        messages["non_field_errors"] = messages.pop(NON_FIELD_ERRORS)
+    return messages

@@ -1,3 +1,42 @@
-"""CRUD resources under /api/."""
+"""CRUD resources under /api/, and the OpenAPI schema and docs (role holders only)."""
 
-urlpatterns: list = []
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from creative_engine.api.history import CycleRunViewSet, PromotionLogViewSet
+from creative_engine.api.permissions import IsAdminOrManager
+from creative_engine.api.productions import FragmentViewSet, ProductionViewSet
+from creative_engine.api.variants import VariantViewSet
+
+
+class ResourceRouter(DefaultRouter):
+    include_root_view = False
+    include_format_suffixes = False
+
+
+router = ResourceRouter()
+router.register("productions", ProductionViewSet, basename="production")
+router.register("fragments", FragmentViewSet, basename="fragment")
+router.register("variants", VariantViewSet, basename="variant")
+router.register("promotion-logs", PromotionLogViewSet, basename="promotionlog")
+router.register("runs", CycleRunViewSet, basename="cyclerun")
+
+# The schema describes every endpoint: it is served to role holders only, like the
+# API itself (drf-spectacular's default would serve it to anyone). These come first
+# in /api/, so they answer before config/urls.py's public entries of the same paths.
+urlpatterns = [
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(permission_classes=[IsAdminOrManager]),
+        name="api-schema",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(
+            url_name="api-schema", permission_classes=[IsAdminOrManager]
+        ),
+        name="api-docs",
+    ),
+    *router.urls,
+]

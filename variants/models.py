@@ -102,6 +102,11 @@ class CreativeVariant(models.Model):
         blank=True,
         help_text="Deterministic name prefix of this variant's Meta objects (dedupe key).",
     )
+    meta_ad_status = models.CharField(
+        max_length=12,
+        blank=True,
+        help_text="The status we last set on the Meta ad (ads are created PAUSED).",
+    )
     upload_status = models.CharField(
         max_length=20, choices=UploadStatus.choices, default=UploadStatus.NOT_UPLOADED
     )

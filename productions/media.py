@@ -1,0 +1,184 @@
+"""Master media: probing a video and getting a master onto the local disk.
+
+PyAV reads durations and streams (the imageio-ffmpeg wheel ships no ffprobe). A master is
+probed before anything is cut from it, so a missing, unreadable or corrupt file gives one
+clear error instead of an ffmpeg stack trace half-way through a render.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from django.conf import settings
+
+from productions.url_safety import (
+    IPNetwork,
+    Resolver,
+    fetch_to_file,
+    system_resolver,
+)
+
+
+class CorruptMediaError(Exception):
+    """The media file is missing, unreadable, not a video, or damaged."""
+
+
+class MissingMediaError(CorruptMediaError):
+    """The master has no file, or its file is gone from storage."""
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration: float
+    width: int
+    height: int
+    fps: float
+    has_audio: bool
+    video_codec: str
+    profile: str | None
+    pix_fmt: str | None
+    audio_codec: str | None
+    sample_rate: int | None
+    channels: int | None
+    frame_count: int | None = None
+    audio_profile: str | None = None
+
+
+def probe_media(path: Path | str) -> MediaInfo:
+    """Read the streams of a media file and prove its first video frame decodes."""
+    import av
+
+    path = Path(path)
+    if not path.exists():
+        raise MissingMediaError(f"The media file {path.name} does not exist.")
+    if not path.is_file() or path.stat().st_size == 0:
+        raise CorruptMediaError(f"The media file {path.name} is empty or not a file.")
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.video:
+                raise CorruptMediaError(f"{path.name} has no video stream.")
+            video = container.streams.video[0]
+            audio = container.streams.audio[0] if container.streams.audio else None
+            duration = _duration_seconds(container, video)
+            rate = video.average_rate or video.guessed_rate or video.base_rate
+            info = MediaInfo(
+                duration=duration,
+                width=int(video.codec_context.width),
+                height=int(video.codec_context.height),
+                fps=float(rate) if rate else 0.0,
+                has_audio=audio is not None,
+                video_codec=video.codec_context.name,
+                profile=video.profile,
+                pix_fmt=video.codec_context.pix_fmt,
+                audio_codec=audio.codec_context.name if audio else None,
+                sample_rate=int(audio.codec_context.sample_rate) if audio else None,
+                channels=_channels(audio.codec_context) if audio else None,
+                frame_count=int(video.frames) or None,
+                audio_profile=audio.profile if audio else None,
+            )
+            # Headers can look fine on a damaged or truncated file: decode the first
+            # frame and one near the end to be sure the whole length is there.
+            next(container.decode(video=0))
+            _decode_near_end(container, video, duration, path.name)
+    except CorruptMediaError:
+        raise
+    except StopIteration as exc:
+        raise CorruptMediaError(f"{path.name} has no decodable video frame.") from exc
+    except (av.error.FFmpegError, OSError, ValueError, IndexError) as exc:
+        raise CorruptMediaError(
+            f"{path.name} is not a readable video ({type(exc).__name__}: {exc})."
+        ) from exc
+    if info.duration <= 0 or info.width <= 0 or info.height <= 0 or info.fps <= 0:
+        raise CorruptMediaError(
+            f"{path.name} reports no usable duration, size or frame rate."
+        )
+    return info
+
+
+def _decode_near_end(container: Any, video: Any, duration: float, name: str) -> None:
+    if duration <= 1.0 or video.time_base is None:
+        return
+    target = int((duration - 1.0) / Fraction(video.time_base))
+    container.seek(target, stream=video, backward=True, any_frame=False)
+    for frame in container.decode(video=0):
+        if frame.time is not None and frame.time >= duration - 1.5:
+            return
+    raise CorruptMediaError(
+        f"The end of {name} cannot be decoded: the file is truncated or damaged."
+    )
+
+
+def _duration_seconds(container: Any, video: Any) -> float:
+    if video.duration is not None and video.time_base is not None:
+        return float(video.duration * Fraction(video.time_base))
+    if container.duration is not None:
+        return container.duration / 1_000_000
+    return 0.0
+
+
+def _channels(codec_context: Any) -> int:
+    layout = getattr(codec_context, "layout", None)
+    if layout is not None and getattr(layout, "nb_channels", None):
+        return int(layout.nb_channels)
+    return int(getattr(codec_context, "channels", 0) or 0)
+
+
+@contextlib.contextmanager
+def master_local_path(
+    master: Any,
+    *,
+    resolver: Resolver = system_resolver,
+    allowed_networks: Collection[IPNetwork] = (),
+) -> Iterator[Path]:
+    """Yield a local path of the master's video; temporary copies are deleted after.
+
+    An uploaded file is used in place when its storage is on this disk, else copied out
+    through the storage API. A `video_url` is fetched under the SSRF rules of
+    `productions.url_safety` with the FETCH_MAX_BYTES and FETCH_TIMEOUT_SECONDS caps.
+    """
+    if master.video_file:
+        name = master.video_file.name
+        storage = master.video_file.storage
+        local: Path | None = None
+        with contextlib.suppress(NotImplementedError, AttributeError):
+            local = Path(storage.path(name))
+        if local is not None:
+            if not local.is_file():
+                raise MissingMediaError(
+                    f"The master's uploaded file {name} is missing from storage."
+                )
+            yield local
+            return
+        with tempfile.TemporaryDirectory(prefix="master-") as tmp:
+            copy = Path(tmp) / ("master" + PurePosixPath(name).suffix.lower())
+            try:
+                with storage.open(name, "rb") as src, copy.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, 1024 * 1024)
+            except FileNotFoundError as exc:
+                raise MissingMediaError(
+                    f"The master's uploaded file {name} is missing from storage."
+                ) from exc
+            yield copy
+        return
+    if master.video_url:
+        with tempfile.TemporaryDirectory(prefix="master-") as tmp:
+            suffix = PurePosixPath(master.video_url.split("?")[0]).suffix.lower()
+            dest = Path(tmp) / ("master" + (suffix if len(suffix) <= 5 else ""))
+            fetch_to_file(
+                master.video_url,
+                dest,
+                max_bytes=settings.FETCH_MAX_BYTES,
+                timeout_seconds=settings.FETCH_TIMEOUT_SECONDS,
+                resolver=resolver,
+                allowed_networks=allowed_networks,
+            )
+            yield dest
+        return
+    raise MissingMediaError("The master has neither an uploaded file nor a video URL.")

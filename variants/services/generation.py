@@ -25,12 +25,15 @@ from variants.choices import VariantStatus
 from variants.models import CreativeVariant
 from variants.planning import (
     BatchPlan,
+    FatiguedVariantInput,
     FragmentInput,
     MasterInput,
     PerformanceHints,
     PlanningError,
     VariantPlan,
     plan_batch,
+    plan_refresh,
+    slots_from_fragments_order,
 )
 from variants.planning_hints import performance_hints_for_master
 
@@ -245,3 +248,78 @@ def variants_generate(
             batch_number,
         )
     return variants
+
+
+@transaction.atomic
+def variant_create_refresh(
+    *,
+    fatigued_variant_id: UUID | str,
+    seed: int,
+    extra_details: dict[str, Any] | None = None,
+) -> CreativeVariant:
+    """Write the refresh of a fatigued variant: its weakest fragment replaced.
+
+    1. Lock the master; load its approved fragments and their measured scores.
+    2. `plan_refresh` (pure) swaps the weakest fragment for the best unused approved
+       one of the same type (or replaces a fragment that lost its approval).
+    3. Check the plan against the human rules; write it as a one-variant batch that
+       points back at the fatigued variant. Renders are queued by the cycle.
+    """
+    fatigued = CreativeVariant.objects.get(pk=fatigued_variant_id)
+    master = _lock_master(fatigued.parent_id)
+    approved = list(
+        CreativeFragment.objects.filter(master_creative=master, approved=True).order_by(
+            "start_time", "id"
+        )
+    )
+    scores = {
+        str(f.pk): f.performance_score
+        for f in approved
+        if f.performance_score is not None
+    }
+    earlier = CreativeVariant.objects.filter(parent=master)
+    batch_number = (earlier.aggregate(n=Max("batch_number"))["n"] or 0) + 1
+    taken = frozenset(
+        str(s) for s in earlier.values_list("plan_details__signature", flat=True) if s
+    )
+    fatigued_input = FatiguedVariantInput(
+        narrative_structure=fatigued.narrative_structure,
+        slots=slots_from_fragments_order(fatigued.fragments_order),
+        duration_seconds=fatigued.duration_seconds,
+        caption=fatigued.caption,
+        hashtags=tuple(fatigued.hashtags),
+        color_look=fatigued.color_look,
+    )
+    try:
+        plan = plan_refresh(
+            master=master_input(master),
+            fragments=[fragment_input(f) for f in approved],
+            fatigued=fatigued_input,
+            fragment_scores=scores,
+            seed=seed,
+            variant_number=1,
+            exclude_signatures=taken,
+        )
+    except PlanningError as exc:
+        raise GenerationError(str(exc)) from exc
+    check_variant_respects_human_rules(
+        master=master,
+        fragment_ids=list(plan.fragment_ids),
+        hashtags=plan.hashtags,
+        pixel_id=plan.pixel_id,
+    )
+    batch = BatchPlan(plans=(plan,), diversity=0.0, seed=seed)
+    variant = _variant_row(
+        master=master,
+        batch=batch,
+        batch_number=batch_number,
+        plan=plan,
+        now=timezone.now(),
+    )
+    variant.refreshed_from = fatigued
+    variant.plan_details = {**variant.plan_details, **(extra_details or {})}
+    variant.save()
+    CreativeProduction.objects.filter(pk=master.pk).update(
+        total_variants_generated=F("total_variants_generated") + 1
+    )
+    return variant

@@ -1,0 +1,314 @@
+"""The five steps of a cycle. Each is idempotent and reads its work from the database,
+so a step that died half-way is finished by the next cycle; each records its decisions
+with their reasons and numbers on the run."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q
+
+from creative_engine.services.cycle import CycleContext
+from creative_engine.suggestions import (
+    RefreshContext,
+    suggestion_provider_from_settings,
+)
+from productions.models import CreativeProduction
+from variants.choices import VariantStatus
+from variants.models import CreativeVariant
+
+logger = logging.getLogger(__name__)
+
+# Variants not yet judged (drafts, renders, uploads, tests) a master keeps in flight;
+# below this a new batch is generated.
+PIPELINE_STATUSES = (
+    VariantStatus.DRAFT,
+    VariantStatus.RENDERING,
+    VariantStatus.RENDERED,
+    VariantStatus.UPLOADING,
+    VariantStatus.TESTING,
+)
+MIN_IN_FLIGHT = 5
+
+
+def _masters(ctx: CycleContext) -> list[CreativeProduction]:
+    query = CreativeProduction.objects.filter(is_active=True)
+    if ctx.options.master_creative_ids:
+        query = query.filter(pk__in=list(ctx.options.master_creative_ids))
+    return list(query.order_by("created_at"))
+
+
+def collect_insights(ctx: CycleContext) -> None:
+    """(1) Daily insights for every ad into the metrics table, then fragment scores."""
+    if ctx.dry_run:
+        ctx.decide(
+            step="collect_insights",
+            action="skip",
+            reason="dry run: decisions use the metrics already stored",
+        )
+        return
+    from promotion.services.analyzer import fragments_update_performance
+    from promotion.services.insights import insights_collect
+
+    rows = insights_collect(until=ctx.as_of.date(), run_id=ctx.run_id, as_of=ctx.as_of)
+    ctx.count("insight_rows", rows)
+    ctx.count("fragments_scored", fragments_update_performance())
+
+
+def handle_fatigue(ctx: CycleContext) -> None:
+    """(2) Fatigued variants: archive on Meta, archive here, write a refresh."""
+    from promotion.services.fatigue import fatigue_review
+
+    provider = suggestion_provider_from_settings(settings)
+
+    def suggest(data: dict[str, Any]) -> dict[str, Any]:
+        weak = data.get("weak_fragment") or {}
+        suggestion = provider.suggest_refresh(
+            RefreshContext(
+                variant_id=data["variant_id"],
+                master_title=data["master_title"],
+                tone=data["tone"],
+                weak_fragment_id=str(weak.get("id", "")),
+                weak_fragment_type=str(weak.get("type", "")),
+                weak_fragment_label=str(weak.get("label", "")),
+                weak_fragment_score=float(weak.get("score", 0.5)),
+                replacement_fragment_id=data.get("replacement_fragment_id"),
+                drop=data["drop"],
+                frequency_recent=data["frequency_recent"],
+                frequency_baseline=data["frequency_baseline"],
+                caption=data["caption"],
+            )
+        )
+        return asdict(suggestion)
+
+    outcomes = fatigue_review(
+        as_of=ctx.as_of,
+        master_ids=[m.pk for m in _masters(ctx)]
+        if ctx.options.master_creative_ids
+        else (),
+        run_id=ctx.run_id,
+        dry_run=ctx.dry_run,
+        suggest=suggest,
+    )
+    for outcome in outcomes:
+        numbers = outcome.assessment.details()
+        ctx.decide(
+            step="fatigue",
+            action="archive_fatigued",
+            variant_id=outcome.variant_id,
+            master_id=outcome.master_id,
+            reason=outcome.assessment.reason,
+            numbers=numbers,
+        )
+        ctx.count("fatigued")
+        if outcome.refresh_variant_id:
+            ctx.count("refreshes")
+            ctx.decide(
+                step="fatigue",
+                action="refresh",
+                variant_id=outcome.refresh_variant_id,
+                master_id=outcome.master_id,
+                reason=str(outcome.suggestion.get("text", "weakest fragment replaced")),
+                numbers={"refreshed_from": outcome.variant_id, **outcome.suggestion},
+            )
+        elif outcome.refresh_error:
+            ctx.decide(
+                step="fatigue",
+                action="no_refresh",
+                variant_id=outcome.variant_id,
+                master_id=outcome.master_id,
+                reason=outcome.refresh_error,
+            )
+
+
+def generate_variants(ctx: CycleContext) -> None:
+    """(3) A new batch for each active master with fewer than 5 variants in flight."""
+    if not ctx.options.generate_variants:
+        return
+    from promotion.selectors import running_ads_count
+    from variants.services.generation import GenerationError, variants_generate
+
+    room = settings.META_MAX_RUNNING_ADS_PER_PAGE - running_ads_count()
+    masters = _masters(ctx)
+    in_flight = dict(
+        CreativeVariant.objects.filter(parent__in=masters)
+        .values_list("parent_id")
+        .annotate(n=Count("id", filter=Q(status__in=PIPELINE_STATUSES)))
+    )
+    for master in masters:
+        pending = in_flight.get(master.pk, 0)
+        if pending >= MIN_IN_FLIGHT:
+            ctx.decide(
+                step="generate",
+                action="skip_master",
+                master_id=master.pk,
+                reason=f"{pending} variants still in flight (≥ {MIN_IN_FLIGHT})",
+            )
+            continue
+        count = min(settings.VARIANTS_PER_MASTER_MAX, 15)
+        if room < 5:
+            ctx.decide(
+                step="generate",
+                action="skip_master",
+                master_id=master.pk,
+                reason=(
+                    f"only {max(room, 0)} ads of room under the Page cap of "
+                    f"{settings.META_MAX_RUNNING_ADS_PER_PAGE}"
+                ),
+            )
+            continue
+        count = max(5, min(count, room))
+        if ctx.dry_run:
+            ctx.decide(
+                step="generate",
+                action="generate",
+                master_id=master.pk,
+                reason=f"{pending} in flight; would plan up to {count} variants",
+            )
+            continue
+        try:
+            variants = variants_generate(
+                master_id=master.pk, dispatch_renders=False, count=None
+            )
+        except (GenerationError, ValueError) as exc:
+            ctx.errors.append(
+                {"step": "generate", "error": f"master {master.pk}: {exc}"}
+            )
+            ctx.decide(
+                step="generate", action="refuse", master_id=master.pk, reason=str(exc)
+            )
+            continue
+        room -= len(variants)
+        ctx.count("variants_generated", len(variants))
+        ctx.decide(
+            step="generate",
+            action="generate",
+            master_id=master.pk,
+            reason=(
+                f"{pending} in flight (< {MIN_IN_FLIGHT}): batch "
+                f"{variants[0].batch_number} of {len(variants)} variants"
+            ),
+            numbers={
+                "batch_diversity": variants[0].plan_details.get("batch_diversity"),
+                "variant_ids": [str(v.pk) for v in variants],
+            },
+        )
+
+
+def render_and_upload(ctx: CycleContext) -> None:
+    """(4) Render every draft and upload every rendered variant of the masters in scope.
+
+    With a broker these are queued (render → upload chained); in-process they run now.
+    Drafts and rendered variants left by an earlier, interrupted cycle are picked up.
+    """
+    from celery import chain
+
+    from promotion.tasks import upload_variant
+    from variants.tasks import render_variant
+
+    masters = _masters(ctx)
+    drafts = list(
+        CreativeVariant.objects.filter(parent__in=masters, status=VariantStatus.DRAFT)
+        .order_by("generated_at", "variant_number")
+        .values_list("pk", flat=True)
+    )
+    rendered = list(
+        CreativeVariant.objects.filter(
+            parent__in=masters, status=VariantStatus.RENDERED, meta_ad_id=""
+        ).values_list("pk", flat=True)
+    )
+    if ctx.dry_run:
+        for pk in drafts:
+            ctx.decide(
+                step="render_and_upload",
+                action="render",
+                variant_id=pk,
+                reason="draft waiting for its render",
+            )
+        for pk in rendered if ctx.options.auto_upload else []:
+            ctx.decide(
+                step="render_and_upload",
+                action="upload",
+                variant_id=pk,
+                reason="rendered, not yet on Meta",
+            )
+        return
+    as_of = ctx.as_of.isoformat()
+    for pk in drafts:
+        if ctx.options.auto_upload:
+            work = chain(
+                render_variant.si(str(pk)),
+                upload_variant.si(str(pk), run_id=ctx.run_id, as_of=as_of),
+            )
+        else:
+            work = render_variant.si(str(pk))
+        _dispatch(ctx, work, pk, "render")
+    for pk in rendered if ctx.options.auto_upload else []:
+        _dispatch(
+            ctx,
+            upload_variant.si(str(pk), run_id=ctx.run_id, as_of=as_of),
+            pk,
+            "upload",
+        )
+    statuses = dict(
+        CreativeVariant.objects.filter(pk__in=[*drafts, *rendered])
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    for status, n in statuses.items():
+        ctx.count(f"variants_now_{status}", n)
+
+
+def _dispatch(ctx: CycleContext, work: Any, variant_id: Any, what: str) -> None:
+    try:
+        work.delay()
+    except Exception as exc:  # in-process: one variant's failure is not the cycle's
+        logger.warning("%s of variant %s failed: %s", what, variant_id, exc)
+        ctx.errors.append(
+            {"step": "render_and_upload", "error": f"{variant_id}: {exc}"}
+        )
+        return
+    ctx.count(f"{what}s_dispatched")
+
+
+def promote_top_variants(ctx: CycleContext) -> None:
+    """(5) Rank each master's live variants; top 3 ACTIVE, losers paused, budget."""
+    if not ctx.options.promote_top_3:
+        return
+    from promotion.services.optimizer import master_promote_top
+
+    for master in _masters(ctx):
+        outcome = master_promote_top(
+            master_id=master.pk, as_of=ctx.as_of, run_id=ctx.run_id, dry_run=ctx.dry_run
+        )
+        for decision in outcome.decisions:
+            if decision.action in {"keep_testing", "keep_active", "hold_cooldown"} and (
+                not decision.numbers.get("eligible")
+            ):
+                ctx.count(f"judged_{decision.action}")
+                continue
+            ctx.decide(
+                step="promote",
+                action=decision.action,
+                variant_id=decision.variant_id,
+                master_id=decision.master_id,
+                reason=decision.reason,
+                numbers=decision.numbers,
+            )
+            ctx.count(f"judged_{decision.action}")
+        for campaign, report in outcome.structures.items():
+            ctx.decide(
+                step="promote",
+                action="best_structure",
+                master_id=master.pk,
+                reason=f"campaign {campaign or '—'}: best structure {report.best}",
+                numbers={
+                    "campaign_id": campaign,
+                    "best": report.best,
+                    "confident": report.confident,
+                },
+            )
+        ctx.count("winners", len(outcome.winners))

@@ -29,7 +29,8 @@ def variant_set_ad_status(
     as_of: dt.datetime | None = None,
     client: MetaAdsClient | None = None,
 ) -> None:
-    """Set the variant's ad ACTIVE, PAUSED or ARCHIVED on Meta (one logged call).
+    """Set the variant's ad ACTIVE, PAUSED or ARCHIVED on Meta (one logged call) and
+    remember it in `meta_ad_status`.
 
     `promotion_type` labels the log row (default: test/pause/archive by status);
     `decision` holds the numbers behind it; `as_of` is the stub's clock.
@@ -50,6 +51,9 @@ def variant_set_ad_status(
         decision=decision,
     ):
         client.set_ad_status(ad_id=variant.meta_ad_id, status=AdStatus(status))
+    CreativeVariant.objects.filter(id=variant.id).update(
+        meta_ad_status=str(AdStatus(status))
+    )
 
 
 def adset_set_budget(

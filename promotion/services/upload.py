@@ -264,12 +264,13 @@ class _Pipeline:
             if not _room_under_cap(self.variant, releasing=True):
                 return UploadOutcome.REFUSED_CAP
             self.ad()
-        if activate:
+        if activate and self.variant.meta_ad_status != AdStatus.ACTIVE:
             self.step = "activate"
             with meta_call_context(meta_ad_id=self.variant.meta_ad_id):
                 self.client.set_ad_status(
                     ad_id=self.variant.meta_ad_id, status=AdStatus.ACTIVE
                 )
+            _save(self.variant, meta_ad_status=str(AdStatus.ACTIVE))
         return UploadOutcome.UPLOADED
 
     def video(self) -> None:
@@ -377,6 +378,7 @@ class _Pipeline:
         _save(
             v,
             meta_ad_id=found,
+            meta_ad_status=str(AdStatus.PAUSED),
             adset_id=self.adset_id,
             campaign_id=self.master.campaign_id,
             upload_status=UploadStatus.AD_CREATED,

@@ -42,7 +42,8 @@ def test_setting_an_ad_active_then_archived_is_logged_with_its_kind_and_reason()
     )
 
     ad = StubMetaObject.objects.get(meta_id=variant.meta_ad_id)
-    assert ad.status == "ARCHIVED"
+    variant.refresh_from_db()
+    assert ad.status == variant.meta_ad_status == "ARCHIVED"
     assert [h["status"] for h in ad.history] == ["PAUSED", "ACTIVE", "ARCHIVED"]
     logs = PromotionLog.objects.filter(operation="set_ad_status").order_by("created_at")
     assert [log.promotion_type for log in logs] == [

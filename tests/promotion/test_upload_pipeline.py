@@ -88,7 +88,7 @@ def test_rendered_variant_becomes_testing_with_its_ids_and_one_log_row_per_call(
     assert logs[-1].adset_id == variant.adset_id
     # And on "Meta" the ad waits, paused, in the master's ad set
     ad = StubMetaObject.objects.get(kind="ad", meta_id=variant.meta_ad_id)
-    assert ad.status == "PAUSED"
+    assert ad.status == variant.meta_ad_status == "PAUSED"
     assert ad.parent_meta_id == variant.parent.adset_id
 
 
@@ -293,6 +293,7 @@ def test_activate_sets_the_new_ad_active_and_logs_it_as_a_test():
 
     variant.refresh_from_db()
     assert StubMetaObject.objects.get(meta_id=variant.meta_ad_id).status == "ACTIVE"
+    assert variant.meta_ad_status == "ACTIVE"
     log = PromotionLog.objects.get(variant=variant, operation="set_ad_status")
     assert log.promotion_type == PromotionType.TEST
 

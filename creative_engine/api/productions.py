@@ -58,27 +58,28 @@ def check_public_video_url(url: str) -> str:
 
 
 def probe_upload_duration(upload: UploadedFile) -> float:
-    """Seconds of an uploaded master, read by ffprobe from a local file only."""
-    from productions.media import MediaProbeError, probe_media
+    """Seconds of an uploaded master; a file that is not a readable video is a field
+    error. PyAV reads the upload from local disk only (never a URL)."""
+    from productions.media import CorruptMediaError, probe_media
 
     path = getattr(upload, "temporary_file_path", None)
     try:
         if path is not None:
-            probe = probe_media(path())
+            info = probe_media(path())
         else:
             suffix = os.path.splitext(upload.name or "")[1][:10]
             with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
                 for chunk in upload.chunks():
                     handle.write(chunk)
                 handle.flush()
-                probe = probe_media(handle.name)
-    except MediaProbeError as exc:
+                info = probe_media(handle.name)
+    except CorruptMediaError as exc:
         raise serializers.ValidationError(
             {"video_file": [f"The uploaded file is not a readable video: {exc}"]}
         ) from exc
     finally:
         upload.seek(0)
-    return float(probe.duration)
+    return float(info.duration)
 
 
 # --- fragments: output ---------------------------------------------------------------
@@ -312,8 +313,10 @@ class ProductionInputSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         upload = attrs.get("video_file")
-        if upload and attrs.get("duration") is None:
-            attrs["duration"] = probe_upload_duration(upload)
+        if upload:
+            probed = probe_upload_duration(upload)  # refuses a corrupt upload
+            if attrs.get("duration") is None:
+                attrs["duration"] = probed
         if self.instance is None and not attrs.get("video_url") and not upload:
             raise serializers.ValidationError(
                 {"video_url": ["Give a video URL or upload a video_file."]}
@@ -341,8 +344,10 @@ class ProductionUpdateSerializer(ProductionInputSerializer):
     """PATCH: only the fields sent are changed."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs.get("video_file") and attrs.get("duration") is None:
-            attrs["duration"] = probe_upload_duration(attrs["video_file"])
+        if attrs.get("video_file"):
+            probed = probe_upload_duration(attrs["video_file"])
+            if attrs.get("duration") is None:
+                attrs["duration"] = probed
         return attrs
 
 

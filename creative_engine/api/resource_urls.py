@@ -1,11 +1,10 @@
 """CRUD resources under /api/, and the OpenAPI schema and docs (role holders only)."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from creative_engine.api.docs import DocsView, SchemaView
 from creative_engine.api.history import CycleRunViewSet, PromotionLogViewSet
-from creative_engine.api.permissions import IsAdminOrManager
 from creative_engine.api.productions import FragmentViewSet, ProductionViewSet
 from creative_engine.api.variants import VariantViewSet
 
@@ -26,17 +25,7 @@ router.register("runs", CycleRunViewSet, basename="cyclerun")
 # API itself (drf-spectacular's default would serve it to anyone). These come first
 # in /api/, so they answer before config/urls.py's public entries of the same paths.
 urlpatterns = [
-    path(
-        "schema/",
-        SpectacularAPIView.as_view(permission_classes=[IsAdminOrManager]),
-        name="api-schema",
-    ),
-    path(
-        "docs/",
-        SpectacularSwaggerView.as_view(
-            url_name="api-schema", permission_classes=[IsAdminOrManager]
-        ),
-        name="api-docs",
-    ),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", DocsView.as_view(), name="api-docs"),
     *router.urls,
 ]

@@ -196,6 +196,8 @@ def variant_upload(
             to_status=VariantStatus.TESTING,
             upload_status=UploadStatus.AD_CREATED,
             uploaded_at=as_of or timezone.now(),
+            # Ranking's cooldown reads this on the cycle's clock.
+            status_changed_at=as_of or timezone.now(),
         )
     logger.info("variant %s uploaded as ad %s", variant.id, variant.meta_ad_id)
     return UploadOutcome.UPLOADED

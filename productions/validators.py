@@ -15,6 +15,8 @@ STYLE_GUIDE_STRING_KEYS = {
     "font_style",
     "music_style",
     "cta_text",
+    "link_url",  # where the ad's call to action leads
+    "cta_type",  # Meta's call_to_action.type, e.g. LEARN_MORE
 }
 STYLE_GUIDE_LIST_KEYS = {
     "vibes",
@@ -90,6 +92,18 @@ def validate_style_guide(value: Any) -> None:
     ):
         if isinstance(tag, str) and not HASHTAG_PATTERN.match(tag):
             errors.append(f"Hashtag {tag!r} must be one word without spaces.")
+    link = value.get("link_url")
+    if isinstance(link, str) and link and not link.startswith(("https://", "http://")):
+        errors.append("Style guide 'link_url' must be an http(s) URL.")
+    cta_type = value.get("cta_type")
+    if (
+        isinstance(cta_type, str)
+        and cta_type
+        and not re.fullmatch(r"[A-Z_]{2,40}", cta_type)
+    ):
+        errors.append(
+            "Style guide 'cta_type' must be a Meta call-to-action type like LEARN_MORE."
+        )
     if "max_caption_length" in value:
         limit = value["max_caption_length"]
         if (

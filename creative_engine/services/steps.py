@@ -278,7 +278,7 @@ def promote_top_variants(ctx: CycleContext) -> None:
     """(5) Rank each master's live variants; top 3 ACTIVE, losers paused, budget."""
     if not ctx.options.promote_top_3:
         return
-    from promotion.services.optimizer import master_promote_top
+    from promotion.services.promote import master_promote_top
 
     for master in _masters(ctx):
         outcome = master_promote_top(

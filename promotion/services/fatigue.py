@@ -21,7 +21,7 @@ from promotion.fatigue import FatigueAssessment, FatiguePolicy, assess_fatigue
 from promotion.meta.protocol import AdStatus, MetaAdsClient
 from promotion.ranking import RankingPolicy
 from promotion.services.meta_calls import meta_call_context, meta_client
-from promotion.services.optimizer import (
+from promotion.services.promote import (
     _day_stats,
     _seed_for,
     _set_ad_status,

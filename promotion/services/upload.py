@@ -398,7 +398,7 @@ class _Pipeline:
             message=message,
             title=(v.text_overlay or master.title)[:255],
             call_to_action_type=str(style.get("cta_type") or DEFAULT_CALL_TO_ACTION),
-            link=str(style.get("link") or style.get("link_url") or ""),
+            link=str(style.get("link_url") or ""),
             image_hash=v.meta_image_hash,
             instagram_user_id=settings.META_INSTAGRAM_USER_ID,
         )

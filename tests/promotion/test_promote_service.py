@@ -7,7 +7,7 @@ import pytest
 from productions.guard import Actor, UnauthorizedPixelRefused
 from promotion.models import PromotionLog, StubMetaObject
 from promotion.ranking import RankingPolicy, rank_master
-from promotion.services.optimizer import (
+from promotion.services.promote import (
     PromotionRefused,
     candidates_for,
     live_variants_with_metrics,

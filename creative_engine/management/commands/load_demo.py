@@ -41,6 +41,8 @@ DEMO_STYLE_GUIDE: dict[str, Any] = {
     "required_phrases": ["Neon Nights"],
     "max_caption_length": 125,
     "cta_text": "Get tickets",
+    "link_url": "https://example.com/neon-nights/tickets",
+    "cta_type": "BUY_TICKETS",
     "luts": {
         "neon_pop": {"contrast": 1.15, "saturation": 1.3, "warmth": -0.05},
         "warm_film": {

@@ -149,6 +149,33 @@ def spike_days(
     return tuple(spikes)
 
 
+def extra_binomial_dispersion(
+    groups: Iterable[Sequence[DayStats]], metric: Metric
+) -> float:
+    """How much more the daily rates vary than binomial noise alone would (>= 1).
+
+    Pearson chi-square of each day around its group's rate (a group: one variant,
+    or one window), over the degrees of freedom: the quasi-binomial dispersion.
+    Real delivery varies by auction, placement and weekday, so treating many days
+    as one big coin would overstate how sure we are; dividing the evidence by this
+    factor puts that day-to-day variation back.
+    """
+    chi_square = 0.0
+    degrees = 0
+    for group in groups:
+        days = [d for d in group if d.impressions > 0]
+        rate = totals(days, metric).rate
+        if not 0.0 < rate < 1.0:
+            continue
+        for d in days:
+            expected = d.impressions * rate
+            chi_square += (d.successes(metric) - expected) ** 2 / (
+                expected * (1.0 - rate)
+            )
+        degrees += len(days) - 1
+    return max(1.0, chi_square / degrees) if degrees > 0 else 1.0
+
+
 # --- Beta and binomial tails (no SciPy in the stack) --------------------------------
 
 

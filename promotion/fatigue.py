@@ -40,7 +40,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from promotion.daystats import DayStats, Metric, SpikeGuard, Totals, spike_days, totals
+from promotion.daystats import (
+    DayStats,
+    Metric,
+    SpikeGuard,
+    Totals,
+    extra_binomial_dispersion,
+    spike_days,
+    totals,
+)
 
 _DAY = dt.timedelta(days=1)
 
@@ -171,7 +179,7 @@ def assess_fatigue(
             spikes=spikes,
         )
 
-    dispersion = _dispersion((baseline_days, recent_days), metric)
+    dispersion = extra_binomial_dispersion((baseline_days, recent_days), metric)
     drop = _drop(baseline, recent)
     z = _z(baseline, recent, dispersion)
     robust = totals(_without_worst_day(recent_days, metric), metric)
@@ -270,28 +278,6 @@ def _drop(baseline: Totals, recent: Totals) -> float:
     if baseline.rate <= 0.0:
         return 0.0
     return 1.0 - recent.rate / baseline.rate
-
-
-def _dispersion(windows: Sequence[Sequence[DayStats]], metric: Metric) -> float:
-    """How much more the daily rates vary than binomial noise alone would (>= 1).
-
-    Pearson chi-square of each day around its window's rate, over its degrees of
-    freedom (quasi-binomial). Real delivery varies by auction, placement and
-    weekday, so treating a week as one big coin would overstate significance.
-    """
-    chi_square = 0.0
-    degrees = 0
-    for days in windows:
-        rate = totals(days, metric).rate
-        if not 0.0 < rate < 1.0:
-            continue
-        for d in days:
-            expected = d.impressions * rate
-            chi_square += (d.successes(metric) - expected) ** 2 / (
-                expected * (1.0 - rate)
-            )
-        degrees += len(days) - 1
-    return max(1.0, chi_square / degrees) if degrees > 0 else 1.0
 
 
 def _z(baseline: Totals, recent: Totals, dispersion: float) -> float:

@@ -13,7 +13,10 @@ The maths, per master:
 3. Empirical-Bayes prior: Beta with the master's pooled rate as its mean, worth
    `prior_strength` events. A variant with little evidence sits near the master's
    baseline; one with a lot of evidence speaks for itself.
-4. Beta-Binomial posterior per variant, with a credible interval.
+4. Beta-Binomial posterior per variant, with a credible interval. Daily rates vary
+   more than binomial noise (auctions, placements, weekdays), so the evidence is
+   divided by the master's quasi-binomial dispersion: with a million impressions
+   the posterior is as sure as the day-to-day variation allows, not more.
 5. Gates: age, delivered days, impressions and expected events (impressions times
    the master's rate, so a weak variant is not held back for having few events).
    Nobody below a gate is ranked, promoted or paused.
@@ -47,6 +50,7 @@ from promotion.daystats import (
     Metric,
     SpikeGuard,
     beta_cdf,
+    extra_binomial_dispersion,
     log_beta,
     spike_days,
     totals,
@@ -156,6 +160,7 @@ class CandidateJudgement:
     successes: int
     trials: int
     days_used: int
+    dispersion: float  # the master's; the posterior counts evidence / dispersion
     posterior_alpha: float
     posterior_beta: float
     posterior_mean: float
@@ -178,6 +183,7 @@ class CandidateJudgement:
             "successes": self.successes,
             "trials": self.trials,
             "days_used": self.days_used,
+            "dispersion": self.dispersion,
             "posterior_alpha": self.posterior_alpha,
             "posterior_beta": self.posterior_beta,
             "posterior_mean": self.posterior_mean,
@@ -199,6 +205,8 @@ class RankingResult:
     pooled_rate: float
     prior_alpha: float
     prior_beta: float
+    # Extra-binomial variation of the master's days (>= 1); evidence is divided by it.
+    dispersion: float
     # Ranked candidates first (by rank), then the ineligible ones by id.
     judgements: tuple[CandidateJudgement, ...]
     # The posterior's verdict: who should be ACTIVE. Act on each `action`, which
@@ -253,9 +261,18 @@ def rank_master(
     pooled_rate = (pooled_successes + 0.5) / (pooled_trials + 1.0)
     prior_alpha = policy.prior_strength
     prior_beta = policy.prior_strength * (1.0 - pooled_rate) / pooled_rate
+    dispersion = extra_binomial_dispersion((e.days for e in evidence), metric)
+
+    def posterior(successes: int, trials: int) -> tuple[float, float]:
+        # Evidence counts 1/dispersion per impression: days vary more than coins.
+        return (
+            prior_alpha + successes / dispersion,
+            prior_beta + (trials - successes) / dispersion,
+        )
 
     def posterior_mean(successes: int, trials: int) -> float:
-        return (prior_alpha + successes) / (prior_alpha + prior_beta + trials)
+        alpha, beta = posterior(successes, trials)
+        return alpha / (alpha + beta)
 
     gates = {
         e.candidate.variant_id: _failed_gates(e, pooled_rate, policy) for e in evidence
@@ -265,7 +282,11 @@ def rank_master(
         key=lambda e: (-posterior_mean(e.successes, e.trials), e.candidate.variant_id),
     )
     ranks = {e.candidate.variant_id: i for i, e in enumerate(eligible, start=1)}
-    prob_top = _prob_top_n(eligible, prior_alpha, prior_beta, policy, seed)
+    prob_top = _prob_top_n(
+        {e.candidate.variant_id: posterior(e.successes, e.trials) for e in eligible},
+        policy,
+        seed,
+    )
 
     top = eligible[: policy.top_n]
     challenger = eligible[policy.top_n] if len(eligible) > policy.top_n else None
@@ -289,8 +310,7 @@ def rank_master(
     judgements = []
     for e in evidence:
         c = e.candidate
-        alpha = prior_alpha + e.successes
-        beta = prior_beta + e.trials - e.successes
+        alpha, beta = posterior(e.successes, e.trials)
         action, reason = _decide(
             c,
             failed_gates=gates[c.variant_id],
@@ -309,6 +329,7 @@ def rank_master(
                 successes=e.successes,
                 trials=e.trials,
                 days_used=len(e.days),
+                dispersion=dispersion,
                 posterior_alpha=alpha,
                 posterior_beta=beta,
                 posterior_mean=alpha / (alpha + beta),
@@ -340,6 +361,7 @@ def rank_master(
         pooled_rate=pooled_rate,
         prior_alpha=prior_alpha,
         prior_beta=prior_beta,
+        dispersion=dispersion,
         judgements=tuple(judgements),
         winners=winners,
         structures=best_structure(
@@ -407,18 +429,14 @@ def _failed_gates(
 
 
 def _prob_top_n(
-    eligible: Sequence[_Evidence],
-    prior_alpha: float,
-    prior_beta: float,
-    policy: RankingPolicy,
-    seed: int,
+    posteriors: dict[str, tuple[float, float]], policy: RankingPolicy, seed: int
 ) -> dict[str, float]:
     """P(in the top n) per eligible variant, from seeded joint posterior draws."""
-    ids = [e.candidate.variant_id for e in eligible]
+    ids = list(posteriors)
     if len(ids) <= policy.top_n:
         return dict.fromkeys(ids, 1.0)
-    alphas = np.array([prior_alpha + e.successes for e in eligible])
-    betas = np.array([prior_beta + e.trials - e.successes for e in eligible])
+    alphas = np.array([posteriors[i][0] for i in ids])
+    betas = np.array([posteriors[i][1] for i in ids])
     rng = np.random.default_rng(_seed_bits(seed))
     draws = rng.beta(alphas, betas, size=(policy.thompson_draws, len(ids)))
     # Column positions of each draw's n largest values.

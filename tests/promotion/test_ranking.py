@@ -172,6 +172,32 @@ def test_posterior_is_beta_binomial_around_the_masters_pooled_rate():
     )
 
 
+def test_day_to_day_variation_beyond_binomial_widens_the_posteriors():
+    # Given a high-volume master whose daily CTRs swing +-15 % (auctions, weekdays),
+    # far more than 50,000 impressions a day of binomial noise would
+    swings = [1.15, 0.85, 1.1, 0.9, 1.15, 0.85, 1.0, 1.0]
+    candidates = [
+        make_candidate(f"v{i}", [(0.010 + 0.0006 * i) * w for w in swings], 50_000)
+        for i in range(5)
+    ]
+
+    # When ranked
+    result = rank_master(candidates, seed=1)
+
+    # Then the evidence is discounted by the measured dispersion
+    assert result.dispersion > 3.0
+    judgement = result.judgement("v4")
+    assert judgement.posterior_alpha == pytest.approx(
+        result.prior_alpha + judgement.successes / result.dispersion
+    )
+    binomial_width = beta_ppf(
+        0.975, judgement.successes, judgement.trials - judgement.successes
+    ) - beta_ppf(0.025, judgement.successes, judgement.trials - judgement.successes)
+    assert judgement.ci_high - judgement.ci_low > 1.5 * binomial_width
+    # and the order still follows the rates
+    assert result.winners == ("v4", "v3", "v2")
+
+
 def test_a_one_day_spike_is_excluded_and_never_promotes_a_variant():
     # Given four steady variants and one that is average except for a 3x spike day,
     # which on raw totals would make it the best of the master

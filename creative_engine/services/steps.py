@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from creative_engine.services.cycle import CycleContext
 from creative_engine.suggestions import (
@@ -206,6 +207,8 @@ def render_and_upload(ctx: CycleContext) -> None:
     """
     from celery import chain
 
+    from promotion.selectors import variants_stuck_uploading
+    from promotion.services.upload import UPLOAD_LEASE
     from promotion.tasks import upload_variant
     from variants.tasks import render_variant
 
@@ -220,6 +223,8 @@ def render_and_upload(ctx: CycleContext) -> None:
             parent__in=masters, status=VariantStatus.RENDERED, meta_ad_id=""
         ).values_list("pk", flat=True)
     )
+    # Uploads whose worker died (lease expired) resume from the ids already saved.
+    stuck = variants_stuck_uploading(changed_before=timezone.now() - UPLOAD_LEASE)
     if ctx.dry_run:
         for pk in drafts:
             ctx.decide(
@@ -247,6 +252,19 @@ def render_and_upload(ctx: CycleContext) -> None:
             work = render_variant.si(str(pk))
         _dispatch(ctx, work, pk, "render")
     for pk in rendered if ctx.options.auto_upload else []:
+        _dispatch(
+            ctx,
+            upload_variant.si(str(pk), run_id=ctx.run_id, as_of=as_of),
+            pk,
+            "upload",
+        )
+    for pk in stuck:
+        ctx.decide(
+            step="render_and_upload",
+            action="resume_upload",
+            variant_id=pk,
+            reason="upload left unfinished by a lost worker (lease expired)",
+        )
         _dispatch(
             ctx,
             upload_variant.si(str(pk), run_id=ctx.run_id, as_of=as_of),

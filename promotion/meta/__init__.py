@@ -35,4 +35,5 @@ def get_meta_client(
         failure_rate=settings.META_STUB_UPLOAD_FAILURE_RATE,
         observer=observer,
         clock=clock,
+        latency_seconds=settings.META_STUB_LATENCY_SECONDS,
     )

@@ -124,6 +124,7 @@ class StubMetaClient:
         clock: Callable[[], dt.datetime] | None = None,
         inject_failures: Mapping[str, Sequence[str]] | None = None,
         default_daily_budget_minor: int = 5000,
+        latency_seconds: float = 0.0,
     ) -> None:
         """`failure_rate` is the share of uploads (video, poster, creative, ad) that
         meet at least one failure. `inject_failures` scripts failures for tests:
@@ -139,6 +140,8 @@ class StubMetaClient:
             op: list(kinds) for op, kinds in (inject_failures or {}).items()
         }
         self._default_budget_minor = default_daily_budget_minor
+        # Simulated network time per call (worker tests need a window to kill in).
+        self._latency = max(latency_seconds, 0.0)
         # Per call: 1 - (1 - rate) ** (1 / calls), so an upload of four calls meets a
         # failure at `failure_rate`.
         self._call_failure_p = 1.0 - (1.0 - failure_rate) ** (
@@ -424,6 +427,8 @@ class StubMetaClient:
         """Run one simulated call: draw its failure, act, report it to the observer."""
         attempt = self._next_attempt(operation, name)
         started = time.perf_counter()
+        if self._latency:
+            time.sleep(self._latency)
         try:
             failure = self._failure_for(operation, name, attempt)
             if failure not in ("ok", "ambiguous"):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -144,6 +144,20 @@ class EngineRunView(EngineView):
         tags=["engine"],
         request=RunOptionsSerializer,
         responses={202: RunAcceptedSerializer},
+        examples=[
+            OpenApiExample(
+                "SPEC.md's body, as a dry run",
+                request_only=True,
+                value={
+                    "master_creative_ids": [],
+                    "generate_variants": True,
+                    "auto_upload": True,
+                    "promote_top_3": True,
+                    "mode": "stub",
+                    "dry_run": True,
+                },
+            )
+        ],
     )
     def post(self, request: Request) -> Response:
         """Queue a full production cycle; 202 with the run id (409 if one is running)."""
@@ -289,6 +303,13 @@ class EngineGenerateView(EngineView):
         parameters=[_uuid_path_parameter("creative_id", "The master creative.")],
         request=GenerateSerializer,
         responses={201: GeneratedBatchSerializer},
+        examples=[
+            OpenApiExample(
+                "Eight variants, reproducibly",
+                request_only=True,
+                value={"count": 8, "seed": 1017},
+            )
+        ],
     )
     def post(self, request: Request, creative_id: str) -> Response:
         """Generate a batch of 5–15 variants of one master now (renders are queued)."""
@@ -421,13 +442,20 @@ class PromoteSerializer(serializers.Serializer):
 
 
 class EnginePromoteView(EngineView):
-    error_codes = {"post": [409]}
+    error_codes = {"post": [409, 502]}
 
     @extend_schema(
         tags=["engine"],
         parameters=[_uuid_path_parameter("variant_id", "The variant to promote.")],
         request=PromoteSerializer,
         responses={201: PromotionLogSerializer},
+        examples=[
+            OpenApiExample(
+                "Promote with a daily budget",
+                request_only=True,
+                value={"budget": "50.00", "force": False},
+            )
+        ],
     )
     def post(self, request: Request, variant_id: str) -> Response:
         """Promote one variant on Meta by hand; the promotion log row is the answer."""

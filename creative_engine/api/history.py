@@ -79,7 +79,9 @@ class PromotionLogViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CycleRunSerializer(serializers.ModelSerializer):
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     status = named_choice_field("RunStatusEnum", RunStatus.choices, read_only=True)
     duration_seconds = serializers.SerializerMethodField()
 

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import django_filters
 from django.core.files.uploadedfile import UploadedFile
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -88,9 +88,12 @@ def probe_upload_duration(upload: UploadedFile) -> float:
 class FragmentSerializer(serializers.ModelSerializer):
     """A fragment as the API shows it; everything but the cut is the engine's."""
 
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    video_url = serializers.CharField(read_only=True, help_text="URL, or blank.")
     best_for_structure = named_choice_field(
-        "NarrativeStructureEnum",
+        "NarrativeStructureOrBlankEnum",
         NarrativeStructure.choices,
         read_only=True,
         allow_blank=True,
@@ -217,7 +220,11 @@ class FragmentsChangedSerializer(serializers.Serializer):
 class ProductionSerializer(serializers.ModelSerializer):
     """A master as the API shows it, with its fragments."""
 
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    video_url = serializers.CharField(read_only=True, help_text="URL, or blank.")
+    video_file = serializers.FileField(read_only=True, allow_null=True)
     fragment_set = FragmentSerializer(many=True, read_only=True)
     approved_fragments = serializers.ListField(
         source="fragments",
@@ -398,7 +405,31 @@ class ProductionViewSet(
         )
 
     @extend_schema(
-        request=ProductionCreateSerializer, responses={201: ProductionSerializer}
+        request=ProductionCreateSerializer,
+        responses={201: ProductionSerializer},
+        examples=[
+            OpenApiExample(
+                "A master with its cuts",
+                request_only=True,
+                media_type="application/json",
+                value={
+                    "title": "Spring tour teaser",
+                    "video_url": "https://cdn.example.com/masters/spring.mp4",
+                    "duration": 24.0,
+                    "style_guide": {
+                        "tone": "energetic",
+                        "hashtags": ["#springtour", "#livemusic"],
+                        "cta_text": "Get tickets",
+                    },
+                    "human_instructions": "Keep the singer's face in the first second.",
+                    "fragments": [
+                        {"fragment_type": "hook", "start_time": 0.0, "end_time": 3.0},
+                        {"fragment_type": "body", "start_time": 3.0, "end_time": 12.0},
+                        {"fragment_type": "cta", "start_time": 12.0, "end_time": 15.0},
+                    ],
+                },
+            )
+        ],
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         actor = actor_for_user(request.user)

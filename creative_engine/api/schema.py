@@ -31,9 +31,10 @@ _DESCRIPTIONS = {
     "401": "No or invalid credentials.",
     "403": "Authenticated without the `admin` or `manager` role (or the action needs "
     "`admin`).",
-    "404": "No such object.",
+    "404": "No such object (or, on a list, no such page).",
     "409": "Refused: a human rule or the object's state forbids it.",
     "429": "Too many requests.",
+    "502": "Meta did not complete the request (its message is passed on).",
 }
 
 
@@ -48,7 +49,7 @@ class EngineAutoSchema(AutoSchema):
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)  # type: ignore[arg-type]
         codes = ["401", "403", "429"]
-        if "{" in self.path:
+        if "{" in self.path or (self.method == "GET" and self._is_list_view()):
             codes.append("404")
         has_input = self.method in {"POST", "PUT", "PATCH"} or (
             self.method == "GET" and self._is_list_view()
@@ -84,6 +85,8 @@ def named_choice_field(
     field_class = _NAMED_CHOICE_FIELDS.get(component_name)
     if field_class is None:
         values = [value for value, _label in choices]
+        if kwargs.get("allow_blank"):
+            values.append("")
         field_class = extend_schema_field(
             {"type": "string", "enum": values}, component_name=component_name
         )(type(f"{component_name}Field", (serializers.ChoiceField,), {}))

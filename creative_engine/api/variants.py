@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +21,8 @@ from variants import selectors
 from variants.choices import DurationCategory, VariantStatus, VariantType
 from variants.models import CreativeVariant
 from variants.services.lifecycle import VariantTransitionRefused
+
+_NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
 
 
 class VariantSerializer(serializers.ModelSerializer):
@@ -84,11 +86,11 @@ class VariantSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(_NULLABLE_URI)
     def get_video_url(self, variant: CreativeVariant) -> str | None:
         return variant.video_file.url if variant.video_file else None
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(_NULLABLE_URI)
     def get_poster_url(self, variant: CreativeVariant) -> str | None:
         return variant.poster_file.url if variant.poster_file else None
 
@@ -142,7 +144,7 @@ class VariantViewSet(viewsets.ReadOnlyModelViewSet):
         "fatigue_score",
     ]
     ordering = ["-generated_at", "variant_number"]
-    error_codes = {"post": [409]}
+    error_codes = {"post": [409, 502]}
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.variant_list(user=self.request.user)
@@ -171,8 +173,11 @@ class VariantViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 def run_refusable(service: Any, **kwargs: Any) -> Any:
-    """Call a promotion service; its refusals (state, rules) answer 409."""
+    """Call a promotion service: its refusals (state, rules) answer 409, a failure on
+    Meta's side 502 with Meta's message."""
+    from promotion.meta.errors import MetaError
     from promotion.services.promote import PromotionRefused
+    from variants.rendering.errors import RenderError
 
     try:
         return service(**kwargs)
@@ -180,3 +185,15 @@ def run_refusable(service: Any, **kwargs: Any) -> Any:
         raise Conflict(str(exc), code="promotion_refused") from exc
     except VariantTransitionRefused as exc:
         raise Conflict(str(exc), code="variant_state_conflict") from exc
+    except RenderError as exc:
+        raise Conflict(
+            f"The variant could not be rendered: {exc}", code="render_failed"
+        ) from exc
+    except MetaError as exc:
+        raise MetaUnavailable(f"Meta did not complete the request: {exc}") from exc
+
+
+class MetaUnavailable(APIException):
+    status_code = 502
+    default_detail = "Meta did not complete the request."
+    default_code = "meta_error"

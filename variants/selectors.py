@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from productions.roles import has_engine_role
@@ -45,12 +45,13 @@ def variant_status_counts(
     *, user: Any, master_id: UUID | None = None
 ) -> dict[str, int]:
     """How many variants are in each status (every status present, zeros included),
-    plus `total`, in one aggregate query."""
+    plus `total`, in one GROUP BY query."""
     queryset = variant_list(user=user)
     if master_id is not None:
         queryset = queryset.filter(parent_id=master_id)
-    aggregates = {
-        status: Count("id", filter=Q(status=status)) for status in VariantStatus.values
-    }
-    counts = queryset.aggregate(total=Count("id"), **aggregates)
-    return {key: int(value or 0) for key, value in counts.items()}
+    counts = dict.fromkeys(VariantStatus.values, 0)
+    for status, count in (
+        queryset.order_by().values_list("status").annotate(n=Count("id"))
+    ):
+        counts[status] = count
+    return {"total": sum(counts.values()), **counts}

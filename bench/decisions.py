@@ -179,8 +179,14 @@ def _measure(
         oracle = sorted(true.values(), reverse=True)[:3]
         best = statistics.fmean(oracle)
         active = [str(v.pk) for v in variants if v.status == "active"]
-        ranked = [j.variant_id for j in result.judgements]
-        ours = (active + [r for r in ranked if r not in active])[:3]
+        by_mean = [
+            j.variant_id
+            for j in sorted(
+                result.judgements, key=lambda j: (-j.posterior_mean, j.variant_id)
+            )
+        ]
+        ours = (active + [r for r in by_mean if r not in active])[:3]
+        posterior_top = by_mean[:3]
         observed = {}
         for v in variants:
             days = list(v.daily_metrics.all())
@@ -192,9 +198,12 @@ def _measure(
         rows.append(
             {
                 "ours": best - statistics.fmean(true[v] for v in ours),
+                "posterior": best - statistics.fmean(true[v] for v in posterior_top),
+                "n_active": len(active),
                 "random": best - statistics.fmean(true.values()),
                 "greedy": best - statistics.fmean(true[v] for v in greedy),
                 "scale": best,
+                "metric": metric,
             }
         )
     return rows
@@ -305,6 +314,10 @@ def main() -> None:
         f"mean true rate of the oracle's top 3: {scale:.5f} ({len(regret)} judgements)"
     )
     print("mean regret per judgement (lower is better):")
+    post = mean("posterior")
+    print(
+        f"  (posterior top 3, gates ignored: {post:.6f}; mean active {mean('n_active'):.2f})"
+    )
     print(f"  ours    {ours:.6f}   ({ours / scale:6.1%} of the oracle's rate)")
     print(
         f"  greedy  {greedy:.6f}   ({greedy / scale:6.1%})   ours/greedy = {ours / greedy:.2f}"

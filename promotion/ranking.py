@@ -13,7 +13,9 @@ The maths, per master:
 3. Empirical-Bayes prior: Beta with the master's pooled rate as its mean, worth
    `prior_strength` events. A variant with little evidence sits near the master's
    baseline; one with a lot of evidence speaks for itself.
-4. Beta-Binomial posterior per variant, with a credible interval. Daily rates vary
+4. Beta-Binomial posterior per variant, with a credible interval (for conversions
+   per impression: CTR × conversions per click, each with its own posterior, so the
+   plentiful clicks inform the ranking while conversions are still few). Daily rates vary
    more than binomial noise (auctions, placements, weekdays), so the evidence is
    divided by the master's quasi-binomial dispersion: with a million impressions
    the posterior is as sure as the day-to-day variation allows, not more.
@@ -147,6 +149,9 @@ class Candidate:
     last_status_change_at_hours_ago: float | None
     narrative_structure: str
     campaign_id: str
+    # The opening fragment: variants sharing it share most of what a viewer notices
+    # first, so their evidence informs each other's prior ("" = no sharing).
+    hook_fragment_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -228,6 +233,7 @@ class _Evidence:
     spikes: tuple[dt.date, ...]
     successes: int
     trials: int
+    clicks: int
 
 
 def rank_master(
@@ -252,26 +258,30 @@ def rank_master(
         spikes = spike_days(usable, metric, guard)
         clean = tuple(d for d in usable if d.date not in spikes and d.impressions)
         counted = totals(clean, metric)
+        clicks = sum(min(d.clicks, d.impressions) for d in clean)
         evidence.append(
-            _Evidence(candidate, clean, spikes, counted.successes, counted.trials)
+            _Evidence(
+                candidate, clean, spikes, counted.successes, counted.trials, clicks
+            )
         )
 
     pooled_successes = sum(e.successes for e in evidence)
     pooled_trials = sum(e.trials for e in evidence)
     pooled_rate = (pooled_successes + 0.5) / (pooled_trials + 1.0)
-    prior_alpha = policy.prior_strength
-    prior_beta = policy.prior_strength * (1.0 - pooled_rate) / pooled_rate
-    dispersion = extra_binomial_dispersion((e.days for e in evidence), metric)
+    if metric == "cvr":
+        # Conversions per impression = CTR × conversions per click. Clicks are several
+        # times more plentiful than conversions, so each factor gets its own posterior
+        # and the product is ranked: click evidence separates variants long before
+        # their handful of conversions can.
+        posterior, dispersion = _click_informed_posterior(evidence, policy)
+    else:
+        posterior, dispersion = _binomial_posterior(evidence, pooled_rate, policy)
+    prior_alpha, prior_beta = posterior("", 0, 0, 0)
 
-    def posterior(successes: int, trials: int) -> tuple[float, float]:
-        # Evidence counts 1/dispersion per impression: days vary more than coins.
-        return (
-            prior_alpha + successes / dispersion,
-            prior_beta + (trials - successes) / dispersion,
-        )
-
-    def posterior_mean(successes: int, trials: int) -> float:
-        alpha, beta = posterior(successes, trials)
+    def posterior_mean(
+        variant_id: str, successes: int, trials: int, clicks: int
+    ) -> float:
+        alpha, beta = posterior(variant_id, successes, trials, clicks)
         return alpha / (alpha + beta)
 
     gates = {
@@ -279,11 +289,19 @@ def rank_master(
     }
     eligible = sorted(
         (e for e in evidence if not gates[e.candidate.variant_id]),
-        key=lambda e: (-posterior_mean(e.successes, e.trials), e.candidate.variant_id),
+        key=lambda e: (
+            -posterior_mean(e.candidate.variant_id, e.successes, e.trials, e.clicks),
+            e.candidate.variant_id,
+        ),
     )
     ranks = {e.candidate.variant_id: i for i, e in enumerate(eligible, start=1)}
     prob_top = _prob_top_n(
-        {e.candidate.variant_id: posterior(e.successes, e.trials) for e in eligible},
+        {
+            e.candidate.variant_id: posterior(
+                e.candidate.variant_id, e.successes, e.trials, e.clicks
+            )
+            for e in eligible
+        },
         policy,
         seed,
     )
@@ -292,11 +310,19 @@ def rank_master(
     challenger = eligible[policy.top_n] if len(eligible) > policy.top_n else None
     fragile: set[str] = set()
     if challenger is not None:
-        bar = posterior_mean(challenger.successes, challenger.trials)
+        bar = posterior_mean(
+            challenger.candidate.variant_id,
+            challenger.successes,
+            challenger.trials,
+            challenger.clicks,
+        )
         for e in top:
             without_best_day = min(
                 posterior_mean(
-                    e.successes - d.successes(metric), e.trials - d.impressions
+                    e.candidate.variant_id,
+                    e.successes - d.successes(metric),
+                    e.trials - d.impressions,
+                    e.clicks - min(d.clicks, d.impressions),
                 )
                 for d in e.days
             )
@@ -310,7 +336,7 @@ def rank_master(
     judgements = []
     for e in evidence:
         c = e.candidate
-        alpha, beta = posterior(e.successes, e.trials)
+        alpha, beta = posterior(c.variant_id, e.successes, e.trials, e.clicks)
         action, reason = _decide(
             c,
             failed_gates=gates[c.variant_id],
@@ -411,6 +437,105 @@ def _choose_metric(
         for d in _usable_days(c.days, "cvr", policy, as_of)
     )
     return "cvr" if mature >= policy.conversions_min_total else "ctr"
+
+
+Posterior = Any  # (variant_id, successes, trials, clicks) -> (alpha, beta)
+
+
+def _binomial_posterior(
+    evidence: Sequence[_Evidence], pooled_rate: float, policy: RankingPolicy
+) -> tuple[Posterior, float]:
+    """Beta-Binomial on CTR, the prior worth `prior_strength` events."""
+    strength = policy.prior_strength
+    dispersion = extra_binomial_dispersion((e.days for e in evidence), "ctr")
+    prior_means = _hook_prior_means(evidence, pooled_rate, strength)
+
+    def posterior(
+        variant_id: str, successes: int, trials: int, clicks: int
+    ) -> tuple[float, float]:
+        mean = prior_means.get(variant_id, pooled_rate)
+        # Evidence counts 1/dispersion per impression: days vary more than coins.
+        return (
+            strength + successes / dispersion,
+            strength * (1.0 - mean) / mean + (trials - successes) / dispersion,
+        )
+
+    return posterior, dispersion
+
+
+def _click_informed_posterior(
+    evidence: Sequence[_Evidence], policy: RankingPolicy
+) -> tuple[Posterior, float]:
+    """Conversions per impression as Beta(CTR) × Beta(conversions per click).
+
+    Each factor has an empirical-Bayes prior at the master's pooled rate worth
+    `prior_strength` events; the CTR evidence is divided by the master's click
+    dispersion. The product is summarised as the Beta with the same mean and
+    variance, so intervals, Thompson draws and the one-day check work unchanged.
+    """
+    strength = policy.prior_strength
+    impressions = sum(e.trials for e in evidence)
+    clicks = sum(e.clicks for e in evidence)
+    conversions = sum(e.successes for e in evidence)
+    ctr0 = (clicks + 0.5) / (impressions + 1.0)
+    per_click0 = min((conversions + 0.5) / (clicks + 1.0), 0.999)
+    dispersion = extra_binomial_dispersion((e.days for e in evidence), "ctr")
+    ctr_means = _hook_prior_means(evidence, ctr0, strength, use_clicks=True)
+
+    def posterior(
+        variant_id: str, successes: int, trials: int, clicks: int
+    ) -> tuple[float, float]:
+        clicks = max(min(clicks, trials), 0)
+        successes = max(min(successes, clicks), 0)
+        prior_ctr = ctr_means.get(variant_id, ctr0)
+        a1 = strength + clicks / dispersion
+        b1 = strength * (1.0 - prior_ctr) / prior_ctr + (trials - clicks) / dispersion
+        a2 = strength + successes
+        b2 = strength * (1.0 - per_click0) / per_click0 + (clicks - successes)
+        m1, v1 = _beta_moments(a1, b1)
+        m2, v2 = _beta_moments(a2, b2)
+        mean = m1 * m2
+        variance = (v1 + m1 * m1) * (v2 + m2 * m2) - mean * mean
+        common = mean * (1.0 - mean) / variance - 1.0
+        return mean * common, (1.0 - mean) * common
+
+    return posterior, dispersion
+
+
+def _hook_prior_means(
+    evidence: Sequence[_Evidence],
+    pooled_rate: float,
+    strength: float,
+    *,
+    use_clicks: bool = False,
+) -> dict[str, float]:
+    """Each variant's prior mean: its siblings' pooled rate for the same hook, shrunk
+    toward the master's rate by `strength` events (two-level empirical Bayes).
+
+    A variant's own evidence is left out of its prior (it enters the likelihood), so
+    nothing is counted twice. Without siblings the master's rate stands.
+    """
+    by_hook: dict[str, list[_Evidence]] = defaultdict(list)
+    for e in evidence:
+        if e.candidate.hook_fragment_id:
+            by_hook[e.candidate.hook_fragment_id].append(e)
+    pseudo_trials = strength / pooled_rate
+    means: dict[str, float] = {}
+    for group in by_hook.values():
+        events = sum((e.clicks if use_clicks else e.successes) for e in group)
+        trials = sum(e.trials for e in group)
+        for e in group:
+            own = e.clicks if use_clicks else e.successes
+            other_events, other_trials = events - own, trials - e.trials
+            means[e.candidate.variant_id] = (other_events + strength) / (
+                other_trials + pseudo_trials
+            )
+    return means
+
+
+def _beta_moments(alpha: float, beta: float) -> tuple[float, float]:
+    total = alpha + beta
+    return alpha / total, alpha * beta / (total * total * (total + 1.0))
 
 
 def _failed_gates(

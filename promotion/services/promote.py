@@ -25,6 +25,7 @@ from productions.guard import Actor, check_variant_respects_human_rules
 from productions.models import CreativeProduction
 from promotion.choices import PromotedBy, PromotionStatus, PromotionType
 from promotion.daystats import DayStats
+from promotion.fragment_scoring import hook_fragment_id
 from promotion.meta.protocol import AdStatus, MetaAdsClient
 from promotion.models import PromotionLog, VariantDailyMetric
 from promotion.ranking import (
@@ -126,6 +127,7 @@ def candidates_for(
             last_status_change_at_hours_ago=_hours_between(as_of, v.status_changed_at),
             narrative_structure=v.narrative_structure,
             campaign_id=v.campaign_id or "",
+            hook_fragment_id=hook_fragment_id(v.fragments_order),
         )
         for v in variants
     ]

@@ -1,0 +1,121 @@
+"""Fatigue retires a worn-out variant on Meta and here, and writes a rule-abiding refresh."""
+
+import datetime as dt
+
+import pytest
+
+from productions.guard import check_variant_respects_human_rules
+from promotion.models import StubMetaObject
+from promotion.services.fatigue import fatigue_review
+from promotion.services.upload import variant_upload
+from tests.factories import DailyMetricFactory, FragmentFactory
+from tests.promotion.builders import (
+    T0,
+    master_with_fragments,
+    rendered_variant,
+    stub_client,
+)
+from variants.choices import VariantStatus
+from variants.models import CreativeVariant
+
+pytestmark = pytest.mark.django_db
+
+
+def _live_variant(client):
+    master = master_with_fragments()
+    variant = rendered_variant(master)
+    # A second approved hook: the refresh needs an unused fragment to swap in.
+    FragmentFactory(
+        master_creative=master, fragment_type="hook", start_time=12, end_time=15
+    )
+    variant_upload(variant_id=variant.pk, client=client, as_of=T0)
+    variant.refresh_from_db()
+    return variant
+
+
+def _series(variant, ctrs, impressions=1500):
+    for offset, ctr in enumerate(ctrs):
+        DailyMetricFactory(
+            variant=variant,
+            date=T0.date() + dt.timedelta(days=offset),
+            impressions=impressions,
+            clicks=round(impressions * ctr),
+            conversions=0,
+            spend=15,
+            revenue=0,
+            frequency=1.2 + offset * 0.05,
+        )
+
+
+def test_a_decaying_variant_is_archived_on_meta_and_refreshed_within_the_rules():
+    # Given 28 days: two flat weeks at 3 % CTR, then a slide to 1.5 %
+    client = stub_client()
+    variant = _live_variant(client)
+    _series(variant, [0.03] * 14 + [0.03 - 0.0012 * i for i in range(1, 15)])
+    as_of = T0 + dt.timedelta(days=29)
+    suggestions = []
+
+    # When fatigue is reviewed
+    outcomes = fatigue_review(
+        as_of=as_of,
+        client=client,
+        suggest=lambda data: suggestions.append(data) or {"text": "swap the hook"},
+    )
+
+    # Then it is archived here and on Meta with its score, and a refresh exists
+    assert [o.variant_id for o in outcomes] == [str(variant.pk)]
+    variant.refresh_from_db()
+    assert variant.status == VariantStatus.ARCHIVED
+    assert variant.is_fatigued and variant.fatigue_score >= 0.2
+    ad = StubMetaObject.objects.get(kind="ad", meta_id=variant.meta_ad_id)
+    assert ad.status == "ARCHIVED"
+    refresh = CreativeVariant.objects.get(refreshed_from=variant)
+    assert refresh.variant_type == "refresh" and refresh.status == VariantStatus.DRAFT
+    check_variant_respects_human_rules(
+        master=refresh.parent,
+        fragment_ids=[s["fragment_id"] for s in refresh.fragments_order],
+        hashtags=refresh.hashtags,
+        pixel_id=refresh.pixel_id or None,
+    )
+    assert refresh.fragments_order != variant.fragments_order
+    assert suggestions[0]["weak_fragment"]["type"] == "hook"
+    assert refresh.plan_details["suggestion"] == {"text": "swap the hook"}
+    assert (
+        outcomes[0].assessment.frequency_recent
+        > outcomes[0].assessment.frequency_baseline
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "ctrs", "days_after"),
+    [
+        ("flat", [0.03] * 28, 29),
+        ("one-day dip", [0.03] * 25 + [0.01] + [0.03] * 2, 29),
+        ("young", [0.03] * 5 + [0.015] * 5, 11),
+    ],
+)
+def test_fatigue_does_not_fire_on(name, ctrs, days_after):
+    client = stub_client()
+    variant = _live_variant(client)
+    _series(variant, ctrs)
+
+    outcomes = fatigue_review(as_of=T0 + dt.timedelta(days=days_after), client=client)
+
+    assert outcomes == [], name
+    variant.refresh_from_db()
+    assert variant.status == VariantStatus.TESTING
+
+
+def test_a_dry_run_reports_fatigue_but_changes_nothing():
+    client = stub_client()
+    variant = _live_variant(client)
+    _series(variant, [0.03] * 14 + [0.03 - 0.0012 * i for i in range(1, 15)])
+
+    outcomes = fatigue_review(
+        as_of=T0 + dt.timedelta(days=29), client=client, dry_run=True
+    )
+
+    assert len(outcomes) == 1
+    variant.refresh_from_db()
+    assert variant.status == VariantStatus.TESTING
+    assert not CreativeVariant.objects.filter(refreshed_from=variant).exists()

@@ -93,7 +93,7 @@ def runs_recent(*, limit: int) -> list[CycleRun]:
 
 def structure_totals() -> list[dict[str, Any]]:
     """Measured delivery pooled per narrative structure (one GROUP BY query)."""
-    return list(
+    rows = (
         VariantDailyMetric.objects.values("variant__narrative_structure")
         .annotate(
             impressions=Sum("impressions"),
@@ -102,6 +102,7 @@ def structure_totals() -> list[dict[str, Any]]:
         )
         .order_by("variant__narrative_structure")
     )
+    return [dict(row) for row in rows]
 
 
 def best_performing_structure(

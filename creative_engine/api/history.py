@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
@@ -79,7 +81,7 @@ class PromotionLogViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class CycleRunSerializer(serializers.ModelSerializer):
-    requested_by = serializers.SlugRelatedField(
+    requested_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
     status = named_choice_field("RunStatusEnum", RunStatus.choices, read_only=True)

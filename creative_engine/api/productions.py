@@ -88,7 +88,7 @@ def probe_upload_duration(upload: UploadedFile) -> float:
 class FragmentSerializer(serializers.ModelSerializer):
     """A fragment as the API shows it; everything but the cut is the engine's."""
 
-    approved_by = serializers.SlugRelatedField(
+    approved_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
     video_url = serializers.CharField(read_only=True, help_text="URL, or blank.")
@@ -134,7 +134,8 @@ class FragmentCutSerializer(serializers.Serializer):
     fragment_type = serializers.ChoiceField(choices=FragmentType.choices)
     start_time = serializers.FloatField(min_value=0.0, max_value=86_400.0)
     end_time = serializers.FloatField(min_value=0.0, max_value=86_400.0)
-    label = serializers.CharField(
+    # A declared field named like Field.label: DRF pops it off the class, stubs object.
+    label = serializers.CharField(  # type: ignore[assignment]
         max_length=120, required=False, allow_blank=True, default=""
     )
     video_url = serializers.URLField(
@@ -220,7 +221,7 @@ class FragmentsChangedSerializer(serializers.Serializer):
 class ProductionSerializer(serializers.ModelSerializer):
     """A master as the API shows it, with its fragments."""
 
-    created_by = serializers.SlugRelatedField(
+    created_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
     video_url = serializers.CharField(read_only=True, help_text="URL, or blank.")

@@ -12,7 +12,9 @@ from rest_framework import serializers
 class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code.")
     message = serializers.CharField(help_text="What went wrong, for a person.")
-    fields = serializers.DictField(
+    # The output key is `fields`; DRF pops declared fields off the class, so this does
+    # not shadow Serializer.fields at run time (the stubs cannot know that).
+    fields = serializers.DictField(  # type: ignore[assignment]
         required=False,
         help_text="Validation errors by field (nested for nested input).",
     )

@@ -38,7 +38,6 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Sequence[str]]
 
 MAX_URL_LENGTH = 2048
-CHUNK_BYTES = 256 * 1024
 # A single socket read never waits longer than this, so a server that stalls cannot keep
 # the worker past its deadline by more than this much.
 MAX_READ_WAIT_SECONDS = 15.0
@@ -355,7 +354,7 @@ def _get_once(
                     f"The file is {int(declared)} bytes; the limit is {max_bytes}."
                 )
             received = 0
-            for chunk in response.iter_bytes(CHUNK_BYTES):
+            for chunk in response.iter_bytes():
                 received += len(chunk)
                 if received > max_bytes:
                     raise FetchTooLargeError(

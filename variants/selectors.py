@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from productions.roles import has_engine_role
@@ -41,17 +41,11 @@ def variants_of_master(*, user: Any, master_id: UUID) -> QuerySet[CreativeVarian
     )
 
 
-def variant_status_counts(
-    *, user: Any, master_id: UUID | None = None
-) -> dict[str, int]:
-    """How many variants are in each status (every status present, zeros included),
-    plus `total`, in one GROUP BY query."""
-    queryset = variant_list(user=user)
-    if master_id is not None:
-        queryset = queryset.filter(parent_id=master_id)
+def status_counts(variants: list[CreativeVariant]) -> dict[str, int]:
+    """How many of `variants` are in each status (every status present, zeros
+    included), plus `total`. Counted from the rows the caller already holds, so the
+    counts and the list agree."""
     counts = dict.fromkeys(VariantStatus.values, 0)
-    for status, count in (
-        queryset.order_by().values_list("status").annotate(n=Count("id"))
-    ):
-        counts[status] = count
-    return {"total": sum(counts.values()), **counts}
+    for variant in variants:
+        counts[variant.status] = counts.get(variant.status, 0) + 1
+    return {"total": len(variants), **counts}

@@ -368,15 +368,13 @@ class EngineMasterVariantsView(EngineView):
     def get(self, request: Request, creative_id: str) -> Response:
         """Every variant of a master, newest batch first, with counts by status.
 
-        Queries: the master, one aggregate of the counts, the variants.
+        Queries: the master exists, its variants (counted from the same rows).
         """
         master_id = _existing_master_id(request, creative_id)
-        counts = variant_selectors.variant_status_counts(
-            user=request.user, master_id=master_id
+        variants = list(
+            variant_selectors.variants_of_master(user=request.user, master_id=master_id)
         )
-        variants = variant_selectors.variants_of_master(
-            user=request.user, master_id=master_id
-        )
+        counts = variant_selectors.status_counts(variants)
         body = {
             "master_creative_id": master_id,
             "total_variants": counts.pop("total"),

@@ -226,7 +226,12 @@ class ProductionSerializer(serializers.ModelSerializer):
     )
     video_url = serializers.CharField(read_only=True, help_text="URL, or blank.")
     video_file = serializers.FileField(read_only=True, allow_null=True)
-    fragment_set = FragmentSerializer(many=True, read_only=True)
+    fragments = FragmentSerializer(
+        source="fragment_set",
+        many=True,
+        read_only=True,
+        help_text="Every fragment of the master, approved or not.",
+    )
     approved_fragments = serializers.ListField(
         source="fragments",
         child=serializers.UUIDField(),
@@ -253,7 +258,7 @@ class ProductionSerializer(serializers.ModelSerializer):
             "mode",
             "total_variants_generated",
             "approved_fragments",
-            "fragment_set",
+            "fragments",
             "created_by",
             "created_at",
             "updated_at",

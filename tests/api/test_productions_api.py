@@ -37,9 +37,9 @@ def test_manager_creates_a_master_with_its_fragments_in_one_request(
     master = CreativeProduction.objects.get(pk=body["id"])
     assert master.created_by == manager_user
     assert master.fragment_set.count() == 3
-    assert [f["fragment_type"] for f in body["fragment_set"]] == ["body", "cta", "hook"]
+    assert [f["fragment_type"] for f in body["fragments"]] == ["body", "cta", "hook"]
     # New fragments wait for an explicit approval.
-    assert not any(f["approved"] for f in body["fragment_set"])
+    assert not any(f["approved"] for f in body["fragments"])
     assert body["approved_fragments"] == []
     assert ApprovalAudit.objects.filter(production=master).count() == 4
 
@@ -281,7 +281,7 @@ def test_the_productions_list_costs_the_same_queries_for_one_or_many_masters(
 
     assert response.status_code == 200
     assert len(response.json()["results"]) == 6
-    assert len(response.json()["results"][0]["fragment_set"]) == 3
+    assert len(response.json()["results"][0]["fragments"]) == 3
 
 
 @pytest.fixture(scope="session")
@@ -336,7 +336,7 @@ def test_an_uploaded_master_is_probed_for_its_duration(manager_api, tiny_video):
     body = response.json()
     assert body["duration"] == pytest.approx(3.0, abs=0.1)
     assert body["video_file"].endswith(".mp4")
-    assert len(body["fragment_set"]) == 1
+    assert len(body["fragments"]) == 1
 
 
 def test_a_corrupt_upload_is_a_400_on_video_file(manager_api):

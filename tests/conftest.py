@@ -9,6 +9,8 @@ from tests.factories import UserFactory
 def _isolated_media(settings, tmp_path):
     """Every test writes media into its own folder; tasks run in-process by default."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # The real hasher costs ~0.3 s per user; tests only need passwords to work.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Celery caches its config: set eager mode on the app itself. Tests that are about a
     # real worker use the `celery_worker_process` fixture instead.
     previous = celery_app.conf.task_always_eager

@@ -49,9 +49,7 @@ def _fake_getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
 
 @pytest.fixture(autouse=True)
 def _api_isolation(monkeypatch, settings):
-    """Throttle counters start at zero per test; DNS answers come from FAKE_DNS; the
-    users' passwords hash fast (the real hasher costs ~0.3 s per user)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    """Throttle counters start at zero per test; DNS answers come from FAKE_DNS."""
     cache.clear()
     monkeypatch.setattr(socket, "getaddrinfo", _fake_getaddrinfo)
     yield

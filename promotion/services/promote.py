@@ -98,7 +98,9 @@ def _day_stats(metrics: Sequence[VariantDailyMetric]) -> list[DayStats]:
 def live_variants_with_metrics(*, master_id: UUID | str) -> list[CreativeVariant]:
     """A master's testing/active variants that have an ad, with their daily rows."""
     return list(
-        CreativeVariant.objects.filter(parent_id=master_id, status__in=LIVE_STATUSES)
+        CreativeVariant.objects.filter(
+            parent_id=UUID(str(master_id)), status__in=LIVE_STATUSES
+        )
         .exclude(meta_ad_id="")
         .prefetch_related(
             Prefetch(

@@ -1,10 +1,15 @@
 """Celery tasks of the variants app: thin, they take ids and call one service."""
 
+import logging
+
 from celery import shared_task
 
 from variants.rendering.errors import TransientRenderError
 
+logger = logging.getLogger(__name__)
+
 RENDER_MAX_RETRIES = 3
+RENDER_RETRY_BASE_SECONDS = 30
 
 
 @shared_task(
@@ -20,14 +25,31 @@ RENDER_MAX_RETRIES = 3
 def render_variant(self, variant_id: str) -> None:  # type: ignore[no-untyped-def]
     """Render one variant. Re-running it on a rendered variant does nothing.
 
-    Only transient errors (disk full, network, ffmpeg overloaded) are retried, with
-    exponential backoff and a bound; the service has already marked the variant failed
-    with the reason, and a retry revives it (failed → draft → rendering).
+    Permanent failures are recorded on the variant by the service and end here. Only
+    transient ones (disk full, network, ffmpeg overloaded) are retried, with exponential
+    backoff, at most RENDER_MAX_RETRIES times; the service has marked the variant failed
+    with the reason, and a retry revives it (failed → draft → rendering). In-process (no
+    broker) the next attempt runs at once, within the same bound.
     """
     # Imported here so the worker's autodiscovery stays light on non-render queues.
     from variants.services.rendering import variant_render
 
-    try:
-        variant_render(variant_id=variant_id, revive_failed=self.request.retries > 0)
-    except TransientRenderError as exc:
-        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+    retries = self.request.retries
+    while True:
+        try:
+            variant_render(variant_id=variant_id, revive_failed=retries > 0)
+            return
+        except TransientRenderError as exc:
+            if retries >= RENDER_MAX_RETRIES:
+                logger.error(
+                    "variant %s: giving up after %d retries: %s",
+                    variant_id,
+                    retries,
+                    exc,
+                )
+                return
+            if self.request.is_eager:
+                retries += 1
+                continue
+            countdown = RENDER_RETRY_BASE_SECONDS * 2**retries
+            raise self.retry(exc=exc, countdown=countdown) from exc

@@ -17,6 +17,7 @@ from variants.rendering.commands import (
     to_frame,
 )
 from variants.rendering.errors import FragmentOutsideVideoError
+from variants.rendering.looks import Grading
 from variants.rendering.text_layout import font_metrics, layout_text, safe_zone
 
 MASTER = Path("/media/masters/master.mp4")
@@ -137,6 +138,15 @@ def test_the_look_is_applied_in_planar_float_rgb_and_natural_has_no_lut():
 
     assert "format=gbrpf32le,lut3d=file=/l/a.cube:interp=tetrahedral" in graded
     assert "lut3d" not in natural
+
+
+def test_a_grading_look_is_three_tables_on_yuv420p_without_rgb():
+    graph = _filter_graph(
+        build_render_command(_spec(look=Grading(saturation=1.3)), Path("o"))
+    )
+
+    assert "format=yuv420p,lut=y=" in graph
+    assert "gbrpf32le" not in graph and "lut3d" not in graph
 
 
 def test_the_encode_is_h264_high_cfr_closed_gop_aac_48k_stereo_faststart():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from variants.rendering.looks import (
+    Grading,
     LookError,
     LutParseError,
     cube_text,
@@ -92,9 +93,7 @@ def test_a_grading_object_out_of_range_or_unknown_is_refused(grading):
 
 def test_natural_and_empty_looks_mean_no_grade(tmp_path):
     for name in ("natural", ""):
-        assert (
-            resolve_look(name, luts={}, media_root=tmp_path, work_dir=tmp_path) is None
-        )
+        assert resolve_look(name, luts={}, media_root=tmp_path) is None
 
 
 def test_a_look_missing_from_the_style_guide_is_refused(tmp_path):
@@ -103,20 +102,28 @@ def test_a_look_missing_from_the_style_guide_is_refused(tmp_path):
             "teal",
             luts={"warm": {"warmth": 0.5}},
             media_root=tmp_path,
-            work_dir=tmp_path,
         )
 
 
-def test_a_grading_look_is_written_as_a_cube_in_the_work_folder(tmp_path):
-    path = resolve_look(
-        "warm",
-        luts={"warm": {"warmth": 0.5}},
-        media_root=tmp_path,
-        work_dir=tmp_path,
-    )
+def test_a_grading_look_resolves_to_its_validated_numbers(tmp_path):
+    look = resolve_look("warm", luts={"warm": {"warmth": 0.5}}, media_root=tmp_path)
 
-    assert path is not None and path.parent == tmp_path
-    assert parse_cube(path.read_text()).size == 33
+    assert look == Grading(warmth=0.5)
+
+
+def test_a_neutral_grading_look_means_no_grade(tmp_path):
+    luts = {"plain": {"contrast": 1, "saturation": 1.0}}
+
+    assert resolve_look("plain", luts=luts, media_root=tmp_path) is None
+
+
+def test_a_grading_renders_as_three_tables_on_the_video_planes():
+    tables = Grading(contrast=1.2, saturation=1.5, warmth=0.5).yuv_expressions()
+
+    assert set(tables) == {"y", "u", "v"}
+    assert "*1.2+0.5" in tables["y"]
+    assert tables["u"].startswith("clip(128+1.5*(val-128)-5.6,")
+    assert tables["v"].startswith("clip(128+1.5*(val-128)+5.6,")
 
 
 def test_a_cube_path_is_found_under_media_luts_and_parsed_first(tmp_path):
@@ -125,11 +132,11 @@ def test_a_cube_path_is_found_under_media_luts_and_parsed_first(tmp_path):
     (tmp_path / "luts" / "broken.cube").write_text("LUT_3D_SIZE 2\n0 0 0\n1 1\n")
     luts = {"film": "film.cube", "broken": "broken.cube"}
 
-    assert resolve_look("film", luts=luts, media_root=tmp_path, work_dir=tmp_path) == (
+    assert resolve_look("film", luts=luts, media_root=tmp_path) == (
         tmp_path / "luts" / "film.cube"
     )
     with pytest.raises(LutParseError, match="broken.cube, line 3"):
-        resolve_look("broken", luts=luts, media_root=tmp_path, work_dir=tmp_path)
+        resolve_look("broken", luts=luts, media_root=tmp_path)
 
 
 @pytest.mark.parametrize("value", ["../../etc/passwd.cube", "/etc/film.cube"])
@@ -138,11 +145,9 @@ def test_a_cube_path_outside_the_media_folder_is_refused(tmp_path, value):
     media.mkdir()
 
     with pytest.raises(LookError, match="outside the media folder"):
-        resolve_look("x", luts={"x": value}, media_root=media, work_dir=tmp_path)
+        resolve_look("x", luts={"x": value}, media_root=media)
 
 
 def test_a_missing_cube_file_is_a_clear_error(tmp_path):
     with pytest.raises(LookError, match="does not exist"):
-        resolve_look(
-            "x", luts={"x": "nope.cube"}, media_root=Path(tmp_path), work_dir=tmp_path
-        )
+        resolve_look("x", luts={"x": "nope.cube"}, media_root=Path(tmp_path))

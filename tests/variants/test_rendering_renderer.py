@@ -22,6 +22,7 @@ from variants.rendering.commands import (
 from variants.rendering.demo_media import read_frame_code
 from variants.rendering.errors import FFmpegError
 from variants.rendering.ffmpeg import ffmpeg_binary, run_ffmpeg
+from variants.rendering.looks import Grading, cube_text, grading_lut
 from variants.rendering.renderer import file_sha256, render_to_file
 from variants.rendering.text_layout import safe_zone
 
@@ -193,6 +194,49 @@ def test_a_look_changes_the_colours(synthetic_master, film_cube, tmp_path):
     # the film look is desaturated: less spread between channels
     spread = lambda img: np.std(img.astype(float), axis=2).mean()  # noqa: E731
     assert spread(b) < 0.8 * spread(a)
+
+
+@pytest.fixture(scope="module")
+def pastel_master(tmp_path_factory):
+    """Colours well inside the RGB gamut, where a Y'CbCr grade and an RGB LUT agree."""
+    path = tmp_path_factory.mktemp("pastel") / "pastel.mp4"
+    source = (
+        f"testsrc2=size={TEST_WIDTH}x{TEST_HEIGHT}:rate=30:duration=1,format=rgb24,"
+        "lutrgb=r=val/2+64:g=val/2+64:b=val/2+64,format=yuv420p"
+    )
+    run_ffmpeg(
+        ["-y", "-f", "lavfi", "-i", source, "-c:v", "libx264", "-crf", "8", str(path)]
+    )
+    return path
+
+
+def test_a_grading_renders_on_the_video_planes_like_its_cube_through_lut3d(
+    pastel_master, tmp_path
+):
+    # Given a grading look and the .cube built from it
+    grading = Grading(contrast=1.2, saturation=0.6, warmth=0.5, gamma=1.1)
+    cube = tmp_path / "grading.cube"
+    cube.write_text(cube_text(grading_lut(grading)))
+    common = {
+        "segments": [(0.0, 1.0)],
+        "source_duration": 1.0,
+        "source_has_audio": False,
+        "text_overlay": "",
+    }
+
+    # When one render applies the tables on Y'CbCr and the other the float lut3d
+    natural = render_to_file(_spec(pastel_master, **common), tmp_path / "n.mp4")
+    tables = render_to_file(
+        _spec(pastel_master, look=grading, **common), tmp_path / "t.mp4"
+    )
+    lut3d = render_to_file(
+        _spec(pastel_master, look=cube, **common), tmp_path / "l.mp4"
+    )
+
+    # Then the two agree to a level or two, far closer than either is to no grade
+    a, b, n = (_middle_frame(r.path).astype(int) for r in (tables, lut3d, natural))
+    assert np.abs(a - b).mean() < 2.5
+    assert np.abs(n - b).mean() > 10
 
 
 def test_four_by_five_crops_the_frame(synthetic_master, tmp_path):

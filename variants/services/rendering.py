@@ -1,0 +1,324 @@
+"""Render one variant to an MP4 and a poster, through the storage API.
+
+Idempotent and race-safe by the lifecycle: only the call that moves the variant
+draft → rendering does the work; a rendered (or later) variant is left alone; a second
+concurrent call is refused by the conditional UPDATE and exits quietly.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import tempfile
+from collections.abc import Collection
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.files import File
+from django.utils import timezone
+
+from productions.guard import HumanRuleViolation, check_variant_respects_human_rules
+from productions.media import CorruptMediaError, master_local_path, probe_media
+from productions.models import CreativeFragment
+from productions.url_safety import (
+    FetchError,
+    IPNetwork,
+    Resolver,
+    UnsafeURLError,
+    system_resolver,
+)
+from variants.choices import VariantStatus
+from variants.models import CreativeVariant
+from variants.rendering.commands import RenderSpec, Segment
+from variants.rendering.errors import RenderError, TransientRenderError
+from variants.rendering.looks import LookError, resolve_look
+from variants.rendering.renderer import GradeCache, RenderResult, render_to_file
+from variants.services.lifecycle import (
+    VariantTransitionRefused,
+    variant_mark_failed,
+    variant_transition,
+)
+
+logger = logging.getLogger(__name__)
+
+# Longer than the render task's hard time limit: a variant still "rendering" after this
+# was abandoned by a dead worker and may be taken over.
+RENDER_STALE_AFTER = timedelta(minutes=15)
+_TRANSIENT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EAGAIN, errno.EIO, errno.EMFILE, errno.ENFILE}
+)
+_DONE_STATUSES = frozenset(
+    {
+        VariantStatus.RENDERED,
+        VariantStatus.UPLOADING,
+        VariantStatus.TESTING,
+        VariantStatus.ACTIVE,
+        VariantStatus.FATIGUED,
+        VariantStatus.ARCHIVED,
+    }
+)
+
+_grade_cache: GradeCache | None = None
+
+
+def default_grade_cache() -> GradeCache:
+    """One cache per worker process, so the master's content hash is computed once."""
+    global _grade_cache
+    if _grade_cache is None:
+        _grade_cache = GradeCache.default()
+    return _grade_cache
+
+
+class RenderPlanError(RenderError):
+    """The variant's plan cannot be rendered (fragments gone, cut outside fragment)."""
+
+
+def variant_render(
+    *,
+    variant_id: UUID | str,
+    revive_failed: bool = False,
+    cache: GradeCache | None = None,
+    resolver: Resolver = system_resolver,
+    allowed_networks: Collection[IPNetwork] = (),
+) -> None:
+    """Render a draft variant; on failure mark it failed with the reason.
+
+    1. Claim it: draft → rendering (failed → draft first when `revive_failed`; a
+       "rendering" claim older than RENDER_STALE_AFTER is taken over). Anything else
+       returns quietly.
+    2. Re-check the human rules (fragments still approved, hashtags, pixel).
+    3. Get the master locally (storage or SSRF-safe fetch) and probe it.
+    4. Render into a temporary folder, save video and poster through the storage API.
+    5. rendering → rendered with path, checksum, probed duration and time.
+    Any failure deletes stored files and marks the variant failed; transient failures
+    are re-raised as TransientRenderError so the task can retry.
+    """
+    if not _claim(variant_id=variant_id, revive_failed=revive_failed):
+        return
+    stored: list[str] = []
+    try:
+        variant = CreativeVariant.objects.select_related("parent").get(id=variant_id)
+        master = variant.parent
+        segments = _segments(variant)
+        check_variant_respects_human_rules(
+            master=master,
+            fragment_ids=[str(f["fragment_id"]) for f in variant.fragments_order],
+            hashtags=variant.hashtags,
+            pixel_id=variant.pixel_id or None,
+        )
+        with tempfile.TemporaryDirectory(prefix="render-") as tmp:
+            work = Path(tmp)
+            look = resolve_look(
+                variant.color_look,
+                luts=(master.style_guide or {}).get("luts"),
+                media_root=Path(settings.MEDIA_ROOT),
+            )
+            with master_local_path(
+                master, resolver=resolver, allowed_networks=allowed_networks
+            ) as source:
+                info = probe_media(source)
+                spec = RenderSpec(
+                    source=source,
+                    segments=segments,
+                    look=look,
+                    text_overlay=variant.text_overlay,
+                    width=settings.RENDER_WIDTH,
+                    height=settings.RENDER_HEIGHT,
+                    aspect_ratio=variant.aspect_ratio,
+                    source_duration=info.duration,
+                    source_has_audio=info.has_audio,
+                )
+                result = render_to_file(
+                    spec,
+                    work / f"{variant.id}.mp4",
+                    poster_path=work / f"{variant.id}.jpg",
+                    cache=cache if cache is not None else default_grade_cache(),
+                )
+            video_name, poster_name = _store(variant, result, stored)
+        variant_transition(
+            variant_id=variant.id,
+            from_statuses=[VariantStatus.RENDERING],
+            to_status=VariantStatus.RENDERED,
+            video_file=video_name,
+            poster_file=poster_name,
+            video_checksum=result.checksum_sha256,
+            probed_duration=result.probed_duration,
+            rendered_at=timezone.now(),
+            failure_reason="",
+        )
+    except VariantTransitionRefused:
+        # Moved on under us (archived by a human, taken over as stale): not ours now.
+        _delete_stored(stored)
+        logger.warning("variant %s changed state during its render", variant_id)
+        return
+    except Exception as exc:
+        _delete_stored(stored)
+        transient = is_transient(exc)
+        reason = failure_reason(exc)
+        try:
+            variant_mark_failed(variant_id=variant_id, reason=reason)
+        except VariantTransitionRefused:
+            logger.warning("variant %s failed but is no longer working", variant_id)
+        if transient:
+            raise TransientRenderError(reason) from exc
+        if not isinstance(exc, _EXPECTED_PERMANENT):
+            logger.exception("variant %s: unexpected render failure", variant_id)
+
+
+_EXPECTED_PERMANENT = (
+    RenderError,
+    CorruptMediaError,
+    LookError,
+    HumanRuleViolation,
+    UnsafeURLError,
+    FetchError,
+)
+
+
+def _claim(*, variant_id: UUID | str, revive_failed: bool) -> bool:
+    row = (
+        CreativeVariant.objects.filter(id=variant_id)
+        .values("status", "status_changed_at")
+        .first()
+    )
+    if row is None:
+        logger.warning("variant %s does not exist; nothing to render", variant_id)
+        return False
+    status = row["status"]
+    if status in _DONE_STATUSES:
+        return False
+    try:
+        if status == VariantStatus.FAILED:
+            if not revive_failed:
+                return False
+            variant_transition(
+                variant_id=variant_id,
+                from_statuses=[VariantStatus.FAILED],
+                to_status=VariantStatus.DRAFT,
+            )
+        elif status == VariantStatus.RENDERING:
+            changed = row["status_changed_at"]
+            if changed is not None and timezone.now() - changed < RENDER_STALE_AFTER:
+                return False  # someone else is rendering it right now
+            logger.warning("variant %s: taking over an abandoned render", variant_id)
+            variant_transition(
+                variant_id=variant_id,
+                from_statuses=[VariantStatus.RENDERING],
+                to_status=VariantStatus.DRAFT,
+            )
+        variant_transition(
+            variant_id=variant_id,
+            from_statuses=[VariantStatus.DRAFT],
+            to_status=VariantStatus.RENDERING,
+        )
+    except VariantTransitionRefused:
+        return False
+    return True
+
+
+def _segments(variant: CreativeVariant) -> tuple[Segment, ...]:
+    """The planned cuts, each with the span of its fragment (for the grade cache)."""
+    slots: list[dict[str, Any]] = list(variant.fragments_order or [])
+    if not slots:
+        raise RenderPlanError(f"Variant {variant.id} has no fragments to render.")
+    ids = [str(slot.get("fragment_id", "")) for slot in slots]
+    spans = {
+        str(pk): (start, end)
+        for pk, start, end in CreativeFragment.objects.filter(
+            id__in=[i for i in ids if _is_uuid(i)], master_creative_id=variant.parent_id
+        ).values_list("id", "start_time", "end_time")
+    }
+    segments = []
+    for position, (slot, fragment_id) in enumerate(zip(slots, ids, strict=True), 1):
+        if fragment_id not in spans:
+            raise RenderPlanError(
+                f"Slot {position}: fragment {fragment_id or '?'} is not a fragment of "
+                "this master."
+            )
+        try:
+            cut_in, cut_out = float(slot["source_in"]), float(slot["source_out"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RenderPlanError(
+                f"Slot {position}: source_in/source_out are missing or not numbers."
+            ) from exc
+        start, end = spans[fragment_id]
+        if cut_in < start - 1e-3 or cut_out > end + 1e-3:
+            raise RenderPlanError(
+                f"Slot {position}: cut {cut_in:.3f}-{cut_out:.3f}s is outside its "
+                f"fragment {start:.3f}-{end:.3f}s."
+            )
+        segments.append(
+            Segment(cut_in, cut_out, span=_grid_span(start, end, cut_in, cut_out))
+        )
+    return tuple(segments)
+
+
+def _grid_span(
+    start: float, end: float, cut_in: float, cut_out: float, fps: int = 30
+) -> tuple[float, float]:
+    """The fragment's span widened/narrowed to whole frames, still containing the cut."""
+    first = min(round(start * fps), round(cut_in * fps))
+    last = max(round(end * fps), round(cut_out * fps))
+    return first / fps, last / fps
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _store(
+    variant: CreativeVariant, result: RenderResult, stored: list[str]
+) -> tuple[str, str]:
+    """Save video and poster through the FileFields' storage; names go into `stored`."""
+    with result.path.open("rb") as fh:
+        variant.video_file.save(f"{variant.id}.mp4", File(fh), save=False)
+    stored.append(variant.video_file.name)
+    with result.poster_path.open("rb") as fh:
+        variant.poster_file.save(f"{variant.id}.jpg", File(fh), save=False)
+    stored.append(variant.poster_file.name)
+    return variant.video_file.name, variant.poster_file.name
+
+
+def _delete_stored(names: list[str]) -> None:
+    storage = CreativeVariant._meta.get_field("video_file").storage  # type: ignore[attr-defined]
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.exception("could not delete %s after a failed render", name)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth retrying later: full disk, network trouble, an overloaded machine."""
+    if isinstance(exc, TransientRenderError):
+        return True
+    if isinstance(exc, FetchError):
+        return exc.transient
+    if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+        return exc.errno in _TRANSIENT_ERRNOS
+    return False
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A sentence for the admin: what kind of failure, then the message."""
+    kinds: list[tuple[type[BaseException] | tuple[type[BaseException], ...], str]] = [
+        (HumanRuleViolation, "Refused by the human rules"),
+        (CorruptMediaError, "The master video cannot be used"),
+        (UnsafeURLError, "The master URL was refused"),
+        (FetchError, "The master could not be fetched"),
+        (LookError, "The colour look cannot be used"),
+        (RenderPlanError, "The variant plan cannot be rendered"),
+        (RenderError, "Rendering failed"),
+        (OSError, "A file operation failed"),
+    ]
+    for kind, label in kinds:
+        if isinstance(exc, kind):
+            return f"{label}: {exc}"
+    return f"Unexpected {type(exc).__name__}: {exc}"

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -41,7 +41,12 @@ from variants.rendering.commands import (  # noqa: E402
 )
 from variants.rendering.demo_media import make_synthetic_master  # noqa: E402
 from variants.rendering.ffmpeg import run_ffmpeg  # noqa: E402
-from variants.rendering.looks import cube_text, grading_lut, resolve_look  # noqa: E402
+from variants.rendering.looks import (  # noqa: E402
+    Look,
+    cube_text,
+    grading_lut,
+    resolve_look,
+)
 from variants.rendering.renderer import GradeCache, render_to_file  # noqa: E402
 
 FPS = 30
@@ -73,7 +78,9 @@ class Run:
     output_seconds: float
 
 
-def plan_specs(master: Path, looks: dict[str, Path | None], width: int, height: int):
+def plan_specs(
+    master: Path, looks: dict[str, Look | None], width: int, height: int
+) -> list[RenderSpec]:
     """15 variants: 3 structures x 3 durations, alternating fragments, 3 looks."""
     specs = []
     for i in range(15):
@@ -110,6 +117,14 @@ def plan_specs(master: Path, looks: dict[str, Path | None], width: int, height: 
     return specs
 
 
+def _as_cube(look: Look, work: Path) -> Path:
+    if isinstance(look, Path):
+        return look
+    path = work / "luts" / "naive-grading.cube"
+    path.write_text(cube_text(grading_lut(look)))
+    return path
+
+
 def measured(name: str, output_seconds: float, work: Callable[[], None]) -> Run:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
@@ -126,6 +141,11 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=1920)
     parser.add_argument("--skip-naive", action="store_true")
     parser.add_argument("--skip-floor", action="store_true")
+    parser.add_argument(
+        "--cube-looks",
+        action="store_true",
+        help="both named looks as .cube files (the worst case: no Y'CbCr grading)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     args = parser.parse_args()
 
@@ -142,15 +162,16 @@ def main() -> None:
                 grading_lut({"contrast": 1.15, "saturation": 0.8, "warmth": -0.3})
             )
         )
-        looks = {
-            "natural": None,
-            "film": film,
-            "warm": resolve_look(
-                "warm",
-                luts={"warm": {"warmth": 0.6, "saturation": 1.2, "gamma": 1.1}},
-                media_root=work,
-            ),
-        }
+        warm_grading = {"warmth": 0.6, "saturation": 1.2, "gamma": 1.1}
+        warm = resolve_look("warm", luts={"warm": warm_grading}, media_root=work)
+        if args.cube_looks:
+            warm = work / "luts" / "warm.cube"
+            warm.write_text(cube_text(grading_lut(warm_grading)))
+        looks = {"natural": None, "film": film, "warm": warm}
+        print(
+            "# looks: natural (none), film (.cube, float lut3d), warm ("
+            + (".cube, float lut3d)" if args.cube_looks else "grading, Y'CbCr tables)")
+        )
         specs = plan_specs(master, looks, args.width, args.height)
         total = sum(s.duration for s in specs)
         print(f"# 15 variants, {total:.0f} s of output")
@@ -182,9 +203,13 @@ def main() -> None:
             raw.unlink()
 
         if not args.skip_naive:
+            # The naive reference applies every look as a float lut3d from a .cube.
+            naive_specs = [
+                replace(s, look=_as_cube(s.look, work)) if s.look else s for s in specs
+            ]
 
             def naive() -> None:
-                for i, spec in enumerate(specs):
+                for i, spec in enumerate(naive_specs):
                     run_ffmpeg(
                         build_render_command(
                             spec,

@@ -136,20 +136,22 @@ def _parse_size(line: str, number: int, source: str) -> int:
     return size
 
 
-def _parse_triplet(parts: list[str], number: int, source: str) -> tuple[float, ...]:
+def _parse_triplet(
+    parts: list[str], number: int, source: str
+) -> tuple[float, float, float]:
     if len(parts) != 3:
         raise LutParseError(
             f"{source}, line {number}: expected 3 numbers, found {len(parts)}."
         )
     try:
-        values = tuple(float(p) for p in parts)
+        first, second, third = (float(p) for p in parts)
     except ValueError as exc:
         raise LutParseError(
             f"{source}, line {number}: {' '.join(parts)!r} is not three numbers."
         ) from exc
-    if not all(math.isfinite(v) for v in values):
+    if not all(math.isfinite(v) for v in (first, second, third)):
         raise LutParseError(f"{source}, line {number}: values must be finite numbers.")
-    return values  # type: ignore[return-value]
+    return first, second, third
 
 
 def read_cube_file(path: Path) -> CubeLut:

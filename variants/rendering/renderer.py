@@ -61,6 +61,20 @@ def file_sha256(path: Path, chunk: int = 1024 * 1024) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class Span:
+    """A stretch of a master, on the output grid and size, graded with a .cube."""
+
+    source: Path
+    start: int
+    frames: int
+    look: Path | None
+    width: int
+    height: int
+    fps: int
+    has_audio: bool
+
+
 class GradeCache:
     """Graded spans of masters as raw NUT files in a folder, bounded in size.
 
@@ -94,54 +108,21 @@ class GradeCache:
             self._hashes[identity] = file_sha256(path)
         return self._hashes[identity]
 
-    def key(
-        self,
-        *,
-        source: Path,
-        span_start: int,
-        span_frames: int,
-        look: Path | None,
-        width: int,
-        height: int,
-        fps: int,
-        has_audio: bool,
-    ) -> str:
+    def key(self, span: Span) -> str:
         parts = {
             "v": CACHE_FORMAT_VERSION,
-            "source": self._content_hash(source),
-            "span": [span_start, span_frames],
-            "look": self._content_hash(look) if look else None,
-            "size": [width, height, fps],
-            "audio": has_audio,
+            "source": self._content_hash(span.source),
+            "span": [span.start, span.frames],
+            "look": self._content_hash(span.look) if span.look else None,
+            "size": [span.width, span.height, span.fps],
+            "audio": span.has_audio,
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
-    def prepared(
-        self,
-        *,
-        source: Path,
-        span_start: int,
-        span_frames: int,
-        look: Path | None,
-        width: int,
-        height: int,
-        fps: int,
-        has_audio: bool,
-        timeout_seconds: float,
-    ) -> Path:
+    def prepared(self, span: Span, *, timeout_seconds: float) -> Path:
         """The cached graded span, preparing it first if needed."""
-        params = {
-            "source": source,
-            "span_start": span_start,
-            "span_frames": span_frames,
-            "look": look,
-            "width": width,
-            "height": height,
-            "fps": fps,
-            "has_audio": has_audio,
-        }
         self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / f"{self.key(**params)}.nut"
+        path = self.root / f"{self.key(span)}.nut"
         if path.exists():
             with contextlib.suppress(FileNotFoundError):
                 os.utime(path)
@@ -151,7 +132,17 @@ class GradeCache:
         tmp = self.root / f".{path.stem}.{uuid.uuid4().hex}.tmp"
         try:
             run_ffmpeg(
-                build_prepare_command(**params, out_path=tmp),
+                build_prepare_command(
+                    source=span.source,
+                    span_start=span.start,
+                    span_frames=span.frames,
+                    look=span.look,
+                    width=span.width,
+                    height=span.height,
+                    fps=span.fps,
+                    has_audio=span.has_audio,
+                    out_path=tmp,
+                ),
                 timeout_seconds=timeout_seconds,
             )
             os.replace(tmp, path)
@@ -199,17 +190,17 @@ def plan_cuts(spec: RenderSpec, cache: GradeCache | None) -> list[Cut]:
             span_frames = to_frame(segment.span[1], spec.fps) - span_start
         else:
             span_start, span_frames = first, count
-        prepared = cache.prepared(
+        span = Span(
             source=spec.source,
-            span_start=span_start,
-            span_frames=span_frames,
+            start=span_start,
+            frames=span_frames,
             look=spec.look,
             width=width,
             height=height,
             fps=spec.fps,
             has_audio=spec.source_has_audio,
-            timeout_seconds=render_timeout(spec),
         )
+        prepared = cache.prepared(span, timeout_seconds=render_timeout(spec))
         cuts.append(
             Cut(
                 path=prepared,

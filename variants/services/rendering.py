@@ -279,11 +279,13 @@ def _store(
     """Save video and poster through the FileFields' storage; names go into `stored`."""
     with result.path.open("rb") as fh:
         variant.video_file.save(f"{variant.id}.mp4", File(fh), save=False)
-    stored.append(variant.video_file.name)
+    video_name = str(variant.video_file.name)
+    stored.append(video_name)
     with result.poster_path.open("rb") as fh:
         variant.poster_file.save(f"{variant.id}.jpg", File(fh), save=False)
-    stored.append(variant.poster_file.name)
-    return variant.video_file.name, variant.poster_file.name
+    poster_name = str(variant.poster_file.name)
+    stored.append(poster_name)
+    return video_name, poster_name
 
 
 def _delete_stored(names: list[str]) -> None:

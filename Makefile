@@ -19,6 +19,8 @@ demo: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_demo
 	$(PY) manage.py run_cycle
+	@echo "-- four simulated days later (the stub market follows --as-of):"
+	$(PY) manage.py run_cycle --as-of "$$($(PY) -c 'import datetime as d; print((d.datetime.now(d.UTC) + d.timedelta(days=4, hours=1)).isoformat())')"
 
 ## test: the whole suite (SQLite unless DATABASE_URL is set)
 test: $(VENV)/.installed

@@ -241,9 +241,9 @@ def variants_generate(
                 partial(render_variant.delay, str(variant.pk)), robust=True
             )
     else:
-        logger.warning(
-            "master %s: batch %s written without queuing renders (dispatch_renders "
-            "off); the render sweep or an operator must start them.",
+        logger.info(
+            "master %s: batch %s written; renders left to the caller (the cycle "
+            "chains render → upload; otherwise the sweep starts them).",
             master.pk,
             batch_number,
         )

@@ -123,6 +123,27 @@ def test_every_output_frame_is_the_planned_master_frame(rendered):
     assert _frame_codes(result.path) == _planned_source_frames(spec)
 
 
+def _top_level_boxes(path: Path) -> list[str]:
+    data, boxes, offset = path.read_bytes(), [], 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 4], "big")
+        boxes.append(data[offset + 4 : offset + 8].decode("latin-1"))
+        if size == 1:
+            size = int.from_bytes(data[offset + 8 : offset + 16], "big")
+        if size < 8:
+            break
+        offset += size
+    return boxes
+
+
+def test_the_index_comes_first_so_playback_starts_before_the_download_ends(rendered):
+    _, result = rendered
+
+    boxes = _top_level_boxes(result.path)
+
+    assert boxes.index("moov") < boxes.index("mdat")
+
+
 def test_the_poster_is_a_jpeg_frame_of_the_variant(rendered):
     _, result = rendered
 
@@ -158,8 +179,9 @@ def test_a_graded_render_from_the_cache_keeps_every_frame_and_reuses_spans(
     first = render_to_file(short, tmp_path / "a.mp4", cache=grade_cache)
     second = render_to_file(longer, tmp_path / "b.mp4", cache=grade_cache)
 
-    # Then the fragment shared by both was graded once, and every frame is the plan's
-    assert (grade_cache.misses, grade_cache.hits) == (3, 1)
+    # Then the fragment shared by both was decoded and graded once (a natural and a
+    # graded entry per span), and every frame is the plan's
+    assert (grade_cache.misses, grade_cache.hits) == (6, 2)
     assert _frame_codes(first.path) == _planned_source_frames(short)
     assert _frame_codes(second.path) == _planned_source_frames(longer)
 

@@ -279,8 +279,9 @@ def text_filters(
 class Cut:
     """One ffmpeg input: `frames` frames from frame `start` of `path`.
 
-    `prepared` inputs are already on the output grid, size and look (a cached span);
-    the others are the master and go through the frame filters and the look.
+    `prepared` inputs are already on the output grid and size (a cached span); the
+    others are the master and go through the frame filters first. `look` is what is
+    still to apply in this command (None when a cached span is already graded).
     """
 
     path: Path
@@ -382,8 +383,7 @@ def build_assemble_command(
     for i, cut in enumerate(cuts):
         args += _input_args(cut, spec.fps)
         video = [] if cut.prepared else frame_filters(width, height, spec.fps)
-        if not cut.prepared:
-            video += look_filters(cut.look)
+        video += look_filters(cut.look)
         video += ["setpts=PTS-STARTPTS", *exact_video(cut.frames)]
         chains.append(f"[{i}:v]{','.join(video)}[v{i}]")
         if cut.has_audio:

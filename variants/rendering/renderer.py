@@ -3,10 +3,11 @@
 Files are written under temporary names next to their destination and renamed only after
 the result probes as planned, so a failed or killed render leaves nothing half-written.
 
-Graded cuts can come from a `GradeCache`: each (master, fragment span, look, size) is
-graded once into raw frames and every variant that uses the fragment cuts from that.
-Grading (float RGB conversion + lut3d) costs about as much CPU as encoding, so a batch
-of variants that share fragments and looks saves most of it.
+With a `GradeCache`, each (master, fragment span, size) is decoded once into raw frames,
+and graded once more per .cube look; every variant that uses the fragment cuts from
+those. A float RGB lut3d costs about as much CPU as the encode itself, and seeking into
+an H.264 master decodes up to a GOP of frames per cut that are thrown away, so a batch
+of variants sharing fragments and looks saves most of both.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def file_sha256(path: Path, chunk: int = 1024 * 1024) -> str:
 
 @dataclass(frozen=True)
 class Span:
-    """A stretch of a master, on the output grid and size, graded with a .cube."""
+    """A stretch of a master on the output grid and size, optionally graded (.cube)."""
 
     source: Path
     start: int
@@ -73,10 +74,12 @@ class Span:
     height: int
     fps: int
     has_audio: bool
+    # Identifies `source` when it is itself a cache entry (hashing raw frames is slow).
+    source_key: str | None = None
 
 
 class GradeCache:
-    """Graded spans of masters as raw NUT files in a folder, bounded in size.
+    """Spans of masters as raw NUT files (decoded, sized, maybe graded), bounded in size.
 
     Keys are content hashes (master bytes, LUT bytes, span, size), so a fetched master
     in a new temporary file still hits, and a changed LUT file misses. Concurrent
@@ -111,7 +114,7 @@ class GradeCache:
     def key(self, span: Span) -> str:
         parts = {
             "v": CACHE_FORMAT_VERSION,
-            "source": self._content_hash(span.source),
+            "source": span.source_key or self._content_hash(span.source),
             "span": [span.start, span.frames],
             "look": self._content_hash(span.look) if span.look else None,
             "size": [span.width, span.height, span.fps],
@@ -177,11 +180,17 @@ def render_timeout(spec: RenderSpec) -> float:
 
 
 def plan_cuts(spec: RenderSpec, cache: GradeCache | None) -> list[Cut]:
-    """Cuts straight from the master, except graded ones when a cache is given."""
-    # Only a .cube look is worth caching: a Grading costs less than reading raw frames.
-    if cache is None or not isinstance(spec.look, Path):
+    """Cuts straight from the master, or from cached spans when a cache is given.
+
+    With a cache, each fragment span is decoded from the master once, onto the output
+    size, as raw frames (no more seeking from a keyframe per cut); a .cube look is
+    graded once per span from that. A grading look stays in the final command: its
+    three tables cost less than storing a second copy of the frames.
+    """
+    if cache is None:
         return cuts_from_master(spec)
     width, height = spec.output_size
+    timeout = render_timeout(spec)
     cuts = []
     for segment in spec.segments:
         first, count = segment_frames(segment, spec.fps)
@@ -190,24 +199,40 @@ def plan_cuts(spec: RenderSpec, cache: GradeCache | None) -> list[Cut]:
             span_frames = to_frame(segment.span[1], spec.fps) - span_start
         else:
             span_start, span_frames = first, count
-        span = Span(
+        natural = Span(
             source=spec.source,
             start=span_start,
             frames=span_frames,
-            look=spec.look,
+            look=None,
             width=width,
             height=height,
             fps=spec.fps,
             has_audio=spec.source_has_audio,
         )
-        prepared = cache.prepared(span, timeout_seconds=render_timeout(spec))
+        path = cache.prepared(natural, timeout_seconds=timeout)
+        still_to_apply = spec.look
+        if isinstance(spec.look, Path):
+            graded = Span(
+                source=path,
+                source_key=cache.key(natural),
+                start=0,
+                frames=span_frames,
+                look=spec.look,
+                width=width,
+                height=height,
+                fps=spec.fps,
+                has_audio=True,
+            )
+            path = cache.prepared(graded, timeout_seconds=timeout)
+            still_to_apply = None
         cuts.append(
             Cut(
-                path=prepared,
+                path=path,
                 start=first - span_start,
                 frames=count,
                 prepared=True,
                 has_audio=True,
+                look=still_to_apply,
             )
         )
     return cuts

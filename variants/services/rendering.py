@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files import File
 from django.utils import timezone
@@ -65,10 +66,19 @@ _grade_cache: GradeCache | None = None
 
 
 def default_grade_cache() -> GradeCache:
-    """One cache per worker process, so the master's content hash is computed once."""
+    """One cache per worker process, so the master's content hash is computed once.
+
+    RENDER_CACHE_DIR / RENDER_CACHE_MAX_BYTES are honoured when a deployment sets them
+    (the default is a folder in the system temp dir, bounded to 8 GiB).
+    """
     global _grade_cache
     if _grade_cache is None:
-        _grade_cache = GradeCache.default()
+        folder = getattr(settings, "RENDER_CACHE_DIR", "") or ""
+        cache = GradeCache.default()
+        _grade_cache = GradeCache(
+            Path(folder) if folder else cache.root,
+            max_bytes=int(getattr(settings, "RENDER_CACHE_MAX_BYTES", cache.max_bytes)),
+        )
     return _grade_cache
 
 
@@ -311,6 +321,7 @@ def is_transient(exc: BaseException) -> bool:
 def failure_reason(exc: BaseException) -> str:
     """A sentence for the admin: what kind of failure, then the message."""
     kinds: list[tuple[type[BaseException] | tuple[type[BaseException], ...], str]] = [
+        (SoftTimeLimitExceeded, "Rendering ran past the task's time limit"),
         (HumanRuleViolation, "Refused by the human rules"),
         (CorruptMediaError, "The master video cannot be used"),
         (UnsafeURLError, "The master URL was refused"),

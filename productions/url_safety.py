@@ -66,6 +66,16 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 class UnsafeURLError(ValueError):
     """The URL may not be fetched: bad scheme or shape, or it leads to a non-public host."""
 
+    transient = False
+
+
+class UnresolvedHostError(UnsafeURLError):
+    """The host name did not resolve; `transient` when the resolver said "try again"."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
 
 class FetchError(Exception):
     """Fetching failed. `transient` says whether trying again later may help."""
@@ -97,8 +107,9 @@ def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeURLError(
-            f"The host {host!r} could not be resolved: {exc}."
+        raise UnresolvedHostError(
+            f"The host {host!r} could not be resolved: {exc}.",
+            transient=getattr(exc, "errno", None) == socket.EAI_AGAIN,
         ) from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 

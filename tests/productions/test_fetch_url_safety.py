@@ -6,6 +6,7 @@ for that one call. Nothing here touches the network or the system resolver.
 """
 
 import ipaddress
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +19,7 @@ from productions.url_safety import (
     FetchHTTPError,
     FetchTimeoutError,
     FetchTooLargeError,
+    UnresolvedHostError,
     UnsafeURLError,
     fetch_to_file,
     validate_public_url,
@@ -329,3 +331,27 @@ def test_http_errors_say_whether_a_retry_may_help(server, tmp_path, code, transi
     assert caught.value.status_code == code
     assert caught.value.transient is transient
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_name_the_resolver_cannot_answer_now_is_a_transient_refusal(monkeypatch):
+    def try_again(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", try_again)
+
+    with pytest.raises(UnresolvedHostError) as caught:
+        validate_public_url("https://cdn.example.test/master.mp4")
+
+    assert caught.value.transient is True
+
+
+def test_a_name_that_does_not_exist_is_a_permanent_refusal(monkeypatch):
+    def no_such_name(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+
+    with pytest.raises(UnresolvedHostError) as caught:
+        validate_public_url("https://nowhere.example.test/master.mp4")
+
+    assert caught.value.transient is False

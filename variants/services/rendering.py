@@ -311,7 +311,7 @@ def is_transient(exc: BaseException) -> bool:
     """Worth retrying later: full disk, network trouble, an overloaded machine."""
     if isinstance(exc, TransientRenderError):
         return True
-    if isinstance(exc, FetchError):
+    if isinstance(exc, FetchError | UnsafeURLError):
         return exc.transient
     if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
         return exc.errno in _TRANSIENT_ERRNOS

@@ -216,6 +216,19 @@ def test_a_fragment_withdrawn_from_approval_is_refused_by_the_human_rules(
     assert _stored_variant_files() == []
 
 
+def test_a_fragment_of_another_master_is_refused_by_the_human_rules(
+    master, grade_cache
+):
+    foreign = FragmentFactory(start_time=0.0, end_time=4.0)
+    variant = _variant(master, cuts=[(foreign, 0.0, 2.0)])
+
+    variant_render(variant_id=variant.id, cache=grade_cache)
+
+    variant.refresh_from_db()
+    assert variant.status == VariantStatus.FAILED
+    assert variant.failure_reason.startswith("Refused by the human rules:")
+
+
 def test_a_cut_outside_the_video_is_refused(master, grade_cache):
     tail = FragmentFactory(
         master_creative=master,

@@ -112,13 +112,15 @@ def variant_render(
     try:
         variant = CreativeVariant.objects.select_related("parent").get(id=variant_id)
         master = variant.parent
-        segments = _segments(variant)
         check_variant_respects_human_rules(
             master=master,
-            fragment_ids=[str(f["fragment_id"]) for f in variant.fragments_order],
+            fragment_ids=[
+                str(slot.get("fragment_id", "")) for slot in variant.fragments_order
+            ],
             hashtags=variant.hashtags,
             pixel_id=variant.pixel_id or None,
         )
+        segments = _segments(variant)
         with tempfile.TemporaryDirectory(prefix="render-") as tmp:
             work = Path(tmp)
             look = resolve_look(

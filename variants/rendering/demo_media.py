@@ -2,7 +2,8 @@
 
 Used by `load_demo`, the tests and the benchmark, so nothing depends on a real video. Each
 section has its own hue, a large "SECTION n" label and its own pitch, which makes a wrong
-cut visible and audible.
+cut visible and audible; a strip of boxes in the top corner spells each frame's number
+in binary, so a test can check frame by frame which master frame landed where.
 """
 
 from __future__ import annotations

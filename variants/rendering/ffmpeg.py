@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import subprocess
 import time
 from collections.abc import Sequence
@@ -80,7 +79,3 @@ def run_ffmpeg(
         raise FFmpegError(f"ffmpeg failed (exit {completed.returncode}): {tail}")
     logger.debug("ffmpeg took %.2fs: %s", elapsed, " ".join(argv))
     return elapsed
-
-
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1

@@ -6,6 +6,8 @@ PostgreSQL and Redis. Secrets have no production default: with DJANGO_DEBUG off 
 DJANGO_SECRET_KEY stops start-up.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -89,6 +91,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault(
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
+    # Tests on a file, not shared-cache memory: threads in the locking tests then wait
+    # on the busy timeout like real processes instead of failing "table is locked".
+    # One file per test process, so parallel runs never share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(
+            Path(tempfile.gettempdir()) / f"creative-engine-test-{os.getpid()}.db"
+        )
+    }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

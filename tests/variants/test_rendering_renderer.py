@@ -1,7 +1,9 @@
 """Real renders with the bundled ffmpeg, checked by real probing (PyAV), at 360x640."""
 
 import itertools
+import os
 import subprocess
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from variants.rendering.demo_media import read_frame_code
 from variants.rendering.errors import FFmpegError
 from variants.rendering.ffmpeg import ffmpeg_binary, run_ffmpeg
 from variants.rendering.looks import Grading, cube_text, grading_lut
-from variants.rendering.renderer import file_sha256, render_to_file
+from variants.rendering.renderer import GradeCache, file_sha256, render_to_file
 from variants.rendering.text_layout import safe_zone
 
 from .conftest import TEST_HEIGHT, TEST_WIDTH
@@ -414,3 +416,19 @@ def test_a_corrupt_master_fails_the_render_cleanly(tmp_path):
         render_to_file(spec, tmp_path / "out" / "v.mp4")
 
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_the_cache_evicts_the_least_recently_used_spans_beyond_its_bound(tmp_path):
+    # Given four 1 KB entries, three of them idle for an hour, one in use right now
+    cache = GradeCache(tmp_path, max_bytes=2048, min_age_seconds=600)
+    now = time.time()
+    for name, age in (("a", 3600), ("b", 3500), ("c", 3400), ("busy", 0)):
+        entry = tmp_path / f"{name}.nut"
+        entry.write_bytes(b"x" * 1024)
+        os.utime(entry, (now - age, now - age))
+
+    # When the cache trims itself
+    cache.evict()
+
+    # Then the oldest idle entries went until it fits, and the busy one stayed
+    assert sorted(p.stem for p in tmp_path.glob("*.nut")) == ["busy", "c"]

@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -39,9 +38,12 @@ from variants.rendering.ffmpeg import run_ffmpeg
 logger = logging.getLogger(__name__)
 
 CACHE_FORMAT_VERSION = 1
-DEFAULT_CACHE_MAX_BYTES = 8 * 1024**3
-# Entries used this recently are never evicted: another render may be reading them.
-CACHE_EVICTION_MIN_AGE_SECONDS = 30 * 60
+# Raw 1080x1920 frames take ~93 MB per second of span: a 20 s master with two .cube
+# looks fills ~5 GB. Older entries go first beyond this bound.
+DEFAULT_CACHE_MAX_BYTES = 4 * 1024**3
+# Entries used this recently are never evicted: a render may be reading them (longer
+# than the render task's hard time limit).
+CACHE_EVICTION_MIN_AGE_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,9 @@ class GradeCache:
 
     @classmethod
     def default(cls) -> GradeCache:
-        return cls(Path(tempfile.gettempdir()) / "creative-engine-grade-cache")
+        """In the user's cache folder (disk-backed; /tmp is RAM on some systems)."""
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return cls(Path(base) / "creative-engine" / "grade-cache")
 
     def _content_hash(self, path: Path) -> str:
         stat = path.stat()

@@ -69,7 +69,7 @@ def default_grade_cache() -> GradeCache:
     """One cache per worker process, so the master's content hash is computed once.
 
     RENDER_CACHE_DIR / RENDER_CACHE_MAX_BYTES are honoured when a deployment sets them
-    (the default is a folder in the system temp dir, bounded to 8 GiB).
+    (the default is ~/.cache/creative-engine/grade-cache, bounded to 4 GiB).
     """
     global _grade_cache
     if _grade_cache is None:

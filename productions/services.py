@@ -212,6 +212,8 @@ def production_update(
 
 
 def _check_fragments_fit(production: CreativeProduction) -> None:
+    if production.duration is None:
+        return
     too_long = production.fragment_set.filter(end_time__gt=production.duration + 1e-6)
     if too_long.exists():
         raise ValidationError(
@@ -413,7 +415,7 @@ def _sync_approved_snapshot(production_id: UUID | str) -> None:
     approved_ids = [
         str(pk)
         for pk in CreativeFragment.objects.filter(
-            master_creative_id=production_id, approved=True
+            master_creative_id=UUID(str(production_id)), approved=True
         )
         .order_by("fragment_type", "start_time")
         .values_list("pk", flat=True)

@@ -15,6 +15,7 @@ $(VENV)/.installed: $(BIN)/activate requirements.txt requirements-dev.txt
 	touch $@
 
 ## demo: a full production cycle on the embedded defaults (SQLite, in-process tasks, stub Meta)
+demo: export LOG_LEVEL ?= WARNING
 demo: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py load_demo

@@ -321,10 +321,7 @@ def test_a_transient_failure_is_raised_for_a_retry_which_revives_the_variant(
     assert variant.failure_reason == ""
 
 
-def test_the_task_renders_a_draft_and_is_a_no_op_the_second_time(
-    master, grade_cache, monkeypatch
-):
-    monkeypatch.setattr(rendering_service, "_grade_cache", grade_cache)
+def test_the_task_renders_a_draft_and_is_a_no_op_the_second_time(master, settings):
     variant = _variant(master)
 
     tasks.render_variant.delay(str(variant.id))
@@ -333,6 +330,8 @@ def test_the_task_renders_a_draft_and_is_a_no_op_the_second_time(
     variant.refresh_from_db()
     assert variant.status == VariantStatus.RENDERED
     assert len(_stored_variant_files()) == 2
+    # the span cache sits under MEDIA_ROOT, apart from the variants' files
+    assert list((Path(settings.MEDIA_ROOT) / ".cache" / "spans").glob("*.nut"))
 
 
 def test_the_task_is_routed_to_the_render_queue_with_late_acks():
@@ -343,10 +342,7 @@ def test_the_task_is_routed_to_the_render_queue_with_late_acks():
     assert task.soft_time_limit < task.time_limit
 
 
-def test_the_task_retries_a_transient_failure_until_it_succeeds(
-    master, grade_cache, monkeypatch
-):
-    monkeypatch.setattr(rendering_service, "_grade_cache", grade_cache)
+def test_the_task_retries_a_transient_failure_until_it_succeeds(master, monkeypatch):
     real_render = rendering_service.render_to_file
     attempts = []
 
@@ -367,9 +363,8 @@ def test_the_task_retries_a_transient_failure_until_it_succeeds(
 
 
 def test_the_task_gives_up_after_its_retry_bound_and_leaves_the_reason(
-    master, grade_cache, monkeypatch
+    master, monkeypatch
 ):
-    monkeypatch.setattr(rendering_service, "_grade_cache", grade_cache)
     attempts = []
 
     def always_full(*args, **kwargs):

@@ -102,12 +102,6 @@ class GradeCache:
         self.hits = 0
         self.misses = 0
 
-    @classmethod
-    def default(cls) -> GradeCache:
-        """In the user's cache folder (disk-backed; /tmp is RAM on some systems)."""
-        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-        return cls(Path(base) / "creative-engine" / "grade-cache")
-
     def _content_hash(self, path: Path) -> str:
         stat = path.stat()
         identity = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)

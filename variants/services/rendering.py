@@ -36,7 +36,12 @@ from variants.models import CreativeVariant
 from variants.rendering.commands import RenderSpec, Segment
 from variants.rendering.errors import RenderError, TransientRenderError
 from variants.rendering.looks import LookError, resolve_look
-from variants.rendering.renderer import GradeCache, RenderResult, render_to_file
+from variants.rendering.renderer import (
+    DEFAULT_CACHE_MAX_BYTES,
+    GradeCache,
+    RenderResult,
+    render_to_file,
+)
 from variants.services.lifecycle import (
     VariantTransitionRefused,
     variant_mark_failed,
@@ -62,24 +67,26 @@ _DONE_STATUSES = frozenset(
     }
 )
 
-_grade_cache: GradeCache | None = None
+_grade_caches: dict[Path, GradeCache] = {}
 
 
 def default_grade_cache() -> GradeCache:
-    """One cache per worker process, so the master's content hash is computed once.
+    """The worker's span cache: RENDER_CACHE_DIR when set, else MEDIA_ROOT/.cache/spans.
 
-    RENDER_CACHE_DIR / RENDER_CACHE_MAX_BYTES are honoured when a deployment sets them
-    (the default is ~/.cache/creative-engine/grade-cache, bounded to 4 GiB).
+    MEDIA_ROOT is a disk folder every worker already writes; names are content hashes.
+    One instance per folder per process, so a master's content hash is computed once.
+    RENDER_CACHE_MAX_BYTES bounds it when set (default 4 GiB).
     """
-    global _grade_cache
-    if _grade_cache is None:
-        folder = getattr(settings, "RENDER_CACHE_DIR", "") or ""
-        cache = GradeCache.default()
-        _grade_cache = GradeCache(
-            Path(folder) if folder else cache.root,
-            max_bytes=int(getattr(settings, "RENDER_CACHE_MAX_BYTES", cache.max_bytes)),
+    folder = getattr(settings, "RENDER_CACHE_DIR", "") or ""
+    root = Path(folder) if folder else Path(settings.MEDIA_ROOT) / ".cache" / "spans"
+    if root not in _grade_caches:
+        _grade_caches[root] = GradeCache(
+            root,
+            max_bytes=int(
+                getattr(settings, "RENDER_CACHE_MAX_BYTES", DEFAULT_CACHE_MAX_BYTES)
+            ),
         )
-    return _grade_cache
+    return _grade_caches[root]
 
 
 class RenderPlanError(RenderError):

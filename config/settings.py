@@ -223,7 +223,12 @@ if CREATIVE_ENGINE_MODE not in {"stub", "live"}:
 FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")  # empty: imageio-ffmpeg's binary
 RENDER_WIDTH = env.int("RENDER_WIDTH", default=1080)
 RENDER_HEIGHT = env.int("RENDER_HEIGHT", default=1920)
+# Decoded/graded fragment spans reused across a batch's renders (raw frames: large).
+RENDER_CACHE_DIR = env.str("RENDER_CACHE_DIR", default="")  # empty: MEDIA_ROOT/.cache
+RENDER_CACHE_MAX_BYTES = env.int("RENDER_CACHE_MAX_BYTES", default=4 * 1024**3)
 VARIANTS_PER_MASTER_MAX = env.int("VARIANTS_PER_MASTER_MAX", default=15)
+if not 5 <= VARIANTS_PER_MASTER_MAX <= 15:
+    raise ImproperlyConfigured("VARIANTS_PER_MASTER_MAX must be between 5 and 15.")
 FETCH_MAX_BYTES = env.int("FETCH_MAX_BYTES", default=1024 * 1024 * 1024)
 FETCH_TIMEOUT_SECONDS = env.float("FETCH_TIMEOUT_SECONDS", default=120.0)
 

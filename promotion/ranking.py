@@ -113,6 +113,9 @@ class RankingPolicy:
     spike_ratio: float = 1.8
     spike_z: float = 3.0
     cooldown_hours: float = 24.0
+    # A top variant whose lead vanishes without its best day is held back only when
+    # that day's rate is at least this multiple of its other days.
+    lead_day_ratio: float = 1.5
     loser_pause_probability: float = 0.02
     thompson_draws: int = 4000
     credible_level: float = 0.95
@@ -317,16 +320,25 @@ def rank_master(
             challenger.clicks,
         )
         for e in top:
-            without_best_day = min(
-                posterior_mean(
-                    e.candidate.variant_id,
-                    e.successes - d.successes(metric),
-                    e.trials - d.impressions,
-                    e.clicks - min(d.clicks, d.impressions),
-                )
-                for d in e.days
+            without, day = min(
+                (
+                    (
+                        posterior_mean(
+                            e.candidate.variant_id,
+                            e.successes - d.successes(metric),
+                            e.trials - d.impressions,
+                            e.clicks - min(d.clicks, d.impressions),
+                        ),
+                        d,
+                    )
+                    for d in e.days
+                ),
+                key=lambda pair: pair[0],
             )
-            if without_best_day < bar:
+            # Fragile only when one unusual day carries the lead: in a close race every
+            # leader drops below the next without its best day, and that is no reason
+            # to promote no one.
+            if without < bar and _day_stands_out(e, day, metric, policy):
                 fragile.add(e.candidate.variant_id)
     winners = tuple(
         e.candidate.variant_id for e in top if e.candidate.variant_id not in fragile
@@ -436,7 +448,13 @@ def _choose_metric(
         for c in candidates
         for d in _usable_days(c.days, "cvr", policy, as_of)
     )
-    return "cvr" if mature >= policy.conversions_min_total else "ctr"
+    delivering = sum(1 for c in candidates if any(d.impressions for d in c.days))
+    # Conversions rank only when there are enough of them overall and per variant:
+    # otherwise the expected-events gate would hold every variant back.
+    enough_per_variant = mature >= policy.min_expected_events * max(delivering, 1)
+    if mature >= policy.conversions_min_total and enough_per_variant:
+        return "cvr"
+    return "ctr"
 
 
 Posterior = Any  # (variant_id, successes, trials, clicks) -> (alpha, beta)
@@ -531,6 +549,20 @@ def _hook_prior_means(
                 other_trials + pseudo_trials
             )
     return means
+
+
+def _day_stands_out(
+    evidence: _Evidence, day: DayStats, metric: Metric, policy: RankingPolicy
+) -> bool:
+    """Whether `day`'s rate is `lead_day_ratio` times the variant's other days."""
+    rest_events = evidence.successes - day.successes(metric)
+    rest_trials = evidence.trials - day.impressions
+    if day.impressions <= 0:
+        return False
+    day_rate = day.successes(metric) / day.impressions
+    if rest_trials <= 0 or rest_events <= 0:
+        return day_rate > 0
+    return day_rate >= policy.lead_day_ratio * (rest_events / rest_trials)
 
 
 def _beta_moments(alpha: float, beta: float) -> tuple[float, float]:

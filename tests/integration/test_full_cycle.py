@@ -73,8 +73,8 @@ def test_a_cycle_renders_uploads_and_a_later_cycle_promotes(small_master):
         operation="create_ad", success=True
     ).count() == len(variants)
 
-    # When a cycle runs four simulated days later
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=4, hours=1)
+    # When a cycle runs a simulated week later (every variant past the evidence gates)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=7, hours=1)
     second = cycle_execute(run_id=cycle_request(enqueue=False, as_of=later).pk)
 
     # Then it measured, ranked, and promoted at most three, each with its numbers

@@ -20,7 +20,8 @@ The maths, per master:
    divided by the master's quasi-binomial dispersion: with a million impressions
    the posterior is as sure as the day-to-day variation allows, not more.
 5. Gates: age, delivered days, impressions and expected events (impressions times
-   the master's rate, so a weak variant is not held back for having few events).
+   the master's rate, so a weak variant is not held back for having few events;
+   for conversions, the clicks the CTR factor rests on).
    Nobody below a gate is ranked, promoted or paused.
 6. Winners: the `top_n` eligible variants by posterior mean, except one whose lead
    rests on one day (without its best day it would fall below the first challenger).
@@ -116,6 +117,7 @@ class RankingPolicy:
     # A top variant whose lead vanishes without its best day is held back only when
     # that day's rate is at least this multiple of its other days.
     lead_day_ratio: float = 1.5
+    lead_day_z: float = 2.0
     loser_pause_probability: float = 0.02
     thompson_draws: int = 4000
     credible_level: float = 0.95
@@ -271,6 +273,14 @@ def rank_master(
     pooled_successes = sum(e.successes for e in evidence)
     pooled_trials = sum(e.trials for e in evidence)
     pooled_rate = (pooled_successes + 0.5) / (pooled_trials + 1.0)
+    # The events the posterior mostly rests on: for conversions per impression that is
+    # clicks (the CTR factor), so the expected-events gate counts clicks there;
+    # counting the few conversions would hold every variant back for weeks.
+    evidence_rate = (
+        (sum(e.clicks for e in evidence) + 0.5) / (pooled_trials + 1.0)
+        if metric == "cvr"
+        else pooled_rate
+    )
     if metric == "cvr":
         # Conversions per impression = CTR × conversions per click. Clicks are several
         # times more plentiful than conversions, so each factor gets its own posterior
@@ -288,7 +298,8 @@ def rank_master(
         return alpha / (alpha + beta)
 
     gates = {
-        e.candidate.variant_id: _failed_gates(e, pooled_rate, policy) for e in evidence
+        e.candidate.variant_id: _failed_gates(e, evidence_rate, policy)
+        for e in evidence
     }
     eligible = sorted(
         (e for e in evidence if not gates[e.candidate.variant_id]),
@@ -448,13 +459,7 @@ def _choose_metric(
         for c in candidates
         for d in _usable_days(c.days, "cvr", policy, as_of)
     )
-    delivering = sum(1 for c in candidates if any(d.impressions for d in c.days))
-    # Conversions rank only when there are enough of them overall and per variant:
-    # otherwise the expected-events gate would hold every variant back.
-    enough_per_variant = mature >= policy.min_expected_events * max(delivering, 1)
-    if mature >= policy.conversions_min_total and enough_per_variant:
-        return "cvr"
-    return "ctr"
+    return "cvr" if mature >= policy.conversions_min_total else "ctr"
 
 
 Posterior = Any  # (variant_id, successes, trials, clicks) -> (alpha, beta)
@@ -554,7 +559,8 @@ def _hook_prior_means(
 def _day_stands_out(
     evidence: _Evidence, day: DayStats, metric: Metric, policy: RankingPolicy
 ) -> bool:
-    """Whether `day`'s rate is `lead_day_ratio` times the variant's other days."""
+    """Whether `day`'s rate is `lead_day_ratio` times the variant's other days, with a
+    binomial excess of at least `lead_day_z` standard errors."""
     rest_events = evidence.successes - day.successes(metric)
     rest_trials = evidence.trials - day.impressions
     if day.impressions <= 0:
@@ -562,7 +568,12 @@ def _day_stands_out(
     day_rate = day.successes(metric) / day.impressions
     if rest_trials <= 0 or rest_events <= 0:
         return day_rate > 0
-    return day_rate >= policy.lead_day_ratio * (rest_events / rest_trials)
+    rest_rate = rest_events / rest_trials
+    expected = day.impressions * rest_rate
+    # Both a large ratio and a real excess: with a few events a day, ratios of 2 are
+    # everyday noise.
+    z = (day.successes(metric) - expected) / math.sqrt(expected * (1.0 - rest_rate))
+    return day_rate >= policy.lead_day_ratio * rest_rate and z >= policy.lead_day_z
 
 
 def _beta_moments(alpha: float, beta: float) -> tuple[float, float]:

@@ -50,6 +50,17 @@ def _master_media_url(master: CreativeProduction) -> str:
     return master.video_url
 
 
+def fragment_player(fragment: CreativeFragment) -> str:
+    """The master's player limited to the fragment's cut."""
+    if not fragment.pk:
+        return "—"
+    return video_player(
+        _master_media_url(fragment.master_creative),
+        start=fragment.start_time,
+        end=fragment.end_time,
+    )
+
+
 class FragmentInline(admin.TabularInline):
     model = CreativeFragment
     extra = 1
@@ -75,13 +86,7 @@ class FragmentInline(admin.TabularInline):
 
     @admin.display(description="Preview")
     def preview(self, obj: CreativeFragment) -> str:
-        if not obj.pk:
-            return "—"
-        return video_player(
-            _master_media_url(obj.master_creative),
-            start=obj.start_time,
-            end=obj.end_time,
-        )
+        return fragment_player(obj)
 
 
 @admin.register(CreativeProduction)
@@ -290,13 +295,7 @@ class CreativeFragmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="Preview")
     def preview(self, obj: CreativeFragment) -> str:
-        if not obj.pk:
-            return "—"
-        return video_player(
-            _master_media_url(obj.master_creative),
-            start=obj.start_time,
-            end=obj.end_time,
-        )
+        return fragment_player(obj)
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: Any = None

@@ -93,6 +93,30 @@ def _audit(
     )
 
 
+def _refuse_system_fields(
+    changes: Mapping[str, Any], *, editable: Sequence[str]
+) -> None:
+    unknown = sorted(set(changes) - set(editable))
+    if unknown:
+        raise ValidationError(
+            {
+                f: "This field is managed by the engine and cannot be set."
+                for f in unknown
+            }
+        )
+
+
+def _apply_changes(
+    instance: Any, changes: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Set the values that differ; return (before, changed) for saving and auditing."""
+    before = {f: getattr(instance, f) for f in changes}
+    changed = {f: v for f, v in changes.items() if before[f] != v}
+    for field, value in changed.items():
+        setattr(instance, field, value)
+    return before, changed
+
+
 def _protected_changes(values: Mapping[str, Any]) -> dict[str, Any]:
     return {f: values[f] for f in PROTECTED_FIELDS if f in values}
 
@@ -167,21 +191,11 @@ def production_update(
     3. Save only the changed fields, inside human_authorization if protected ones change.
     4. Audit: one row for the authorization change, one for the rest.
     """
-    unknown = sorted(set(changes) - set(MASTER_EDITABLE_FIELDS))
-    if unknown:
-        raise ValidationError(
-            {
-                f: "This field is managed by the engine and cannot be set."
-                for f in unknown
-            }
-        )
+    _refuse_system_fields(changes, editable=MASTER_EDITABLE_FIELDS)
     production = CreativeProduction.objects.select_for_update().get(pk=production_id)
-    before = {f: getattr(production, f) for f in changes}
-    changed = {f: v for f, v in changes.items() if before[f] != v}
+    before, changed = _apply_changes(production, changes)
     if not changed:
         return production
-    for field, value in changed.items():
-        setattr(production, field, value)
     production.full_clean()
     if "duration" in changed and production.duration is not None:
         _check_fragments_fit(production)
@@ -267,21 +281,11 @@ def fragment_update(
 ) -> CreativeFragment:
     """Edit a fragment. Changing its cut withdraws its approval: the approved cut is gone."""
     check_human_actor(actor=actor, action="change a fragment")
-    unknown = sorted(set(changes) - set(FRAGMENT_EDITABLE_FIELDS))
-    if unknown:
-        raise ValidationError(
-            {
-                f: "This field is managed by the engine and cannot be set."
-                for f in unknown
-            }
-        )
+    _refuse_system_fields(changes, editable=FRAGMENT_EDITABLE_FIELDS)
     fragment = CreativeFragment.objects.select_for_update().get(pk=fragment_id)
-    before = {f: getattr(fragment, f) for f in changes}
-    changed = {f: v for f, v in changes.items() if before[f] != v}
+    before, changed = _apply_changes(fragment, changes)
     if not changed:
         return fragment
-    for field, value in changed.items():
-        setattr(fragment, field, value)
     fragment.full_clean()
     update_fields = list(changed)
     cut_changed = bool({"fragment_type", "start_time", "end_time"} & set(changed))

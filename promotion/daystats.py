@@ -20,7 +20,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Literal
+from typing import Any, Literal
 
 Metric = Literal["ctr", "cvr"]
 METRICS: tuple[Metric, ...] = ("ctr", "cvr")
@@ -51,6 +51,22 @@ class DayStats:
         if metric == "cvr":
             return self.conversions
         raise ValueError(f"Unknown metric {metric!r}; expected one of {METRICS}.")
+
+
+def day_stats_from_rows(rows: Iterable[Any]) -> list[DayStats]:
+    """DayStats from stored daily rows (anything with VariantDailyMetric's fields)."""
+    return [
+        DayStats(
+            date=row.date,
+            impressions=row.impressions,
+            clicks=min(row.clicks, row.impressions),
+            conversions=row.conversions,
+            spend=float(row.spend),
+            revenue=float(row.revenue),
+            frequency=row.frequency,
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)

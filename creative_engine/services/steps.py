@@ -149,7 +149,7 @@ def generate_variants(ctx: CycleContext) -> None:
                 reason=f"{pending} variants still in flight (≥ {MIN_IN_FLIGHT})",
             )
             continue
-        count = min(settings.VARIANTS_PER_MASTER_MAX, 15)
+        most = min(settings.VARIANTS_PER_MASTER_MAX, 15)
         if room < 5:
             ctx.decide(
                 step="generate",
@@ -161,7 +161,8 @@ def generate_variants(ctx: CycleContext) -> None:
                 ),
             )
             continue
-        count = max(5, min(count, room))
+        # The planner decides how many (up to `most`) unless the Page cap says fewer.
+        count = max(5, min(most, room))
         if ctx.dry_run:
             ctx.decide(
                 step="generate",
@@ -172,7 +173,9 @@ def generate_variants(ctx: CycleContext) -> None:
             continue
         try:
             variants = variants_generate(
-                master_id=master.pk, dispatch_renders=False, count=None
+                master_id=master.pk,
+                dispatch_renders=False,
+                count=count if count < most else None,
             )
         except (GenerationError, ValueError) as exc:
             ctx.errors.append(

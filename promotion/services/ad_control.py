@@ -50,10 +50,27 @@ def variant_set_ad_status(
         meta_creative_id=variant.meta_creative_id,
         decision=decision,
     ):
-        client.set_ad_status(ad_id=variant.meta_ad_id, status=AdStatus(status))
-    CreativeVariant.objects.filter(id=variant.id).update(
-        meta_ad_status=str(AdStatus(status))
-    )
+        _apply_ad_status(variant, AdStatus(status), client=client)
+
+
+def ad_status_ensure(
+    variant: CreativeVariant, status: AdStatus, *, client: MetaAdsClient
+) -> None:
+    """Bring the variant's ad to `status` unless we already set it there.
+
+    For services that hold the variant and have opened their own `meta_call_context`
+    (the optimizer, fatigue); one logged call when a change is needed, none otherwise.
+    """
+    if variant.meta_ad_status != status.value:
+        _apply_ad_status(variant, status, client=client)
+
+
+def _apply_ad_status(
+    variant: CreativeVariant, status: AdStatus, *, client: MetaAdsClient
+) -> None:
+    client.set_ad_status(ad_id=variant.meta_ad_id, status=status)
+    CreativeVariant.objects.filter(id=variant.id).update(meta_ad_status=status.value)
+    variant.meta_ad_status = status.value
 
 
 def adset_set_budget(

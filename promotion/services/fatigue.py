@@ -17,15 +17,13 @@ from uuid import UUID
 
 from productions.models import CreativeFragment
 from promotion.choices import PromotionType
+from promotion.daystats import day_stats_from_rows
 from promotion.fatigue import FatigueAssessment, FatiguePolicy, assess_fatigue
 from promotion.meta.protocol import AdStatus, MetaAdsClient
 from promotion.ranking import RankingPolicy
+from promotion.services.ad_control import ad_status_ensure
 from promotion.services.meta_calls import meta_call_context, meta_client
-from promotion.services.promote import (
-    _day_stats,
-    _seed_for,
-    _set_ad_status,
-)
+from promotion.services.promote import decision_seed
 from variants.choices import LIVE_STATUSES, VariantStatus
 from variants.models import CreativeVariant
 from variants.services.generation import GenerationError, variant_create_refresh
@@ -91,7 +89,7 @@ def fatigue_review(
         for variant in siblings:
             since = variant.activated_at or variant.uploaded_at or variant.generated_at
             assessment = assess_fatigue(
-                days=_day_stats(list(variant.daily_metrics.all())),
+                days=day_stats_from_rows(list(variant.daily_metrics.all())),
                 active_since=since.date(),
                 as_of=as_of.date(),
                 metric=metric,  # type: ignore[arg-type]
@@ -140,7 +138,7 @@ def _retire_and_refresh(
         meta_ad_id=variant.meta_ad_id,
         decision=numbers,
     ):
-        _set_ad_status(variant, AdStatus.ARCHIVED, client=client)
+        ad_status_ensure(variant, AdStatus.ARCHIVED, client=client)
     score = round(float(outcome.assessment.fatigue_score), 6)
     variant_transition(
         variant_id=variant.pk,
@@ -161,7 +159,7 @@ def _retire_and_refresh(
     try:
         refresh = variant_create_refresh(
             fatigued_variant_id=variant.pk,
-            seed=_seed_for(variant.pk, "refresh", as_of.date()),
+            seed=decision_seed(variant.pk, "refresh", as_of.date()),
             extra_details={"fatigue": numbers},
         )
     except GenerationError as exc:

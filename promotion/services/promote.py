@@ -24,7 +24,7 @@ from django.db.models import Prefetch
 from productions.guard import Actor, check_variant_respects_human_rules
 from productions.models import CreativeProduction
 from promotion.choices import PromotedBy, PromotionStatus, PromotionType
-from promotion.daystats import DayStats
+from promotion.daystats import day_stats_from_rows
 from promotion.fragment_scoring import hook_fragment_id
 from promotion.meta.protocol import AdStatus, MetaAdsClient
 from promotion.models import PromotionLog, VariantDailyMetric
@@ -39,6 +39,7 @@ from promotion.ranking import (
     plan_budget,
     rank_master,
 )
+from promotion.services.ad_control import ad_status_ensure
 from promotion.services.meta_calls import (
     meta_call_context,
     meta_client,
@@ -80,21 +81,6 @@ class MasterPromotionOutcome:
 # --- reads -------------------------------------------------------------------------
 
 
-def _day_stats(metrics: Sequence[VariantDailyMetric]) -> list[DayStats]:
-    return [
-        DayStats(
-            date=m.date,
-            impressions=m.impressions,
-            clicks=min(m.clicks, m.impressions),
-            conversions=m.conversions,
-            spend=float(m.spend),
-            revenue=float(m.revenue),
-            frequency=m.frequency,
-        )
-        for m in metrics
-    ]
-
-
 def live_variants_with_metrics(*, master_id: UUID | str) -> list[CreativeVariant]:
     """A master's testing/active variants that have an ad, with their daily rows."""
     return list(
@@ -125,7 +111,7 @@ def candidates_for(
             variant_id=str(v.pk),
             status=v.status,
             age_hours=_hours_between(as_of, v.uploaded_at or v.generated_at) or 0.0,
-            days=_day_stats(list(v.daily_metrics.all())),
+            days=day_stats_from_rows(list(v.daily_metrics.all())),
             last_status_change_at_hours_ago=_hours_between(as_of, v.status_changed_at),
             narrative_structure=v.narrative_structure,
             campaign_id=v.campaign_id or "",
@@ -135,7 +121,8 @@ def candidates_for(
     ]
 
 
-def _seed_for(*parts: object) -> int:
+def decision_seed(*parts: object) -> int:
+    """A stable 63-bit seed from ids and dates: the same decision draws the same."""
     digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
     return int.from_bytes(digest[:8], "big") & 0x7FFF_FFFF_FFFF_FFFF
 
@@ -174,7 +161,7 @@ def master_promote_top(
     result = rank_master(
         candidates_for(variants, as_of=as_of),
         policy=policy,
-        seed=_seed_for(master.pk, as_of.date()),
+        seed=decision_seed(master.pk, as_of.date()),
         as_of=as_of.date(),
     )
     outcome.metric, outcome.winners = result.metric, result.winners
@@ -236,7 +223,7 @@ def _carry_out(
     }
     if action == Action.PROMOTE:
         with meta_call_context(promotion_type=PromotionType.WINNER, **context):
-            _set_ad_status(variant, AdStatus.ACTIVE, client=client)
+            ad_status_ensure(variant, AdStatus.ACTIVE, client=client)
             variant_transition(
                 variant_id=variant.pk,
                 from_statuses=[VariantStatus.TESTING],
@@ -268,7 +255,7 @@ def _carry_out(
             )
     elif action == Action.PAUSE:
         with meta_call_context(promotion_type=PromotionType.PAUSE, **context):
-            _set_ad_status(variant, AdStatus.PAUSED, client=client)
+            ad_status_ensure(variant, AdStatus.PAUSED, client=client)
             variant_transition(
                 variant_id=variant.pk,
                 from_statuses=[VariantStatus.TESTING, VariantStatus.ACTIVE],
@@ -279,17 +266,7 @@ def _carry_out(
     elif variant.status == VariantStatus.TESTING and variant.meta_ad_status != "ACTIVE":
         # Keep testing: the ad needs delivery to gather evidence.
         with meta_call_context(promotion_type=PromotionType.TEST, **context):
-            _set_ad_status(variant, AdStatus.ACTIVE, client=client)
-
-
-def _set_ad_status(
-    variant: CreativeVariant, status: AdStatus, *, client: MetaAdsClient
-) -> None:
-    if variant.meta_ad_status == status.value:
-        return
-    client.set_ad_status(ad_id=variant.meta_ad_id, status=status)
-    CreativeVariant.objects.filter(pk=variant.pk).update(meta_ad_status=status.value)
-    variant.meta_ad_status = status.value
+            ad_status_ensure(variant, AdStatus.ACTIVE, client=client)
 
 
 def _recent_budget_changes(*, adset_id: str, as_of: dt.datetime) -> list[float]:
@@ -476,7 +453,7 @@ def variant_promote_manual(
             _set_budget_by_hand(
                 adset_id=target_adset, budget=budget, force=force, client=client
             )
-        _set_ad_status(variant, AdStatus.ACTIVE, client=client)
+        ad_status_ensure(variant, AdStatus.ACTIVE, client=client)
         if variant.status == VariantStatus.TESTING:
             variant_transition(
                 variant_id=variant.pk,
@@ -574,7 +551,7 @@ def variant_archive(
             meta_ad_id=variant.meta_ad_id,
             decision={"actor": actor.name, "reason": reason},
         ):
-            _set_ad_status(
+            ad_status_ensure(
                 variant, AdStatus.ARCHIVED, client=meta_client(client=client)
             )
     sources = [s for s in VariantStatus.values if s != VariantStatus.ARCHIVED]

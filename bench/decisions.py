@@ -17,19 +17,31 @@ Fatigue: every variant the engine archived as fatigued is checked against the tr
 (true drop ≥ 20 % at that moment = hit, else false alarm); recall counts the variants
 whose true rate had dropped ≥ 20 % after 14+ live days at some cycle.
 
-    .venv/bin/python bench/decisions.py [--cycles 60] [--masters 3] [--seed 1017]
+Every id the run creates is drawn from the seed, so a seed is one reproducible market
+(fragments' hidden appeal is keyed by their ids). One market is one draw: a policy can
+win or lose a single seed by luck, so the benchmark runs several seeds in parallel
+processes and reports the mean with its standard error, and the paired difference
+ours − greedy per seed (a difference whose interval excludes 0 is not luck).
+
+    .venv/bin/python bench/decisions.py [--cycles 60] [--masters 3] [--seeds 1,2,3,4]
+        [--jobs N]
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime as dt
+import json
+import math
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +64,24 @@ def _setup_django(workdir: Path, seed: int) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    _seed_primary_keys(seed)
+
+
+def _seed_primary_keys(seed: int) -> None:
+    """UUID primary keys drawn from the seed: the same seed, the same market."""
+    from django.apps import apps
+    from django.db import models
+
+    rng = random.Random(seed)
+
+    def seeded_uuid4() -> uuid.UUID:
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+    for model in apps.get_models():
+        pk = model._meta.pk
+        if isinstance(pk, models.UUIDField) and pk.default is uuid.uuid4:
+            pk.default = seeded_uuid4
+            pk.__dict__.pop("_get_default", None)  # a cached_property on Field
 
 
 def _make_masters(count: int) -> list[Any]:
@@ -246,29 +276,22 @@ def _fatigue_scores(
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cycles", type=int, default=60)
-    parser.add_argument("--masters", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=1017)
-    args = parser.parse_args()
-    if args.cycles < 20:
-        parser.error("use 20 or more cycles")
-
+def run_one(*, cycles: int, masters: int, seed: int) -> dict[str, Any]:
+    """One market, one seed: the mean regrets and fatigue scores."""
     with tempfile.TemporaryDirectory() as tmp:
-        _setup_django(Path(tmp), args.seed)
+        _setup_django(Path(tmp), seed)
         from creative_engine.services import steps
         from creative_engine.services.cycle import cycle_execute, cycle_request
         from variants.models import CreativeVariant
 
-        masters = _make_masters(args.masters)
+        created = _make_masters(masters)
         start = dt.datetime(2026, 1, 5, 0, 0, tzinfo=dt.UTC)
-        rng = random.Random(args.seed)
+        rng = random.Random(seed)
         regret: list[dict] = []
         flags: list[tuple[str, dt.datetime]] = []
         live_log: dict[str, list[tuple[dt.datetime, float]]] = {}
         began = time.monotonic()
-        for cycle in range(args.cycles):
+        for cycle in range(cycles):
             as_of = start + dt.timedelta(hours=12 * cycle)
             run = cycle_request(as_of=as_of, enqueue=False)
             run = cycle_execute(
@@ -292,44 +315,132 @@ def main() -> None:
                 age = (as_of - v.uploaded_at).total_seconds() / 86400
                 live_log.setdefault(str(v.pk), []).append((as_of, age))
             if cycle >= 4:  # judge once the first variants can pass the 48 h gate
-                regret += _measure(masters, as_of, args.seed, rng)
+                regret += _measure(created, as_of, seed, rng)
         elapsed = time.monotonic() - began
-        fatigue = _fatigue_scores(flags, live_log, args.seed)
+        fatigue = _fatigue_scores(flags, live_log, seed)
         total_variants = CreativeVariant.objects.count()
 
     def mean(key: str) -> float:
         return statistics.fmean(r[key] for r in regret) if regret else float("nan")
 
-    ours, rand, greedy, scale = (
-        mean("ours"),
-        mean("random"),
-        mean("greedy"),
-        mean("scale"),
+    scale = mean("scale")
+    return {
+        "seed": seed,
+        "variants": total_variants,
+        "seconds": elapsed,
+        "judgements": len(regret),
+        "scale": scale,
+        # Regret as a share of the oracle's rate: comparable across markets.
+        **{key: mean(key) / scale for key in ("ours", "posterior", "greedy", "random")},
+        "n_active": mean("n_active"),
+        **fatigue,
+    }
+
+
+def _mean_and_error(values: list[float]) -> tuple[float, float]:
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return mean, float("nan")
+    return mean, statistics.stdev(values) / math.sqrt(len(values))
+
+
+def _run_child(cycles: int, masters: int, seed: int) -> dict[str, Any]:
+    """Each seed in its own process: Django is set up once per database."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--one",
+            f"--cycles={cycles}",
+            f"--masters={masters}",
+            f"--seeds={seed}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"seed {seed} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    print(
+        f"cycles {args.cycles} × masters {args.masters} × seeds {len(results)}; "
+        "regret per judgement as a share of the oracle's top-3 true rate "
+        "(lower is better)"
     )
     print(
-        f"cycles {args.cycles} × masters {args.masters} (seed {args.seed}); "
-        f"{total_variants} variants; {elapsed:.1f} s ({elapsed / args.cycles:.2f} s/cycle)"
+        f"{'seed':>6} {'variants':>8} {'judged':>6} {'ours':>7} {'greedy':>7} "
+        f"{'random':>7} {'post.':>7} {'ours/greedy':>11} {'recall':>7} {'f.alarm':>7}"
     )
+    for r in results:
+        print(
+            f"{r['seed']:>6} {r['variants']:>8} {r['judgements']:>6} "
+            f"{r['ours']:>7.1%} {r['greedy']:>7.1%} {r['random']:>7.1%} "
+            f"{r['posterior']:>7.1%} {r['ours'] / r['greedy']:>11.2f} "
+            f"{r['recall']:>7.2f} {r['false_alarm_rate']:>7.2f}"
+        )
+    means = {
+        key: _mean_and_error([r[key] for r in results])
+        for key in ("ours", "greedy", "random", "posterior")
+    }
+    for key, (mean, error) in means.items():
+        label = {"posterior": "posterior top 3, gates ignored"}.get(key, key)
+        print(f"mean {label}: {mean:.2%} ± {error:.2%} (standard error)")
+    for baseline in ("greedy", "random"):
+        diff, error = _mean_and_error([r["ours"] - r[baseline] for r in results])
+        wins = sum(r["ours"] < r[baseline] for r in results)
+        print(
+            f"ours/{baseline} = {means['ours'][0] / means[baseline][0]:.2f}; "
+            f"paired ours − {baseline} = {diff:+.2%} ± {error:.2%} "
+            f"(95 % interval {diff - 1.96 * error:+.2%} to {diff + 1.96 * error:+.2%}); "
+            f"ours lower on {wins} of {len(results)} seeds"
+        )
+    flags = sum(r["flags"] for r in results)
+    hits = sum(r["hits"] for r in results)
+    positives = sum(r["positives"] for r in results)
+    caught = sum(round(r["recall"] * r["positives"]) for r in results if r["positives"])
     print(
-        f"mean true rate of the oracle's top 3: {scale:.5f} ({len(regret)} judgements)"
+        f"fatigue: {flags} flagged, {hits} truly decayed when flagged; "
+        f"recall {caught}/{positives} = {caught / positives if positives else math.nan:.2f}; "
+        f"false-alarm rate {(flags - hits) / flags if flags else 0.0:.2f}"
     )
-    print("mean regret per judgement (lower is better):")
-    post = mean("posterior")
-    print(
-        f"  (posterior top 3, gates ignored: {post:.6f}; mean active {mean('n_active'):.2f})"
+    seconds = sum(r["seconds"] for r in results)
+    print(f"{seconds:.0f} s of simulation ({seconds / len(results):.0f} s per seed)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cycles", type=int, default=60)
+    parser.add_argument("--masters", type=int, default=3)
+    parser.add_argument(
+        "--seeds",
+        default="1,2,3,4,5,6,7,8",
+        help="comma-separated market seeds (default: 1-8)",
     )
-    print(f"  ours    {ours:.6f}   ({ours / scale:6.1%} of the oracle's rate)")
-    print(
-        f"  greedy  {greedy:.6f}   ({greedy / scale:6.1%})   ours/greedy = {ours / greedy:.2f}"
-    )
-    print(
-        f"  random  {rand:.6f}   ({rand / scale:6.1%})   ours/random = {ours / rand:.2f}"
-    )
-    print(
-        f"fatigue: {fatigue['flags']} flagged, {fatigue['hits']} true decays; "
-        f"recall {fatigue['recall']:.2f} of {fatigue['positives']} truly decayed; "
-        f"false-alarm rate {fatigue['false_alarm_rate']:.2f}"
-    )
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.cycles < 20:
+        parser.error("use 20 or more cycles")
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        parser.error("--seeds takes comma-separated integers")
+    if not seeds:
+        parser.error("give at least one seed")
+
+    if args.one:
+        print(
+            json.dumps(run_one(cycles=args.cycles, masters=args.masters, seed=seeds[0]))
+        )
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
+        results = list(
+            pool.map(lambda s: _run_child(args.cycles, args.masters, s), seeds)
+        )
+    _report(results, args)
 
 
 if __name__ == "__main__":

@@ -189,6 +189,9 @@ class MarketSimulator:
         self._ads: dict[str, MarketAd] = {}
         self._by_adset: dict[str, list[MarketAd]] = {}
         self._adsets: dict[str, MarketAdSet] = {}
+        # The appeal is a pure function of the features, and a costly one (dozens of
+        # seeded generators): every daily row of an ad asks for it again.
+        self._appeals: dict[AdFeatures, TrueAppeal] = {}
         for adset in adsets:
             self._adsets[adset.adset_id] = adset
         for ad in ads:
@@ -212,6 +215,12 @@ class MarketSimulator:
 
     def appeal(self, features: AdFeatures) -> TrueAppeal:
         """The hidden appeal of any ad with these features."""
+        cached = self._appeals.get(features)
+        if cached is None:
+            cached = self._appeals[features] = self._compute_appeal(features)
+        return cached
+
+    def _compute_appeal(self, features: AdFeatures) -> TrueAppeal:
         s = self.seed
         master = features.master_id
         base_ctr = math.exp(math.log(0.012) + _normal(s, "master-ctr", master, sd=0.3))

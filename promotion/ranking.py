@@ -10,9 +10,11 @@ The maths, per master:
    mature conversions, else clicks per impression (CTR). Conversions of the last
    `conversion_lag_days` are still arriving, so those days do not count for it.
 2. One-day spikes (see `promotion.daystats.spike_days`) are dropped per variant.
-3. Empirical-Bayes prior: Beta with the master's pooled rate as its mean, worth
-   `prior_strength` events. A variant with little evidence sits near the master's
-   baseline; one with a lot of evidence speaks for itself.
+3. Empirical-Bayes prior: a Beta worth `prior_strength` events whose mean is what
+   the variant's siblings say about its attributes (its hook, other fragments,
+   structure, length, look: a ridge-penalised log-linear model fitted on the other
+   variants' evidence), else the master's pooled rate. A variant with little
+   evidence sits near what its parts did elsewhere; one with a lot speaks for itself.
 4. Beta-Binomial posterior per variant, with a credible interval (for conversions
    per impression: CTR × conversions per click, each with its own posterior, so the
    plentiful clicks inform the ranking while conversions are still few). Daily rates vary
@@ -37,6 +39,7 @@ The maths, per master:
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import enum
 import math
@@ -104,13 +107,17 @@ class RankingPolicy:
     min_expected_events: float = 5.0
     min_days: int = 2
     top_n: int = 3
-    # Weight of the master's baseline, in events (alpha of the prior).
+    # Weight of the prior (the master's baseline, moved by the attributes a variant
+    # shares with its siblings), in events (alpha of the prior).
     prior_strength: float = 10.0
+    # Prior sd of one attribute's effect on the log rate (a hook, a body fragment, a
+    # structure...): 0.25 lets one attribute move the rate by about ±25 %.
+    feature_effect_sd: float = 0.25
     # Mature conversions a master needs before ranking switches from CTR to them.
     conversions_min_total: int = 30
     conversion_lag_days: int = 1
     # Only recent days are ranked; None ranks every day.
-    lookback_days: int | None = 28
+    lookback_days: int | None = 56
     spike_ratio: float = 1.8
     spike_z: float = 3.0
     cooldown_hours: float = 24.0
@@ -129,6 +136,8 @@ class RankingPolicy:
             raise ValueError("min_days must be at least 1.")
         if self.prior_strength <= 0:
             raise ValueError("prior_strength must be positive.")
+        if self.feature_effect_sd <= 0:
+            raise ValueError("feature_effect_sd must be positive.")
         if not 0 < self.credible_level < 1:
             raise ValueError("credible_level must be between 0 and 1.")
         if self.thompson_draws < 100:
@@ -157,6 +166,14 @@ class Candidate:
     # The opening fragment: variants sharing it share most of what a viewer notices
     # first, so their evidence informs each other's prior ("" = no sharing).
     hook_fragment_id: str = ""
+    # The rest of what a viewer sees, as named attributes ("fragment:<id>",
+    # "structure:<name>", "length:<bucket>", "look:<name>"); shared attributes
+    # inform each other's prior the same way.
+    features: tuple[str, ...] = ()
+
+    def all_features(self) -> frozenset[str]:
+        extra = {f"hook:{self.hook_fragment_id}"} if self.hook_fragment_id else set()
+        return frozenset(self.features) | extra
 
 
 @dataclass(frozen=True)
@@ -471,7 +488,9 @@ def _binomial_posterior(
     """Beta-Binomial on CTR, the prior worth `prior_strength` events."""
     strength = policy.prior_strength
     dispersion = extra_binomial_dispersion((e.days for e in evidence), "ctr")
-    prior_means = _hook_prior_means(evidence, pooled_rate, strength)
+    prior_means = _feature_prior_means(
+        evidence, pooled_rate, policy, dispersion=dispersion
+    )
 
     def posterior(
         variant_id: str, successes: int, trials: int, clicks: int
@@ -503,7 +522,9 @@ def _click_informed_posterior(
     ctr0 = (clicks + 0.5) / (impressions + 1.0)
     per_click0 = min((conversions + 0.5) / (clicks + 1.0), 0.999)
     dispersion = extra_binomial_dispersion((e.days for e in evidence), "ctr")
-    ctr_means = _hook_prior_means(evidence, ctr0, strength, use_clicks=True)
+    ctr_means = _feature_prior_means(
+        evidence, ctr0, policy, dispersion=dispersion, use_clicks=True
+    )
 
     def posterior(
         variant_id: str, successes: int, trials: int, clicks: int
@@ -525,35 +546,86 @@ def _click_informed_posterior(
     return posterior, dispersion
 
 
-def _hook_prior_means(
+def _feature_prior_means(
     evidence: Sequence[_Evidence],
-    pooled_rate: float,
-    strength: float,
+    base_rate: float,
+    policy: RankingPolicy,
     *,
+    dispersion: float,
     use_clicks: bool = False,
 ) -> dict[str, float]:
-    """Each variant's prior mean: its siblings' pooled rate for the same hook, shrunk
-    toward the master's rate by `strength` events (two-level empirical Bayes).
+    """Each variant's prior mean, predicted from its siblings' evidence on the
+    attributes it shares with them (hook, other fragments, structure, length, ...).
 
-    A variant's own evidence is left out of its prior (it enters the likelihood), so
-    nothing is counted twice. Without siblings the master's rate stands.
+    Variants are recombinations of the same approved fragments, so a new variant's
+    rate is mostly told by how its hook, body, structure and length did elsewhere.
+    The model is log(rate) = intercept + the sum of its attributes' effects, each
+    effect a priori Normal(0, `feature_effect_sd`), fitted as a ridge-penalised
+    Poisson regression on the other variants' events (evidence divided by the
+    master's dispersion). A variant's own evidence is left out of its prior (it
+    enters the likelihood), so nothing is counted twice. Attributes no sibling
+    shares, or that every variant has, teach nothing and are dropped; without any
+    shared attribute the master's rate stands.
     """
-    by_hook: dict[str, list[_Evidence]] = defaultdict(list)
-    for e in evidence:
-        if e.candidate.hook_fragment_id:
-            by_hook[e.candidate.hook_fragment_id].append(e)
-    pseudo_trials = strength / pooled_rate
+    features = [e.candidate.all_features() for e in evidence]
+    shared = collections.Counter(f for fs in features for f in fs)
+    columns = sorted(f for f, n in shared.items() if 2 <= n < len(evidence))
+    if not columns:
+        return {}
+    index = {f: j for j, f in enumerate(columns)}
+    design = np.zeros((len(evidence), len(columns) + 1))
+    design[:, 0] = 1.0  # the intercept
+    for i, fs in enumerate(features):
+        for f in fs:
+            if f in index:
+                design[i, index[f] + 1] = 1.0
+    events = np.array(
+        [(e.clicks if use_clicks else e.successes) / dispersion for e in evidence]
+    )
+    exposure = np.array([e.trials / dispersion for e in evidence])
+    penalty = np.full(len(columns) + 1, 1.0 / policy.feature_effect_sd**2)
+    penalty[0] = 0.0
+    start = np.zeros(len(columns) + 1)
+    start[0] = math.log(base_rate)
     means: dict[str, float] = {}
-    for group in by_hook.values():
-        events = sum((e.clicks if use_clicks else e.successes) for e in group)
-        trials = sum(e.trials for e in group)
-        for e in group:
-            own = e.clicks if use_clicks else e.successes
-            other_events, other_trials = events - own, trials - e.trials
-            means[e.candidate.variant_id] = (other_events + strength) / (
-                other_trials + pseudo_trials
-            )
+    for i, e in enumerate(evidence):
+        others = np.arange(len(evidence)) != i
+        if exposure[others].sum() <= 0.0:
+            continue
+        coefficients = _ridge_poisson_fit(
+            design[others], events[others], exposure[others], penalty, start
+        )
+        means[e.candidate.variant_id] = float(
+            np.clip(math.exp(design[i] @ coefficients), 1e-9, 0.999)
+        )
     return means
+
+
+def _ridge_poisson_fit(
+    design: np.ndarray,
+    events: np.ndarray,
+    exposure: np.ndarray,
+    penalty: np.ndarray,
+    start: np.ndarray,
+) -> np.ndarray:
+    """Penalised maximum likelihood of events ~ Poisson(exposure × exp(design @ b)):
+    Newton's method; the ridge makes the problem strictly concave once the intercept
+    has any exposure, so it converges in a handful of steps."""
+    coefficients = start.copy()
+    # With no events at all the intercept's optimum is -inf: floor the rate instead.
+    floor = math.log(0.5 / max(float(exposure.sum()), 1.0))
+    for _ in range(50):
+        linear = np.clip(design @ coefficients, -30.0, 0.0)
+        expected = exposure * np.exp(linear)
+        gradient = design.T @ (events - expected) - penalty * coefficients
+        hessian = design.T @ (design * expected[:, None]) + np.diag(penalty)
+        hessian[0, 0] += 1e-9
+        step = np.linalg.solve(hessian, gradient)
+        coefficients = coefficients + step
+        coefficients[0] = max(coefficients[0], floor)
+        if float(np.max(np.abs(step))) < 1e-8:
+            break
+    return coefficients
 
 
 def _day_stands_out(

@@ -109,3 +109,26 @@ def promotion_log_get(*, user: object, log_id: object) -> object:
         return promotion_log_list(user=user).get(pk=pk)
     except PromotionLog.DoesNotExist as exc:
         raise Http404("No promotion log with this id.") from exc
+
+
+def master_daily_impressions(
+    *, master_id: UUID | str, as_of: dt.date, days: int = 3
+) -> float | None:
+    """The master's recent delivery: impressions a day over its variants, averaged over
+    the last `days` complete days before `as_of` that have rows; None without any."""
+    from django.db.models import Sum
+
+    from promotion.models import VariantDailyMetric
+
+    per_day = (
+        VariantDailyMetric.objects.filter(
+            variant__parent_id=master_id,
+            date__lt=as_of,
+            date__gte=as_of - dt.timedelta(days=days),
+        )
+        .values("date")
+        .annotate(impressions=Sum("impressions"))
+        .values_list("impressions", flat=True)
+    )
+    totals = [int(n or 0) for n in per_day]
+    return sum(totals) / len(totals) if totals else None

@@ -18,7 +18,7 @@ from creative_engine.suggestions import (
     suggestion_provider_from_settings,
 )
 from productions.models import CreativeProduction
-from variants.choices import VariantStatus
+from variants.choices import LIVE_STATUSES, VariantStatus
 from variants.models import CreativeVariant
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,8 @@ def generate_variants(ctx: CycleContext) -> None:
     """(3) A new batch for each active master with fewer than 5 variants in flight."""
     if not ctx.options.generate_variants:
         return
-    from promotion.selectors import running_ads_count
+    from promotion.capacity import new_variant_capacity
+    from promotion.selectors import master_daily_impressions, running_ads_count
     from variants.services.generation import GenerationError, variants_generate
 
     room = settings.META_MAX_RUNNING_ADS_PER_PAGE - running_ads_count()
@@ -138,6 +139,11 @@ def generate_variants(ctx: CycleContext) -> None:
         CreativeVariant.objects.filter(parent__in=masters)
         .values_list("parent_id")
         .annotate(n=Count("id", filter=Q(status__in=PIPELINE_STATUSES)))
+    )
+    live = dict(
+        CreativeVariant.objects.filter(parent__in=masters)
+        .values_list("parent_id")
+        .annotate(n=Count("id", filter=Q(status__in=LIVE_STATUSES)))
     )
     for master in masters:
         pending = in_flight.get(master.pk, 0)
@@ -161,14 +167,28 @@ def generate_variants(ctx: CycleContext) -> None:
                 ),
             )
             continue
-        # The planner decides how many (up to `most`) unless the Page cap says fewer.
-        count = max(5, min(most, room))
+        # The planner decides how many (up to `most`) unless the Page cap or what the
+        # master's delivery can judge says fewer; a batch has at least 5.
+        daily_impressions = master_daily_impressions(
+            master_id=master.pk, as_of=ctx.as_of.date()
+        )
+        capacity = new_variant_capacity(
+            daily_impressions=daily_impressions, live_variants=live.get(master.pk, 0)
+        )
+        count = max(5, min(most, room, most if capacity is None else capacity))
+        sizing = {
+            "daily_impressions": daily_impressions,
+            "live_variants": live.get(master.pk, 0),
+            "judging_capacity": capacity,
+            "batch_size_cap": count,
+        }
         if ctx.dry_run:
             ctx.decide(
                 step="generate",
                 action="generate",
                 master_id=master.pk,
                 reason=f"{pending} in flight; would plan up to {count} variants",
+                numbers=sizing,
             )
             continue
         try:
@@ -198,6 +218,7 @@ def generate_variants(ctx: CycleContext) -> None:
             numbers={
                 "batch_diversity": variants[0].plan_details.get("batch_diversity"),
                 "variant_ids": [str(v.pk) for v in variants],
+                **sizing,
             },
         )
 

@@ -25,7 +25,7 @@ from productions.guard import Actor, check_variant_respects_human_rules
 from productions.models import CreativeProduction
 from promotion.choices import PromotedBy, PromotionStatus, PromotionType
 from promotion.daystats import day_stats_from_rows
-from promotion.fragment_scoring import hook_fragment_id
+from promotion.fragment_scoring import fragment_ids_in_order, hook_fragment_id
 from promotion.meta.protocol import AdStatus, MetaAdsClient
 from promotion.models import PromotionLog, VariantDailyMetric
 from promotion.ranking import (
@@ -116,9 +116,28 @@ def candidates_for(
             narrative_structure=v.narrative_structure,
             campaign_id=v.campaign_id or "",
             hook_fragment_id=hook_fragment_id(v.fragments_order),
+            features=variant_features(v),
         )
         for v in variants
     ]
+
+
+def variant_features(variant: CreativeVariant) -> tuple[str, ...]:
+    """What a viewer sees besides the hook, as the attributes the ranking's prior
+    shares between siblings (see `promotion.ranking.Candidate.features`)."""
+    hook = hook_fragment_id(variant.fragments_order)
+    fragments = [
+        f"fragment:{f}"
+        for f in fragment_ids_in_order(variant.fragments_order)
+        if f != hook
+    ]
+    extra = [
+        f"structure:{variant.narrative_structure}",
+        f"length:{variant.duration_category}",
+    ]
+    if variant.color_look:
+        extra.append(f"look:{variant.color_look}")
+    return tuple(sorted(set(fragments))) + tuple(extra)
 
 
 def decision_seed(*parts: object) -> int:

@@ -5,6 +5,7 @@ Pure functions: no database. Daily rows are built with exact rates so every numb
 the tests compare is known in advance.
 """
 
+import dataclasses
 import datetime as dt
 import math
 import random
@@ -170,6 +171,91 @@ def test_posterior_is_beta_binomial_around_the_masters_pooled_rate():
     assert a.ci_low == pytest.approx(
         beta_ppf(0.025, a.posterior_alpha, a.posterior_beta)
     )
+
+
+def _with_attributes(candidate, hook, *features):
+    return dataclasses.replace(candidate, hook_fragment_id=hook, features=features)
+
+
+def _prior_mean(judgement):
+    """The prior mean behind a judgement: its posterior minus its own evidence."""
+    alpha = judgement.posterior_alpha - judgement.successes / judgement.dispersion
+    beta = judgement.posterior_beta - (
+        (judgement.trials - judgement.successes) / judgement.dispersion
+    )
+    return alpha / (alpha + beta)
+
+
+def test_a_new_variant_starts_from_how_its_hook_and_body_did_in_its_siblings():
+    # Given a master whose variants recombine two hooks and three bodies, where the
+    # rate is base × hook effect × body effect (h1 twice h2, b1 best, b3 worst)
+    hook_effect = {"h1": 1.4, "h2": 0.7}
+    body_effect = {"b1": 1.3, "b2": 1.0, "b3": 0.75}
+    siblings = [
+        _with_attributes(
+            make_candidate(f"{h}-{b}", [0.01 * hook_effect[h] * body_effect[b]] * 7),
+            h,
+            f"fragment:{b}",
+            "length:short",
+        )
+        for h in hook_effect
+        for b in body_effect
+        if (h, b) not in {("h1", "b1"), ("h2", "b3")}
+    ]
+    # And two one-day-old variants with the same little evidence at the same rate:
+    # one made of the best hook and body, one of the worst
+    newcomers = [
+        _with_attributes(make_candidate("h1-b1", [0.01], 1200), "h1", "fragment:b1"),
+        _with_attributes(make_candidate("h2-b3", [0.01], 1200), "h2", "fragment:b3"),
+    ]
+
+    # When the master is ranked
+    result = rank_master(siblings + newcomers, seed=5)
+
+    # Then each newcomer's prior is what its hook and body did elsewhere: close to
+    # the true 1.82 % and 0.525 %, not the master's pooled ~1 %
+    best, worst = result.judgement("h1-b1"), result.judgement("h2-b3")
+    assert _prior_mean(best) == pytest.approx(0.01 * 1.4 * 1.3, rel=0.2)
+    assert _prior_mean(worst) == pytest.approx(0.01 * 0.7 * 0.75, rel=0.2)
+    # And with equal evidence, the better-made variant ranks higher on the posterior
+    assert best.posterior_mean > 0.012 > 0.008 > worst.posterior_mean
+
+
+def test_a_variants_own_evidence_is_not_counted_in_its_prior():
+    # Given two variants sharing a hook, one great and one average, and a third on
+    # another hook: the shared hook's effect must come from the sibling alone
+    great = _with_attributes(make_candidate("great", [0.03] * 7), "h1")
+    average = _with_attributes(make_candidate("average", [0.01] * 7), "h1")
+    other = _with_attributes(make_candidate("other", [0.01] * 7), "h2")
+    alone = _with_attributes(make_candidate("alone", [0.01] * 7), "h3")
+
+    result = rank_master([great, average, other, alone], seed=5)
+
+    # Then the great variant's prior follows its average sibling, not itself, while
+    # the average one's prior is lifted by its great sibling
+    assert _prior_mean(result.judgement("great")) < 0.0125
+    assert _prior_mean(result.judgement("average")) > 0.014
+    # And a variant sharing no attribute with anyone starts from the master's rate
+    # as estimated from the others
+    assert _prior_mean(result.judgement("alone")) == pytest.approx(
+        _prior_mean(result.judgement("other")), rel=0.05
+    )
+
+
+def test_attributes_every_variant_shares_or_no_one_else_has_teach_nothing():
+    # Given variants that differ only in attributes nobody else has
+    candidates = [
+        _with_attributes(
+            make_candidate(name, [rate] * 5), "", "length:short", f"look:{name}"
+        )
+        for name, rate in (("a", 0.012), ("b", 0.008), ("c", 0.01))
+    ]
+
+    result = rank_master(candidates, seed=5)
+
+    # Then every prior is the master's pooled rate (the plain empirical-Bayes prior)
+    for judgement in result.judgements:
+        assert _prior_mean(judgement) == pytest.approx(result.pooled_rate, rel=1e-6)
 
 
 def test_day_to_day_variation_beyond_binomial_widens_the_posteriors():

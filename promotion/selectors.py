@@ -112,7 +112,7 @@ def promotion_log_get(*, user: object, log_id: object) -> object:
 
 
 def master_daily_impressions(
-    *, master_id: UUID | str, as_of: dt.date, days: int = 3
+    *, master_id: UUID, as_of: dt.date, days: int = 3
 ) -> float | None:
     """The master's recent delivery: impressions a day over its variants, averaged over
     the last `days` complete days before `as_of` that have rows; None without any."""

@@ -271,11 +271,24 @@ def _fatigue_scores(
             <= 0.8
         )
 
+    from promotion.fatigue import FatiguePolicy
+
+    enough = FatiguePolicy().min_window_impressions
     hits = sum(1 for vid, at in flags if truly_decayed(vid, at))
     positives = {
         vid
         for vid, moments in live_log.items()
-        if any(age >= 14 and truly_decayed(vid, at) for at, age in moments)
+        if any(age >= 14 and truly_decayed(vid, at) for at, age, _ in moments)
+    }
+    # Decays a detector could see: the variant's last week had the impressions the
+    # rule asks for (a test ad on a starved ad set gets a few hundred a week).
+    measurable = {
+        vid
+        for vid, moments in live_log.items()
+        if any(
+            age >= 14 and week >= enough and truly_decayed(vid, at)
+            for at, age, week in moments
+        )
     }
     flagged = {vid for vid, _ in flags}
     return {
@@ -283,10 +296,29 @@ def _fatigue_scores(
         "hits": hits,
         "false_alarm_rate": (len(flags) - hits) / len(flags) if flags else 0.0,
         "positives": len(positives),
+        "caught": len(positives & flagged),
         "recall": len(positives & flagged) / len(positives)
         if positives
         else float("nan"),
+        "measurable": len(measurable),
+        "measurable_caught": len(measurable & flagged),
     }
+
+
+def _recent_week_impressions(as_of: dt.datetime) -> dict[Any, int]:
+    """Impressions per variant over the 7 complete days before `as_of`."""
+    from django.db.models import Sum
+
+    from promotion.models import VariantDailyMetric
+
+    today = as_of.date()
+    return dict(
+        VariantDailyMetric.objects.filter(
+            date__gte=today - dt.timedelta(days=7), date__lt=today
+        )
+        .values_list("variant_id")
+        .annotate(n=Sum("impressions"))
+    )
 
 
 def run_one(*, cycles: int, masters: int, seed: int) -> dict[str, Any]:
@@ -302,7 +334,7 @@ def run_one(*, cycles: int, masters: int, seed: int) -> dict[str, Any]:
         rng = random.Random(seed)
         regret: list[dict] = []
         flags: list[tuple[str, dt.datetime]] = []
-        live_log: dict[str, list[tuple[dt.datetime, float]]] = {}
+        live_log: dict[str, list[tuple[dt.datetime, float, int]]] = {}
         began = time.monotonic()
         for cycle in range(cycles):
             as_of = start + dt.timedelta(hours=12 * cycle)
@@ -322,11 +354,14 @@ def run_one(*, cycles: int, masters: int, seed: int) -> dict[str, Any]:
                 for d in run.decisions
                 if d["action"] == "archive_fatigued"
             ]
+            week = _recent_week_impressions(as_of)
             for v in CreativeVariant.objects.filter(
                 status__in=["testing", "active"]
             ).exclude(uploaded_at=None):
                 age = (as_of - v.uploaded_at).total_seconds() / 86400
-                live_log.setdefault(str(v.pk), []).append((as_of, age))
+                live_log.setdefault(str(v.pk), []).append(
+                    (as_of, age, week.get(v.pk, 0))
+                )
             if cycle >= 4:  # judge once the first variants can pass the 48 h gate
                 regret += _measure(created, as_of, seed, rng)
         elapsed = time.monotonic() - began
@@ -419,11 +454,18 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     flags = sum(r["flags"] for r in results)
     hits = sum(r["hits"] for r in results)
     positives = sum(r["positives"] for r in results)
-    caught = sum(round(r["recall"] * r["positives"]) for r in results if r["positives"])
+    caught = sum(r["caught"] for r in results)
+    measurable = sum(r["measurable"] for r in results)
+    measurable_caught = sum(r["measurable_caught"] for r in results)
     print(
         f"fatigue: {flags} flagged, {hits} truly decayed when flagged; "
         f"recall {caught}/{positives} = {caught / positives if positives else math.nan:.2f}; "
         f"false-alarm rate {(flags - hits) / flags if flags else 0.0:.2f}"
+    )
+    print(
+        f"  decays with a measurable week (>= the rule's impressions): "
+        f"{measurable_caught}/{measurable} = "
+        f"{measurable_caught / measurable if measurable else math.nan:.2f} caught"
     )
     seconds = sum(r["seconds"] for r in results)
     print(f"{seconds:.0f} s of simulation ({seconds / len(results):.0f} s per seed)")

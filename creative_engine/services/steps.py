@@ -126,7 +126,8 @@ def handle_fatigue(ctx: CycleContext) -> None:
 
 
 def generate_variants(ctx: CycleContext) -> None:
-    """(3) A new batch for each active master with fewer than 5 variants in flight."""
+    """(3) A new batch for each active master with fewer than 5 variants in flight,
+    no larger than its recent delivery can judge (`promotion.capacity`)."""
     if not ctx.options.generate_variants:
         return
     from promotion.capacity import new_variant_capacity

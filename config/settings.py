@@ -245,6 +245,21 @@ META_MAX_RUNNING_ADS_PER_PAGE = env.int("META_MAX_RUNNING_ADS_PER_PAGE", default
 META_STUB_UPLOAD_FAILURE_RATE = env.float("META_STUB_UPLOAD_FAILURE_RATE", default=0.15)
 META_STUB_SEED = env.int("META_STUB_SEED", default=1017)
 META_STUB_LATENCY_SECONDS = env.float("META_STUB_LATENCY_SECONDS", default=0.0)
+# The ROAS engine (10.5) steers each ad set's daily budget toward ROAS_TARGET in capped
+# steps and never outside these bounds, in the account currency's minor units (cents),
+# as Meta's daily_budget is. A team sets the ceiling it is willing to let the engine
+# reach on its own.
+ROAS_TARGET = env.float("ROAS_TARGET", default=2.0)
+ROAS_MIN_DAILY_BUDGET_MINOR = env.int("ROAS_MIN_DAILY_BUDGET_MINOR", default=500)
+ROAS_MAX_DAILY_BUDGET_MINOR = env.int("ROAS_MAX_DAILY_BUDGET_MINOR", default=1_000_000)
+if ROAS_TARGET <= 0:
+    raise ImproperlyConfigured("ROAS_TARGET must be positive.")
+if not 0 < ROAS_MIN_DAILY_BUDGET_MINOR <= ROAS_MAX_DAILY_BUDGET_MINOR:
+    raise ImproperlyConfigured(
+        "ROAS_MIN_DAILY_BUDGET_MINOR must be positive and at most "
+        "ROAS_MAX_DAILY_BUDGET_MINOR."
+    )
+
 if CREATIVE_ENGINE_MODE == "live" and not (META_ACCESS_TOKEN and META_AD_ACCOUNT_ID):
     raise ImproperlyConfigured(
         "Live mode needs META_ACCESS_TOKEN and META_AD_ACCOUNT_ID (act_...)."

@@ -140,6 +140,15 @@ def variant_features(variant: CreativeVariant) -> tuple[str, ...]:
     return tuple(sorted(set(fragments))) + tuple(extra)
 
 
+def budget_policy_from_settings() -> BudgetPolicy:
+    """The ROAS engine's target and budget bounds as the deployment configured them."""
+    return BudgetPolicy(
+        target_roas=settings.ROAS_TARGET,
+        min_daily_budget_minor=settings.ROAS_MIN_DAILY_BUDGET_MINOR,
+        max_daily_budget_minor=settings.ROAS_MAX_DAILY_BUDGET_MINOR,
+    )
+
+
 def decision_seed(*parts: object) -> int:
     """A stable 63-bit seed from ids and dates: the same decision draws the same."""
     digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
@@ -171,7 +180,7 @@ def master_promote_top(
     what would happen.
     """
     policy = policy or RankingPolicy()
-    budget_policy = budget_policy or BudgetPolicy()
+    budget_policy = budget_policy or budget_policy_from_settings()
     master = CreativeProduction.objects.get(pk=master_id)
     outcome = MasterPromotionOutcome(master_id=str(master.pk))
     variants = live_variants_with_metrics(master_id=master.pk)

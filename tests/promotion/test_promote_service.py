@@ -186,3 +186,48 @@ def test_manual_archive_archives_the_ad_first():
     assert variant.status == VariantStatus.ARCHIVED
     assert _ad_status(variant) == "ARCHIVED"
     assert "off-brand" in variant.failure_reason
+
+
+@pytest.mark.parametrize(
+    ("ceiling", "action", "new_budget"),
+    [
+        (1_000_000, "budget_change", 6000),  # +20 %: the largest step Meta tolerates
+        (5500, "budget_change", 5500),  # the team's ceiling, not +20 %
+        (5000, "budget_hold", None),  # already at the ceiling
+    ],
+)
+def test_the_roas_engine_never_raises_a_budget_past_the_configured_ceiling(
+    settings, ceiling, action, new_budget
+):
+    # Given a master whose variants earn ROAS 10 on an ad set budgeted at 50.00
+    settings.ROAS_MAX_DAILY_BUDGET_MINOR = ceiling
+    master = master_with_fragments()
+    client = stub_client()
+    variants = [_uploaded(master, client, n) for n in range(1, 5)]
+    for variant, clicks in zip(variants, [10, 40, 25, 35], strict=True):
+        for offset in range(4):
+            DailyMetricFactory(
+                variant=variant,
+                date=T0.date() + dt.timedelta(days=offset),
+                impressions=1000,
+                clicks=clicks,
+                conversions=2,
+                spend=10,
+                revenue=100,
+            )
+    adset_id = variants[0].adset_id
+    before = client.get_adset(adset_id=adset_id).daily_budget_minor
+
+    # When the optimizer runs
+    outcome = master_promote_top(
+        master_id=master.pk, as_of=T0 + dt.timedelta(days=5), client=client
+    )
+
+    # Then the budget steps up by at most 20 % and never past the ceiling
+    budget = next(d for d in outcome.decisions if d.action.startswith("budget"))
+    assert before == 5000
+    assert budget.action == action
+    assert budget.numbers["new_daily_budget_minor"] == new_budget
+    assert client.get_adset(adset_id=adset_id).daily_budget_minor == (
+        new_budget or before
+    )

@@ -91,3 +91,15 @@ def test_the_docs_page_is_swagger_ui_for_role_holders(manager_api):
 
     assert response.status_code == 200
     assert b"swagger-ui" in response.content
+
+
+def test_the_docs_page_loads_swagger_ui_from_our_static_files_not_a_cdn(manager_api):
+    from django.contrib.staticfiles import finders
+
+    page = manager_api.get("/api/docs/").content.decode()
+
+    assert "cdn.jsdelivr.net" not in page and "unpkg.com" not in page
+    assert (
+        "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    )
+    assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")

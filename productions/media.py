@@ -8,8 +8,12 @@ clear error instead of an ffmpeg stack trace half-way through a render.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import os
 import shutil
 import tempfile
+import time
+import uuid
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -136,12 +140,15 @@ def master_local_path(
     *,
     resolver: Resolver = system_resolver,
     allowed_networks: Collection[IPNetwork] = (),
+    fetch_cache: Path | None = None,
 ) -> Iterator[Path]:
     """Yield a local path of the master's video; temporary copies are deleted after.
 
     An uploaded file is used in place when its storage is on this disk, else copied out
     through the storage API. A `video_url` is fetched under the SSRF rules of
-    `productions.url_safety` with the FETCH_MAX_BYTES and FETCH_TIMEOUT_SECONDS caps.
+    `productions.url_safety` with the FETCH_MAX_BYTES and FETCH_TIMEOUT_SECONDS caps;
+    with `fetch_cache` (a folder) the copy is kept there, so a batch of 15 variants
+    downloads its master once per worker disk instead of 15 times.
     """
     if master.video_file:
         name = master.video_file.name
@@ -167,6 +174,14 @@ def master_local_path(
                 ) from exc
             yield copy
         return
+    if master.video_url and fetch_cache is not None:
+        yield _fetched_master(
+            master,
+            fetch_cache,
+            resolver=resolver,
+            allowed_networks=allowed_networks,
+        )
+        return
     if master.video_url:
         with tempfile.TemporaryDirectory(prefix="master-") as tmp:
             suffix = PurePosixPath(master.video_url.split("?")[0]).suffix.lower()
@@ -182,3 +197,64 @@ def master_local_path(
             yield dest
         return
     raise MissingMediaError("The master has neither an uploaded file nor a video URL.")
+
+
+# A cached master not used for this long may be evicted (a render may still read it).
+FETCH_CACHE_MIN_AGE_SECONDS = 3600.0
+
+
+def _fetched_master(
+    master: Any,
+    root: Path,
+    *,
+    resolver: Resolver,
+    allowed_networks: Collection[IPNetwork],
+) -> Path:
+    """The master's URL fetched once into `root`, keyed by master and URL.
+
+    A new URL is a new key, so a human who points the master elsewhere gets the new
+    video. Concurrent renders may both fetch; the atomic rename makes that harmless.
+    The folder is bounded by RENDER_CACHE_MAX_BYTES, oldest fetch first.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(f"{master.pk}|{master.video_url}".encode()).hexdigest()
+    path = root / f"{key}.media"
+    if path.is_file():
+        # Not touched on a hit: the span cache keys a master by path and mtime, so a
+        # new mtime would make it hash the whole video again. Eviction is by age.
+        return path
+    tmp = root / f".{key}.{uuid.uuid4().hex}.tmp"
+    try:
+        fetch_to_file(
+            master.video_url,
+            tmp,
+            max_bytes=settings.FETCH_MAX_BYTES,
+            timeout_seconds=settings.FETCH_TIMEOUT_SECONDS,
+            resolver=resolver,
+            allowed_networks=allowed_networks,
+        )
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    _evict_fetched(root, keep=path)
+    return path
+
+
+def _evict_fetched(root: Path, *, keep: Path) -> None:
+    max_bytes = int(getattr(settings, "RENDER_CACHE_MAX_BYTES", 4 * 1024**3))
+    entries = []
+    for entry in root.glob("*.media"):
+        with contextlib.suppress(FileNotFoundError):
+            stat = entry.stat()
+            entries.append((stat.st_mtime, stat.st_size, entry))
+    total = sum(size for _, size, _ in entries)
+    now = time.time()
+    for mtime, size, entry in sorted(entries):
+        if total <= max_bytes:
+            break
+        if entry == keep or now - mtime < FETCH_CACHE_MIN_AGE_SECONDS:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            entry.unlink()
+            total -= size

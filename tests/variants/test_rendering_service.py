@@ -439,3 +439,56 @@ def test_a_master_url_to_a_private_address_fails_the_variant(
     variant.refresh_from_db()
     assert variant.status == VariantStatus.FAILED
     assert variant.failure_reason.startswith("The master URL was refused:")
+
+
+def test_a_batch_from_a_url_master_downloads_it_once(
+    synthetic_master, small_render_size, grade_cache
+):
+    # Given a master served over HTTP that counts its downloads
+    gets = []
+
+    class Counting(_MasterServer):
+        body = synthetic_master.read_bytes()
+
+        def do_GET(self):
+            gets.append(self.path)
+            super().do_GET()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Counting)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        port = httpd.server_address[1]
+        master = ProductionFactory(
+            video_url=f"http://cdn.example.test:{port}/master.mp4",
+            style_guide=STYLE_GUIDE,
+        )
+        variants = [_variant(master, look="natural") for _ in range(3)]
+
+        # When three of its variants are rendered
+        for variant in variants:
+            variant_render(
+                variant_id=variant.id,
+                cache=grade_cache,
+                resolver=lambda host, port: ["127.0.0.1"],
+                allowed_networks=[ipaddress.ip_network("127.0.0.1/32")],
+            )
+
+        # And the master is pointed at another URL (a new video)
+        master.video_url = f"http://cdn.example.test:{port}/master-v2.mp4"
+        master.save(update_fields=["video_url"])
+        again = _variant(master, look="natural")
+        variant_render(
+            variant_id=again.id,
+            cache=grade_cache,
+            resolver=lambda host, port: ["127.0.0.1"],
+            allowed_networks=[ipaddress.ip_network("127.0.0.1/32")],
+        )
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+    # Then all rendered, the first URL was fetched once, and the new URL once more
+    for variant in [*variants, again]:
+        variant.refresh_from_db()
+        assert variant.status == VariantStatus.RENDERED, variant.failure_reason
+    assert gets == ["/master.mp4", "/master-v2.mp4"]

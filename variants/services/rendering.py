@@ -89,6 +89,13 @@ def default_grade_cache() -> GradeCache:
     return _grade_caches[root]
 
 
+def master_fetch_cache_dir() -> Path:
+    """Where masters given by URL are kept once fetched: beside the span cache."""
+    folder = getattr(settings, "RENDER_CACHE_DIR", "") or ""
+    base = Path(folder) if folder else Path(settings.MEDIA_ROOT) / ".cache"
+    return base / "masters"
+
+
 class RenderPlanError(RenderError):
     """The variant's plan cannot be rendered (fragments gone, cut outside fragment)."""
 
@@ -136,7 +143,10 @@ def variant_render(
                 media_root=Path(settings.MEDIA_ROOT),
             )
             with master_local_path(
-                master, resolver=resolver, allowed_networks=allowed_networks
+                master,
+                resolver=resolver,
+                allowed_networks=allowed_networks,
+                fetch_cache=master_fetch_cache_dir(),
             ) as source:
                 info = probe_media(source)
                 spec = RenderSpec(

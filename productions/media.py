@@ -186,14 +186,7 @@ def master_local_path(
         with tempfile.TemporaryDirectory(prefix="master-") as tmp:
             suffix = PurePosixPath(master.video_url.split("?")[0]).suffix.lower()
             dest = Path(tmp) / ("master" + (suffix if len(suffix) <= 5 else ""))
-            fetch_to_file(
-                master.video_url,
-                dest,
-                max_bytes=settings.FETCH_MAX_BYTES,
-                timeout_seconds=settings.FETCH_TIMEOUT_SECONDS,
-                resolver=resolver,
-                allowed_networks=allowed_networks,
-            )
+            _fetch_master_url(master, dest, resolver, allowed_networks)
             yield dest
         return
     raise MissingMediaError("The master has neither an uploaded file nor a video URL.")
@@ -225,26 +218,43 @@ def _fetched_master(
         return path
     tmp = root / f".{key}.{uuid.uuid4().hex}.tmp"
     try:
-        fetch_to_file(
-            master.video_url,
-            tmp,
-            max_bytes=settings.FETCH_MAX_BYTES,
-            timeout_seconds=settings.FETCH_TIMEOUT_SECONDS,
-            resolver=resolver,
-            allowed_networks=allowed_networks,
-        )
+        _fetch_master_url(master, tmp, resolver, allowed_networks)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-    _evict_fetched(root, keep=path)
+    evict_oldest_files(
+        root,
+        "*.media",
+        max_bytes=int(getattr(settings, "RENDER_CACHE_MAX_BYTES", 4 * 1024**3)),
+        min_age_seconds=FETCH_CACHE_MIN_AGE_SECONDS,
+    )
     return path
 
 
-def _evict_fetched(root: Path, *, keep: Path) -> None:
-    max_bytes = int(getattr(settings, "RENDER_CACHE_MAX_BYTES", 4 * 1024**3))
+def _fetch_master_url(
+    master: Any,
+    dest: Path,
+    resolver: Resolver,
+    allowed_networks: Collection[IPNetwork],
+) -> None:
+    fetch_to_file(
+        master.video_url,
+        dest,
+        max_bytes=settings.FETCH_MAX_BYTES,
+        timeout_seconds=settings.FETCH_TIMEOUT_SECONDS,
+        resolver=resolver,
+        allowed_networks=allowed_networks,
+    )
+
+
+def evict_oldest_files(
+    root: Path, pattern: str, *, max_bytes: int, min_age_seconds: float
+) -> None:
+    """Delete the oldest files matching `pattern` in `root` (by mtime) until the rest
+    fit in `max_bytes`, sparing files younger than `min_age_seconds` (still in use)."""
     entries = []
-    for entry in root.glob("*.media"):
+    for entry in root.glob(pattern):
         with contextlib.suppress(FileNotFoundError):
             stat = entry.stat()
             entries.append((stat.st_mtime, stat.st_size, entry))
@@ -253,7 +263,7 @@ def _evict_fetched(root: Path, *, keep: Path) -> None:
     for mtime, size, entry in sorted(entries):
         if total <= max_bytes:
             break
-        if entry == keep or now - mtime < FETCH_CACHE_MIN_AGE_SECONDS:
+        if now - mtime < min_age_seconds:
             continue
         with contextlib.suppress(FileNotFoundError):
             entry.unlink()

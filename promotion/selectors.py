@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from uuid import UUID
 
 from django.db.models import Q, QuerySet
@@ -111,24 +112,27 @@ def promotion_log_get(*, user: object, log_id: object) -> object:
         raise Http404("No promotion log with this id.") from exc
 
 
-def master_daily_impressions(
-    *, master_id: UUID, as_of: dt.date, days: int = 3
-) -> float | None:
-    """The master's recent delivery: impressions a day over its variants, averaged over
-    the last `days` complete days before `as_of` that have rows; None without any."""
+def masters_daily_impressions(
+    *, master_ids: Collection[UUID], as_of: dt.date, days: int = 3
+) -> dict[UUID, float]:
+    """Each master's recent delivery: impressions a day over its variants, averaged
+    over the last `days` complete days before `as_of` that have rows. One query for
+    all masters; a master without rows is absent."""
     from django.db.models import Sum
 
     from promotion.models import VariantDailyMetric
 
     per_day = (
         VariantDailyMetric.objects.filter(
-            variant__parent_id=master_id,
+            variant__parent_id__in=list(master_ids),
             date__lt=as_of,
             date__gte=as_of - dt.timedelta(days=days),
         )
-        .values("date")
+        .values("variant__parent_id", "date")
         .annotate(impressions=Sum("impressions"))
-        .values_list("impressions", flat=True)
+        .values_list("variant__parent_id", "impressions")
     )
-    totals = [int(n or 0) for n in per_day]
-    return sum(totals) / len(totals) if totals else None
+    totals: dict[UUID, list[int]] = {}
+    for master_id, impressions in per_day:
+        totals.setdefault(master_id, []).append(int(impressions or 0))
+    return {master_id: sum(days) / len(days) for master_id, days in totals.items()}

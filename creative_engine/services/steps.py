@@ -131,23 +131,28 @@ def generate_variants(ctx: CycleContext) -> None:
     if not ctx.options.generate_variants:
         return
     from promotion.capacity import new_variant_capacity
-    from promotion.selectors import master_daily_impressions, running_ads_count
+    from promotion.selectors import masters_daily_impressions, running_ads_count
     from variants.services.generation import GenerationError, variants_generate
 
     room = settings.META_MAX_RUNNING_ADS_PER_PAGE - running_ads_count()
     masters = _masters(ctx)
-    in_flight = dict(
-        CreativeVariant.objects.filter(parent__in=masters)
-        .values_list("parent_id")
-        .annotate(n=Count("id", filter=Q(status__in=PIPELINE_STATUSES)))
-    )
-    live = dict(
-        CreativeVariant.objects.filter(parent__in=masters)
-        .values_list("parent_id")
-        .annotate(n=Count("id", filter=Q(status__in=LIVE_STATUSES)))
+    counts = {
+        parent_id: (pending, live)
+        for parent_id, pending, live in CreativeVariant.objects.filter(
+            parent__in=masters
+        )
+        .values("parent_id")
+        .annotate(
+            pending=Count("id", filter=Q(status__in=PIPELINE_STATUSES)),
+            live=Count("id", filter=Q(status__in=LIVE_STATUSES)),
+        )
+        .values_list("parent_id", "pending", "live")
+    }
+    delivery = masters_daily_impressions(
+        master_ids=[m.pk for m in masters], as_of=ctx.as_of.date()
     )
     for master in masters:
-        pending = in_flight.get(master.pk, 0)
+        pending, live = counts.get(master.pk, (0, 0))
         if pending >= MIN_IN_FLIGHT:
             ctx.decide(
                 step="generate",
@@ -170,16 +175,14 @@ def generate_variants(ctx: CycleContext) -> None:
             continue
         # The planner decides how many (up to `most`) unless the Page cap or what the
         # master's delivery can judge says fewer; a batch has at least 5.
-        daily_impressions = master_daily_impressions(
-            master_id=master.pk, as_of=ctx.as_of.date()
-        )
+        daily_impressions = delivery.get(master.pk)
         capacity = new_variant_capacity(
-            daily_impressions=daily_impressions, live_variants=live.get(master.pk, 0)
+            daily_impressions=daily_impressions, live_variants=live
         )
         count = max(5, min(most, room, most if capacity is None else capacity))
         sizing = {
             "daily_impressions": daily_impressions,
-            "live_variants": live.get(master.pk, 0),
+            "live_variants": live,
             "judging_capacity": capacity,
             "batch_size_cap": count,
         }

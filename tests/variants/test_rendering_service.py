@@ -395,6 +395,16 @@ class _MasterServer(BaseHTTPRequestHandler):
         self.wfile.write(self.body)
 
 
+def _render_via_loopback(variant, grade_cache):
+    """Render with cdn.example.test resolving to this machine, which is allowed."""
+    variant_render(
+        variant_id=variant.id,
+        cache=grade_cache,
+        resolver=lambda host, port: ["127.0.0.1"],
+        allowed_networks=[ipaddress.ip_network("127.0.0.1/32")],
+    )
+
+
 def test_a_master_given_by_url_is_fetched_safely_and_rendered(
     synthetic_master, small_render_size, grade_cache
 ):
@@ -411,12 +421,7 @@ def test_a_master_given_by_url_is_fetched_safely_and_rendered(
         variant = _variant(master, look="natural")
 
         # When it is rendered with a resolver that knows the name
-        variant_render(
-            variant_id=variant.id,
-            cache=grade_cache,
-            resolver=lambda host, port: ["127.0.0.1"],
-            allowed_networks=[ipaddress.ip_network("127.0.0.1/32")],
-        )
+        _render_via_loopback(variant, grade_cache)
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -466,23 +471,13 @@ def test_a_batch_from_a_url_master_downloads_it_once(
 
         # When three of its variants are rendered
         for variant in variants:
-            variant_render(
-                variant_id=variant.id,
-                cache=grade_cache,
-                resolver=lambda host, port: ["127.0.0.1"],
-                allowed_networks=[ipaddress.ip_network("127.0.0.1/32")],
-            )
+            _render_via_loopback(variant, grade_cache)
 
         # And the master is pointed at another URL (a new video)
         master.video_url = f"http://cdn.example.test:{port}/master-v2.mp4"
         master.save(update_fields=["video_url"])
         again = _variant(master, look="natural")
-        variant_render(
-            variant_id=again.id,
-            cache=grade_cache,
-            resolver=lambda host, port: ["127.0.0.1"],
-            allowed_networks=[ipaddress.ip_network("127.0.0.1/32")],
-        )
+        _render_via_loopback(again, grade_cache)
     finally:
         httpd.shutdown()
         httpd.server_close()

@@ -22,7 +22,12 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from productions.media import CorruptMediaError, MediaInfo, probe_media
+from productions.media import (
+    CorruptMediaError,
+    MediaInfo,
+    evict_oldest_files,
+    probe_media,
+)
 from variants.rendering.commands import (
     Cut,
     RenderSpec,
@@ -155,21 +160,12 @@ class GradeCache:
 
     def evict(self) -> None:
         """Delete least recently used entries beyond max_bytes (not recently used ones)."""
-        entries = []
-        for entry in self.root.glob("*.nut"):
-            with contextlib.suppress(FileNotFoundError):
-                stat = entry.stat()
-                entries.append((stat.st_mtime, stat.st_size, entry))
-        total = sum(size for _, size, _ in entries)
-        now = time.time()
-        for mtime, size, entry in sorted(entries):
-            if total <= self.max_bytes:
-                break
-            if now - mtime < self.min_age_seconds:
-                continue
-            with contextlib.suppress(FileNotFoundError):
-                entry.unlink()
-                total -= size
+        evict_oldest_files(
+            self.root,
+            "*.nut",
+            max_bytes=self.max_bytes,
+            min_age_seconds=self.min_age_seconds,
+        )
 
 
 def render_timeout(spec: RenderSpec) -> float:

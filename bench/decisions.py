@@ -169,7 +169,7 @@ def _stand_in_render_and_upload(ctx: Any) -> None:
             variant_upload(variant_id=pk, run_id=ctx.run_id, as_of=ctx.as_of)
         except Exception as exc:  # transient stub failures: the next cycle retries
             ctx.count("upload_errors")
-            ctx.errors.append({"step": "upload", "error": str(exc)})
+            ctx.refuse(step="upload", variant_id=pk, error=str(exc))
 
 
 def _true_rate(truth: Any, exposure: float, metric: str) -> float:
@@ -338,7 +338,7 @@ def run_one(*, cycles: int, masters: int, seed: int) -> dict[str, Any]:
         began = time.monotonic()
         for cycle in range(cycles):
             as_of = start + dt.timedelta(hours=12 * cycle)
-            run = cycle_request(as_of=as_of, enqueue=False)
+            run = cycle_request(as_of=as_of)
             run = cycle_execute(
                 run_id=run.pk,
                 steps=[

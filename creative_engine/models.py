@@ -32,6 +32,10 @@ class RunStatus(models.TextChoices):
     REFUSED = "refused", "Refused (another cycle was running)"
 
 
+# A run in one of these holds the engine: no second manual run is stacked on it.
+IN_FLIGHT_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
 class CycleRun(models.Model):
     """A production cycle. A scheduled window has at most one run (unique constraint)."""
 
@@ -60,7 +64,19 @@ class CycleRun(models.Model):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=_empty_dict, blank=True)
     timings = models.JSONField(default=_empty_dict, blank=True)
-    errors = models.JSONField(default=_empty_list, blank=True)
+    errors = models.JSONField(
+        default=_empty_list,
+        blank=True,
+        help_text="Steps that failed; only these decide the run's status.",
+    )
+    refusals = models.JSONField(
+        default=_empty_list,
+        blank=True,
+        help_text=(
+            "Work refused for one master or variant (no approved fragments, a render "
+            "that failed); the other masters' work went on."
+        ),
+    )
     decisions = models.JSONField(default=_empty_list, blank=True)
     mode = models.CharField(
         max_length=8, choices=EngineMode.choices, default=EngineMode.STUB

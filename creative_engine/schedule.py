@@ -1,6 +1,13 @@
-"""The beat entries, kept in django-celery-beat's tables (visible and pausable in admin)."""
+"""When cycles run: the 12-hour windows, and the beat entries that start them (kept in
+django-celery-beat's tables, visible and pausable in the admin)."""
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+CYCLE_HOURS = 12
 
 CYCLE_TASK_NAME = "creative-engine-cycle"
 SWEEP_TASK_NAME = "creative-engine-sweep-stuck-work"
@@ -25,6 +32,17 @@ SCHEDULE: tuple[dict[str, Any], ...] = (
         "description": "Re-dispatch renders/uploads stuck in a working state.",
     },
 )
+
+
+def scheduled_window_for(moment: dt.datetime) -> dt.datetime:
+    """The start of the 12-hour window (00:00 or 12:00 in TIME_ZONE) containing `moment`."""
+    local = moment.astimezone(ZoneInfo(settings.TIME_ZONE))
+    start_hour = 0 if local.hour < CYCLE_HOURS else CYCLE_HOURS
+    return local.replace(hour=start_hour, minute=0, second=0, microsecond=0)
+
+
+def next_scheduled_run(moment: dt.datetime) -> dt.datetime:
+    return scheduled_window_for(moment) + dt.timedelta(hours=CYCLE_HOURS)
 
 
 def schedule_ensure(

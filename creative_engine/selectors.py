@@ -12,17 +12,16 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django_celery_beat.models import PeriodicTask
 
-from creative_engine.models import CycleRun, RunStatus
-from creative_engine.schedule import CYCLE_TASK_NAME
+from creative_engine.models import IN_FLIGHT_STATUSES, CycleRun
+from creative_engine.schedule import CYCLE_TASK_NAME, next_scheduled_run
 from productions.models import CreativeProduction
 from productions.roles import has_engine_role
 from productions.selectors import parse_uuid
 from promotion.models import VariantDailyMetric
+from promotion.ranking import best_structure
 from promotion.selectors import uploads_total
 from variants.choices import LIVE_STATUSES, VariantStatus
 from variants.models import CreativeVariant
-
-IN_FLIGHT = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
 def run_list(*, user: Any) -> QuerySet[CycleRun]:
@@ -47,9 +46,7 @@ def engine_status(*, now: dt.datetime, mode: str) -> dict[str, Any]:
 
     Queries: in-flight run, last start, beat entry, masters, variant counts.
     """
-    from creative_engine.services.cycle import next_scheduled_run
-
-    in_flight = CycleRun.objects.filter(status__in=IN_FLIGHT).exists()
+    in_flight = CycleRun.objects.filter(status__in=IN_FLIGHT_STATUSES).exists()
     last_run = (
         CycleRun.objects.filter(started_at__isnull=False)
         .order_by("-started_at")
@@ -111,8 +108,6 @@ def best_performing_structure(
     """The structure with the highest posterior rate over every measured variant, and
     the metric used: conversions per impression once there are conversions, else CTR.
     (None, None) before any impression was measured."""
-    from promotion.ranking import best_structure
-
     impressions = sum(int(t["impressions"] or 0) for t in totals)
     if impressions == 0:
         return None, None

@@ -3,6 +3,7 @@
 import logging
 
 from celery import shared_task
+from django.db import transaction
 
 from creative_engine.services.cycle import cycle_execute, cycle_schedule_window
 
@@ -22,6 +23,12 @@ CYCLE_HARD_LIMIT = 55 * 60
 )
 def run_cycle(run_id: str) -> None:
     cycle_execute(run_id=run_id)
+
+
+def cycle_queue(run_id: str) -> None:
+    """Hand a requested run (`cycle_request`) to a worker once its row is committed;
+    in-process when no broker is configured."""
+    transaction.on_commit(lambda: run_cycle.delay(run_id))
 
 
 @shared_task(

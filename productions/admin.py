@@ -12,9 +12,13 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from productions.guard import PROTECTED_FIELDS, HumanRuleViolation, actor_for_user
+from productions.guard import (
+    AUTHORIZATION_PERMISSION,
+    PROTECTED_FIELDS,
+    HumanRuleViolation,
+    actor_for_user,
+)
 from productions.models import ApprovalAudit, CreativeFragment, CreativeProduction
-from productions.roles import AUTHORIZATION_PERMISSION
 from productions.services import (
     FRAGMENT_EDITABLE_FIELDS,
     MASTER_EDITABLE_FIELDS,

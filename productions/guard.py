@@ -9,6 +9,10 @@ The engine may recombine what humans approved; it may never widen it. Concretely
 
 A violation is logged at ERROR and raised as a `HumanRuleViolation` subclass; nothing
 downstream catches and continues.
+
+Pure on purpose: nothing here reads the database. The one read the rules need, the
+master's approved fragments, is `productions.selectors.approved_fragment_ids`, done by
+the caller once per batch (under the master's lock when writing).
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 logger = logging.getLogger("creative_engine.human_rules")
+
+# The permission that opens `human_authorization`; the `admin` group holds it.
+AUTHORIZATION_PERMISSION = "productions.change_authorization"
 
 PROTECTED_FIELDS: tuple[str, ...] = (
     "authorized_pixels",
@@ -77,8 +84,6 @@ SYSTEM = Actor(name="system", is_system=True)
 
 def actor_for_user(user: Any) -> Actor:
     """An Actor for a Django user; the permission is read once, here."""
-    from productions.roles import AUTHORIZATION_PERMISSION
-
     return Actor(
         name=user.get_username(),
         user_id=user.pk,
@@ -201,25 +206,20 @@ def check_variant_respects_human_rules(
     master: Any,
     fragment_ids: Sequence[str],
     hashtags: Iterable[str],
+    approved_fragment_ids: Collection[str],
     pixel_id: str | None = None,
 ) -> None:
     """The one check every variant write calls: fragments, hashtags and pixel.
 
-    Reads the approved fragments from the database, so an approval withdrawn a moment ago
-    is honoured.
+    `approved_fragment_ids` comes from `productions.selectors.approved_fragment_ids`,
+    read by the caller just before the write, so an approval withdrawn a moment ago is
+    honoured; a batch reads it once for all its variants.
     """
-    from productions.models import CreativeFragment
-
-    approved_ids = set(
-        CreativeFragment.objects.filter(
-            master_creative_id=master.pk, approved=True
-        ).values_list("id", flat=True)
-    )
     master_id = str(master.pk)
     check_fragments_approved(
         master_id=master_id,
         fragment_ids=[str(f) for f in fragment_ids],
-        approved_fragment_ids={str(a) for a in approved_ids},
+        approved_fragment_ids={str(a) for a in approved_fragment_ids},
     )
     check_hashtags_approved(
         master_id=master_id,

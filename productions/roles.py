@@ -9,7 +9,6 @@ from django.contrib.auth.models import (
 
 ADMIN_GROUP = "admin"
 MANAGER_GROUP = "manager"
-AUTHORIZATION_PERMISSION = "productions.change_authorization"
 
 # Managers run the engine day to day: they upload masters, approve fragments and watch
 # variants, but the authorized pixels, subgenres and genre are the admins' call.

@@ -88,6 +88,7 @@ def fragments_missing(*, user: Any, fragment_ids: list[UUID]) -> list[UUID]:
 
 
 def approved_fragment_ids(*, production_id: UUID) -> list[str]:
+    """The one read the human-rules guard needs: the master's approved fragments now."""
     return [
         str(pk)
         for pk in CreativeFragment.objects.filter(

@@ -1,8 +1,12 @@
 """Celery tasks of the variants app: thin, they take ids and call one service."""
 
 import logging
+from collections.abc import Iterable
+from functools import partial
+from uuid import UUID
 
 from celery import shared_task
+from django.db import transaction
 
 from variants.rendering.errors import TransientRenderError
 
@@ -53,3 +57,12 @@ def render_variant(self, variant_id: str) -> None:  # type: ignore[no-untyped-de
                 continue
             countdown = RENDER_RETRY_BASE_SECONDS * 2**retries
             raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+def renders_queue(variant_ids: Iterable[UUID | str]) -> None:
+    """Queue one render per variant once the batch that wrote them commits."""
+    for variant_id in variant_ids:
+        # robust: one failed enqueue must not drop the others; the sweep heals it.
+        transaction.on_commit(
+            partial(render_variant.delay, str(variant_id)), robust=True
+        )

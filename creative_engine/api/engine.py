@@ -162,6 +162,7 @@ class EngineRunView(EngineView):
     def post(self, request: Request) -> Response:
         """Queue a full production cycle; 202 with the run id (409 if one is running)."""
         from creative_engine.services.cycle import CycleAlreadyRunning, cycle_request
+        from creative_engine.tasks import cycle_queue
 
         data = RunOptionsSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
@@ -180,6 +181,7 @@ class EngineRunView(EngineView):
             )
         except CycleAlreadyRunning as exc:
             raise Conflict(str(exc), code="cycle_already_running") from exc
+        cycle_queue(str(run.pk))
         status_url = reverse("cyclerun-detail", kwargs={"pk": run.pk})
         body = {"run_id": run.pk, "status": run.status, "status_url": status_url}
         return Response(
@@ -315,6 +317,7 @@ class EngineGenerateView(EngineView):
         """Generate a batch of 5–15 variants of one master now (renders are queued)."""
         from variants.planning import PlanningError
         from variants.services.generation import GenerationError, variants_generate
+        from variants.tasks import renders_queue
 
         master = production_selectors.production_get(
             user=request.user, production_id=creative_id
@@ -331,6 +334,7 @@ class EngineGenerateView(EngineView):
             )
         except (GenerationError, PlanningError) as exc:
             raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from exc
+        renders_queue(v.pk for v in created)
         body = {
             "master_creative_id": master.pk,
             "count": len(created),

@@ -11,69 +11,28 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from creative_engine.locks import LockBusy, cycle_lock
-from creative_engine.models import CycleRun, RunStatus, RunTrigger
+from creative_engine.models import IN_FLIGHT_STATUSES, CycleRun, RunStatus, RunTrigger
+from creative_engine.schedule import scheduled_window_for
+from creative_engine.services import steps
+from creative_engine.services.cycle_context import CycleContext, CycleOptions, Step
 
 logger = logging.getLogger(__name__)
 
-CYCLE_HOURS = 12
-IN_FLIGHT = (RunStatus.QUEUED, RunStatus.RUNNING)
 # A queued run nobody picked up within this long is considered lost.
 STALE_QUEUED_AFTER = dt.timedelta(hours=2)
 
 
 class CycleAlreadyRunning(Exception):
     """A cycle is queued or running; a manual request is refused rather than stacked."""
-
-
-@dataclass(frozen=True)
-class CycleOptions:
-    """What a run does; SPEC.md's POST /run body plus dry_run."""
-
-    master_creative_ids: tuple[str, ...] = ()
-    generate_variants: bool = True
-    auto_upload: bool = True
-    promote_top_3: bool = True
-    dry_run: bool = False
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CycleOptions:
-        return cls(
-            master_creative_ids=tuple(
-                str(m) for m in data.get("master_creative_ids") or ()
-            ),
-            generate_variants=bool(data.get("generate_variants", True)),
-            auto_upload=bool(data.get("auto_upload", True)),
-            promote_top_3=bool(data.get("promote_top_3", True)),
-            dry_run=bool(data.get("dry_run", False)),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["master_creative_ids"] = list(self.master_creative_ids)
-        return data
-
-
-def scheduled_window_for(moment: dt.datetime) -> dt.datetime:
-    """The start of the 12-hour window (00:00 or 12:00 in TIME_ZONE) containing `moment`."""
-    zone = ZoneInfo(settings.TIME_ZONE)
-    local = moment.astimezone(zone)
-    start_hour = 0 if local.hour < CYCLE_HOURS else CYCLE_HOURS
-    return local.replace(hour=start_hour, minute=0, second=0, microsecond=0)
-
-
-def next_scheduled_run(moment: dt.datetime) -> dt.datetime:
-    return scheduled_window_for(moment) + dt.timedelta(hours=CYCLE_HOURS)
 
 
 # --- requesting ----------------------------------------------------------------------
@@ -87,16 +46,19 @@ def cycle_request(
     options: dict[str, Any] | None = None,
     dry_run: bool = False,
     as_of: dt.datetime | None = None,
-    enqueue: bool = True,
 ) -> CycleRun:
     """Create a queued manual/API run, refusing while another is queued or running.
 
-    With `enqueue` the run is handed to Celery after commit (in-process when no broker
-    is configured); otherwise the caller executes it with `cycle_execute`.
+    The caller hands it to a worker (`creative_engine.tasks.cycle_queue`) or executes
+    it at once with `cycle_execute`.
     """
     cycle_options = CycleOptions.from_dict({**(options or {}), "dry_run": dry_run})
     _expire_stale_runs()
-    busy = CycleRun.objects.select_for_update().filter(status__in=IN_FLIGHT).first()
+    busy = (
+        CycleRun.objects.select_for_update()
+        .filter(status__in=IN_FLIGHT_STATUSES)
+        .first()
+    )
     if busy is not None:
         raise CycleAlreadyRunning(
             f"A production cycle is already {busy.status} (run {busy.pk}, started "
@@ -112,11 +74,6 @@ def cycle_request(
         requested_by_id=requested_by_id,
         mode=settings.CREATIVE_ENGINE_MODE,
     )
-    if enqueue:
-        from creative_engine.tasks import run_cycle
-
-        run_id = str(run.pk)
-        transaction.on_commit(lambda: run_cycle.delay(run_id))
     return run
 
 
@@ -158,54 +115,6 @@ def _expire_stale_runs() -> None:
 # --- executing -----------------------------------------------------------------------
 
 
-@dataclass
-class CycleContext:
-    """What every step sees: the run, its clock, its options, and where to record."""
-
-    run: CycleRun
-    as_of: dt.datetime
-    options: CycleOptions
-    counts: dict[str, int] = field(default_factory=dict)
-    decisions: list[dict[str, Any]] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def run_id(self) -> str:
-        return str(self.run.pk)
-
-    @property
-    def dry_run(self) -> bool:
-        return self.options.dry_run
-
-    def count(self, key: str, amount: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + amount
-
-    def decide(
-        self,
-        *,
-        step: str,
-        action: str,
-        reason: str,
-        variant_id: str | UUID | None = None,
-        master_id: str | UUID | None = None,
-        numbers: dict[str, Any] | None = None,
-    ) -> None:
-        """Record a decision with its reason and the numbers behind it."""
-        self.decisions.append(
-            {
-                "step": step,
-                "action": ("would_" + action) if self.dry_run else action,
-                "variant_id": str(variant_id) if variant_id else None,
-                "master_id": str(master_id) if master_id else None,
-                "reason": reason,
-                "numbers": numbers or {},
-            }
-        )
-
-
-Step = Callable[[CycleContext], None]
-
-
 def cycle_execute(
     *, run_id: UUID | str, steps: Sequence[tuple[str, Step]] | None = None
 ) -> CycleRun:
@@ -216,7 +125,9 @@ def cycle_execute(
     3. queued → running (conditional: a duplicate delivery of the task does nothing).
     4. Run each step, timing it; a failing step is recorded and the next steps still run
        when they do not depend on it.
-    5. Save counts, timings, errors and decisions; succeeded / partial / failed.
+    5. Save counts, timings, step failures, refusals and decisions. Only step failures
+       decide the status: none → succeeded, some → partial, every step → failed.
+       Refusals (one master or variant declined) are reported, not counted against it.
     """
     try:
         with cycle_lock():
@@ -267,29 +178,31 @@ def _execute_locked(
             step(ctx)
         except Exception as exc:  # recorded, then the cycle goes on with the next step
             logger.exception("cycle %s: step %s failed", run_id, name)
-            ctx.errors.append({"step": name, "error": f"{type(exc).__name__}: {exc}"})
+            ctx.fail_step(step=name, error=f"{type(exc).__name__}: {exc}")
         timings[name] = round(time.monotonic() - began, 3)
         CycleRun.objects.filter(pk=run_id).update(
             heartbeat_at=timezone.now(),
             counts=ctx.counts,
             timings=timings,
             decisions=ctx.decisions,
-            errors=ctx.errors,
+            errors=ctx.step_failures,
+            refusals=ctx.refusals,
         )
-    status = RunStatus.SUCCEEDED
-    if ctx.errors:
-        status = (
-            RunStatus.FAILED if len(ctx.errors) >= len(steps) else RunStatus.PARTIAL
-        )
+    status = run_status_for(failed_steps=len(ctx.step_failures), steps=len(steps))
     CycleRun.objects.filter(pk=run_id).update(status=status, finished_at=timezone.now())
     logger.info("cycle %s %s: %s", run_id, status, ctx.counts)
     return CycleRun.objects.get(pk=run_id)
 
 
+def run_status_for(*, failed_steps: int, steps: int) -> RunStatus:
+    """Succeeded, partial or failed, by how many steps raised (refusals do not count)."""
+    if failed_steps == 0:
+        return RunStatus.SUCCEEDED
+    return RunStatus.FAILED if failed_steps >= steps else RunStatus.PARTIAL
+
+
 def default_steps() -> list[tuple[str, Step]]:
     """SPEC.md's flow: measure, retire, generate, render+upload, promote."""
-    from creative_engine.services import steps
-
     return [
         ("collect_insights", steps.collect_insights),
         ("fatigue", steps.handle_fatigue),

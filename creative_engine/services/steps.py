@@ -8,18 +8,32 @@ import logging
 from dataclasses import asdict
 from typing import Any
 
+from celery import chain
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from creative_engine.services.cycle import CycleContext
+from creative_engine.services.cycle_context import CycleContext
 from creative_engine.suggestions import (
     RefreshContext,
     suggestion_provider_from_settings,
 )
 from productions.models import CreativeProduction
+from promotion.capacity import new_variant_capacity
+from promotion.selectors import (
+    masters_daily_impressions,
+    running_ads_count,
+    variants_stuck_uploading,
+)
+from promotion.services.analyzer import fragments_update_performance
+from promotion.services.insights import insights_collect
+from promotion.services.promote import master_promote_top
+from promotion.services.upload import UPLOAD_LEASE
+from promotion.tasks import upload_variant
 from variants.choices import LIVE_STATUSES, VariantStatus
 from variants.models import CreativeVariant
+from variants.services.generation import GenerationError, variants_generate
+from variants.tasks import render_variant
 
 logger = logging.getLogger(__name__)
 
@@ -51,9 +65,6 @@ def collect_insights(ctx: CycleContext) -> None:
             reason="dry run: decisions use the metrics already stored",
         )
         return
-    from promotion.services.analyzer import fragments_update_performance
-    from promotion.services.insights import insights_collect
-
     rows = insights_collect(until=ctx.as_of.date(), run_id=ctx.run_id, as_of=ctx.as_of)
     ctx.count("insight_rows", rows)
     ctx.count("fragments_scored", fragments_update_performance())
@@ -130,10 +141,6 @@ def generate_variants(ctx: CycleContext) -> None:
     no larger than its recent delivery can judge (`promotion.capacity`)."""
     if not ctx.options.generate_variants:
         return
-    from promotion.capacity import new_variant_capacity
-    from promotion.selectors import masters_daily_impressions, running_ads_count
-    from variants.services.generation import GenerationError, variants_generate
-
     room = settings.META_MAX_RUNNING_ADS_PER_PAGE - running_ads_count()
     masters = _masters(ctx)
     counts = {
@@ -198,13 +205,10 @@ def generate_variants(ctx: CycleContext) -> None:
         try:
             variants = variants_generate(
                 master_id=master.pk,
-                dispatch_renders=False,
                 count=count if count < most else None,
             )
         except (GenerationError, ValueError) as exc:
-            ctx.errors.append(
-                {"step": "generate", "error": f"master {master.pk}: {exc}"}
-            )
+            ctx.refuse(step="generate", master_id=master.pk, error=str(exc))
             ctx.decide(
                 step="generate", action="refuse", master_id=master.pk, reason=str(exc)
             )
@@ -233,13 +237,6 @@ def render_and_upload(ctx: CycleContext) -> None:
     With a broker these are queued (render → upload chained); in-process they run now.
     Drafts and rendered variants left by an earlier, interrupted cycle are picked up.
     """
-    from celery import chain
-
-    from promotion.selectors import variants_stuck_uploading
-    from promotion.services.upload import UPLOAD_LEASE
-    from promotion.tasks import upload_variant
-    from variants.tasks import render_variant
-
     masters = _masters(ctx)
     drafts = list(
         CreativeVariant.objects.filter(parent__in=masters, status=VariantStatus.DRAFT)
@@ -313,9 +310,7 @@ def _dispatch(ctx: CycleContext, work: Any, variant_id: Any, what: str) -> None:
         work.delay()
     except Exception as exc:  # in-process: one variant's failure is not the cycle's
         logger.warning("%s of variant %s failed: %s", what, variant_id, exc)
-        ctx.errors.append(
-            {"step": "render_and_upload", "error": f"{variant_id}: {exc}"}
-        )
+        ctx.refuse(step="render_and_upload", variant_id=variant_id, error=str(exc))
         return
     ctx.count(f"{what}s_dispatched")
 
@@ -324,8 +319,6 @@ def promote_top_variants(ctx: CycleContext) -> None:
     """(5) Rank each master's live variants; top 3 ACTIVE, losers paused, budget."""
     if not ctx.options.promote_top_3:
         return
-    from promotion.services.promote import master_promote_top
-
     for master in _masters(ctx):
         outcome = master_promote_top(
             master_id=master.pk, as_of=ctx.as_of, run_id=ctx.run_id, dry_run=ctx.dry_run

@@ -23,6 +23,7 @@ from django.db.models import Prefetch
 
 from productions.guard import Actor, check_variant_respects_human_rules
 from productions.models import CreativeProduction
+from productions.selectors import approved_fragment_ids
 from promotion.choices import PromotedBy, PromotionStatus, PromotionType
 from promotion.daystats import day_stats_from_rows
 from promotion.fragment_scoring import fragment_ids_in_order, hook_fragment_id
@@ -437,6 +438,7 @@ def variant_promote_manual(
         fragment_ids=[slot["fragment_id"] for slot in variant.fragments_order],
         hashtags=variant.hashtags,
         pixel_id=variant.pixel_id or None,
+        approved_fragment_ids=approved_fragment_ids(production_id=master.pk),
     )
     if adset_id and variant.adset_id and adset_id != variant.adset_id:
         raise PromotionRefused(

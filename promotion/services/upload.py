@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from productions.guard import HumanRuleViolation, check_variant_respects_human_rules
 from productions.models import CreativeProduction
+from productions.selectors import approved_fragment_ids
 from promotion.choices import PromotionStatus
 from promotion.fragment_scoring import fragment_ids_in_order
 from promotion.meta.errors import (
@@ -429,6 +430,7 @@ def _rules_respected(variant: CreativeVariant, master: CreativeProduction) -> bo
             fragment_ids=fragment_ids_in_order(variant.fragments_order),
             hashtags=variant.hashtags or [],
             pixel_id=variant.pixel_id or None,
+            approved_fragment_ids=approved_fragment_ids(production_id=master.pk),
         )
     except HumanRuleViolation as exc:
         promotion_log_decision(

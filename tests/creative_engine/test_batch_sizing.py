@@ -59,7 +59,7 @@ def _master_with_live_tests(*, impressions_per_variant_day: int):
 
 
 def _generate(master) -> CycleRun:
-    run = cycle_request(as_of=AS_OF, enqueue=False)
+    run = cycle_request(as_of=AS_OF)
     return cycle_execute(run_id=run.pk, steps=[("generate", steps.generate_variants)])
 
 

@@ -9,14 +9,14 @@ from django_celery_beat.models import PeriodicTask
 
 from creative_engine.locks import cycle_lock
 from creative_engine.models import CycleRun, RunStatus
+from creative_engine.schedule import scheduled_window_for
 from creative_engine.services.cycle import (
     CycleAlreadyRunning,
     cycle_execute,
     cycle_request,
     cycle_schedule_window,
-    scheduled_window_for,
 )
-from tests.factories import CycleRunFactory
+from tests.factories import CycleRunFactory, ProductionFactory
 
 UTC = dt.UTC
 
@@ -79,12 +79,12 @@ def test_a_manual_request_while_a_cycle_runs_is_refused_with_a_clear_message(db)
     CycleRunFactory(status=RunStatus.RUNNING, started_at=dt.datetime.now(UTC))
 
     with pytest.raises(CycleAlreadyRunning, match="already running"):
-        cycle_request(enqueue=False)
+        cycle_request()
 
 
 def test_a_manual_request_otherwise_runs(db):
     calls = []
-    run = cycle_request(enqueue=False, options={"promote_top_3": False})
+    run = cycle_request(options={"promote_top_3": False})
 
     finished = cycle_execute(
         run_id=run.pk, steps=[("probe", lambda ctx: calls.append(ctx))]
@@ -96,7 +96,7 @@ def test_a_manual_request_otherwise_runs(db):
 
 
 def test_a_run_is_refused_while_another_process_holds_the_lock(db):
-    run = cycle_request(enqueue=False)
+    run = cycle_request()
 
     with cycle_lock():
         result = cycle_execute(run_id=run.pk, steps=[("never", lambda ctx: None)])
@@ -156,6 +156,40 @@ def test_a_failing_step_is_recorded_and_later_steps_still_run(db):
     assert result.status == RunStatus.PARTIAL
     assert result.errors == [{"step": "broken", "error": "RuntimeError: Meta is down"}]
     assert ran == [1]
+
+
+def test_refusals_for_many_masters_do_not_fail_a_cycle_whose_steps_all_ran(db):
+    # Given more masters without approved fragments than the cycle has steps
+    masters = [ProductionFactory() for _ in range(7)]
+    run = cycle_request()
+
+    # When the full cycle runs
+    result = cycle_execute(run_id=run.pk)
+
+    # Then every step ran: the run succeeded, and each master's refusal is reported
+    assert result.status == RunStatus.SUCCEEDED
+    assert result.errors == []
+    assert len(result.refusals) == len(masters)
+    assert {r["master_id"] for r in result.refusals} == {str(m.pk) for m in masters}
+    assert {r["step"] for r in result.refusals} == {"generate"}
+    assert set(result.timings) == {
+        "collect_insights",
+        "fatigue",
+        "generate",
+        "render_and_upload",
+        "promote",
+    }
+
+
+def test_a_cycle_fails_only_when_every_step_failed(db):
+    def broken(ctx):
+        raise RuntimeError("database gone")
+
+    run = CycleRunFactory(status=RunStatus.QUEUED)
+    result = cycle_execute(run_id=run.pk, steps=[("a", broken), ("b", broken)])
+
+    assert result.status == RunStatus.FAILED
+    assert [e["step"] for e in result.errors] == ["a", "b"]
 
 
 def test_a_duplicate_delivery_of_the_same_run_does_nothing(db):

@@ -11,6 +11,7 @@ from django.db.models import Count
 from creative_engine.models import RunStatus
 from creative_engine.services.cycle import cycle_execute, cycle_request
 from productions.guard import check_variant_respects_human_rules
+from productions.selectors import approved_fragment_ids
 from promotion.models import PromotionLog, StubMetaObject
 from tests.factories import FragmentFactory, ProductionFactory
 from variants.choices import DURATION_BOUNDS
@@ -48,7 +49,7 @@ def small_master(tmp_path, settings):
 
 def test_a_cycle_renders_uploads_and_a_later_cycle_promotes(small_master):
     # When the first cycle runs now
-    first = cycle_execute(run_id=cycle_request(enqueue=False).pk)
+    first = cycle_execute(run_id=cycle_request().pk)
 
     # Then 5-15 variants were rendered to real files and uploaded, one ad each
     assert first.status == RunStatus.SUCCEEDED, first.errors
@@ -65,6 +66,7 @@ def test_a_cycle_renders_uploads_and_a_later_cycle_promotes(small_master):
             fragment_ids=[s["fragment_id"] for s in variant.fragments_order],
             hashtags=variant.hashtags,
             pixel_id=variant.pixel_id or None,
+            approved_fragment_ids=approved_fragment_ids(production_id=small_master.pk),
         )
     ads = StubMetaObject.objects.filter(kind="ad")
     assert ads.count() == len(variants)
@@ -75,7 +77,7 @@ def test_a_cycle_renders_uploads_and_a_later_cycle_promotes(small_master):
 
     # When a cycle runs a simulated week later (every variant past the evidence gates)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=7, hours=1)
-    second = cycle_execute(run_id=cycle_request(enqueue=False, as_of=later).pk)
+    second = cycle_execute(run_id=cycle_request(as_of=later).pk)
 
     # Then it measured, ranked, and promoted at most three, each with its numbers
     assert second.status == RunStatus.SUCCEEDED, second.errors

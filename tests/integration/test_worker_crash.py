@@ -10,6 +10,7 @@ from django.db.models import Count
 from config.celery import app as celery_app
 from creative_engine.models import CycleRun, RunStatus
 from creative_engine.services.cycle import cycle_execute, cycle_request
+from creative_engine.tasks import cycle_queue
 from promotion.models import StubMetaObject
 from tests.promotion.builders import master_with_fragments, rendered_variant
 from variants.choices import VariantStatus
@@ -34,7 +35,8 @@ def test_a_worker_killed_mid_cycle_leaves_a_state_the_next_cycle_completes(
     settings.META_STUB_UPLOAD_FAILURE_RATE = 0.0
     master = master_with_fragments()
     variants = [rendered_variant(master, variant_number=n) for n in range(1, 7)]
-    run = cycle_request(options={"generate_variants": False}, enqueue=True)
+    run = cycle_request(options={"generate_variants": False})
+    cycle_queue(str(run.pk))
 
     # When the worker is killed once some ads exist but not all
     _wait_for(
@@ -52,7 +54,7 @@ def test_a_worker_killed_mid_cycle_leaves_a_state_the_next_cycle_completes(
     ):
         settings.META_STUB_LATENCY_SECONDS = 0.0
         celery_app.conf.task_always_eager = True  # this cycle runs its tasks in-process
-        next_run = cycle_request(options={"generate_variants": False}, enqueue=False)
+        next_run = cycle_request(options={"generate_variants": False})
         next_run = cycle_execute(run_id=next_run.pk)
 
     # Then every variant has exactly one ad, and no ad exists twice

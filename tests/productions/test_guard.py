@@ -20,6 +20,7 @@ from productions.guard import (
     human_authorization,
 )
 from productions.models import ApprovalAudit, CreativeProduction
+from productions.selectors import approved_fragment_ids
 from productions.services import fragments_approve, production_update
 from tests.factories import FragmentFactory, ProductionFactory
 
@@ -190,7 +191,7 @@ def test_violations_are_logged_at_error(caplog):
     assert any("unauthorized_pixel_refused" in r.getMessage() for r in caplog.records)
 
 
-def test_variant_check_reads_approvals_from_the_database():
+def test_variant_check_honours_the_approved_set_the_selector_reads():
     master = ProductionFactory()
     hook = FragmentFactory(master_creative=master, fragment_type="hook")
     pending = FragmentFactory(
@@ -202,22 +203,38 @@ def test_variant_check_reads_approvals_from_the_database():
         approved_at=None,
     )
     other_master_fragment = FragmentFactory()
+    approved = approved_fragment_ids(production_id=master.pk)
+    assert approved == [str(hook.pk)]
 
-    check_variant_respects_human_rules(
-        master=master,
-        fragment_ids=[str(hook.pk)],
-        hashtags=["#synthwave"],
-        pixel_id="123456789012345",
-    )
-    with pytest.raises(UnapprovedFragmentRefused):
+    def check(
+        fragment_ids: list[str], hashtags: tuple[str, ...] = (), pixel_id: str = ""
+    ) -> None:
         check_variant_respects_human_rules(
-            master=master, fragment_ids=[str(hook.pk), str(pending.pk)], hashtags=[]
+            master=master,
+            fragment_ids=fragment_ids,
+            hashtags=hashtags,
+            pixel_id=pixel_id,
+            approved_fragment_ids=approved,
         )
+
+    check([str(hook.pk)], hashtags=("#synthwave",), pixel_id="123456789012345")
     with pytest.raises(UnapprovedFragmentRefused):
-        check_variant_respects_human_rules(
-            master=master, fragment_ids=[str(other_master_fragment.pk)], hashtags=[]
-        )
+        check([str(hook.pk), str(pending.pk)])
+    with pytest.raises(UnapprovedFragmentRefused):
+        check([str(other_master_fragment.pk)])
     with pytest.raises(UnauthorizedPixelRefused):
-        check_variant_respects_human_rules(
-            master=master, fragment_ids=[str(hook.pk)], hashtags=[], pixel_id="5555555"
-        )
+        check([str(hook.pk)], pixel_id="5555555")
+
+
+def test_the_guard_reads_nothing_from_the_database(django_assert_num_queries):
+    """Pure: the caller hands it the approved set, so a batch pays for one read."""
+    master = ProductionFactory()
+    hook = FragmentFactory(master_creative=master, fragment_type="hook")
+    with django_assert_num_queries(0):
+        for _ in range(12):
+            check_variant_respects_human_rules(
+                master=master,
+                fragment_ids=[str(hook.pk)],
+                hashtags=[],
+                approved_fragment_ids=[str(hook.pk)],
+            )

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from productions.guard import check_variant_respects_human_rules
+from productions.selectors import approved_fragment_ids
 from promotion.models import StubMetaObject
 from promotion.services.fatigue import fatigue_review
 from promotion.services.upload import variant_upload
@@ -76,6 +77,7 @@ def test_a_decaying_variant_is_archived_on_meta_and_refreshed_within_the_rules()
         fragment_ids=[s["fragment_id"] for s in refresh.fragments_order],
         hashtags=refresh.hashtags,
         pixel_id=refresh.pixel_id or None,
+        approved_fragment_ids=approved_fragment_ids(production_id=refresh.parent_id),
     )
     assert refresh.fragments_order != variant.fragments_order
     assert suggestions[0]["weak_fragment"]["type"] == "hook"

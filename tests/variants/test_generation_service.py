@@ -1,9 +1,10 @@
 """variants_generate: plan, check the human rules, write a batch (real database)."""
 
 import dataclasses
-import logging
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from productions.guard import UnapprovedHashtagRefused
 from productions.models import CreativeProduction
@@ -47,7 +48,7 @@ def master(db):
 def test_generate_writes_a_batch_of_draft_variants_from_the_plan(master, settings):
     settings.CREATIVE_ENGINE_MODE = "stub"
 
-    variants = variants_generate(master_id=master.pk, seed=11, dispatch_renders=False)
+    variants = variants_generate(master_id=master.pk, seed=11)
 
     assert 5 <= len(variants) <= 15
     stored = list(
@@ -89,7 +90,7 @@ def test_an_unapproved_fragment_never_appears_in_a_variant(master):
         approved_at=None,
     )
 
-    variants = variants_generate(master_id=master.pk, seed=1, dispatch_renders=False)
+    variants = variants_generate(master_id=master.pk, seed=1)
 
     used = {slot["fragment_id"] for v in variants for slot in v.fragments_order}
     assert str(rejected.pk) not in used
@@ -108,7 +109,7 @@ def test_nothing_is_written_when_a_plan_breaks_a_human_rule(master, monkeypatch)
 
     # When the batch is generated
     with pytest.raises(UnapprovedHashtagRefused):
-        variants_generate(master_id=master.pk, seed=1, dispatch_renders=False)
+        variants_generate(master_id=master.pk, seed=1)
 
     # Then no variant exists and the master's counter is untouched
     assert CreativeVariant.objects.count() == 0
@@ -116,8 +117,8 @@ def test_nothing_is_written_when_a_plan_breaks_a_human_rule(master, monkeypatch)
 
 
 def test_the_next_batch_is_numbered_on_and_repeats_no_earlier_variant(master):
-    first = variants_generate(master_id=master.pk, dispatch_renders=False)
-    second = variants_generate(master_id=master.pk, dispatch_renders=False)
+    first = variants_generate(master_id=master.pk)
+    second = variants_generate(master_id=master.pk)
 
     assert {v.batch_number for v in second} == {2}
     assert first[0].plan_seed == generation_seed(master_id=master.pk, batch_number=1)
@@ -139,7 +140,7 @@ def test_an_inactive_master_or_one_without_duration_is_refused(db, kwargs, messa
     master = ProductionFactory(**kwargs)
 
     with pytest.raises(GenerationError, match=message):
-        variants_generate(master_id=master.pk, dispatch_renders=False)
+        variants_generate(master_id=master.pk)
 
 
 @pytest.mark.parametrize(
@@ -151,7 +152,7 @@ def test_an_inactive_master_or_one_without_duration_is_refused(db, kwargs, messa
 )
 def test_an_unknown_master_is_refused(db, master_id, message):
     with pytest.raises(GenerationError, match=message):
-        variants_generate(master_id=master_id, dispatch_renders=False)
+        variants_generate(master_id=master_id)
 
 
 def test_a_master_without_an_approved_cta_is_refused_and_nothing_written(db):
@@ -170,7 +171,7 @@ def test_a_master_without_an_approved_cta_is_refused_and_nothing_written(db):
     )
 
     with pytest.raises(GenerationError, match="no approved call to action"):
-        variants_generate(master_id=master.pk, dispatch_renders=False)
+        variants_generate(master_id=master.pk)
     assert not CreativeVariant.objects.exists()
 
 
@@ -184,6 +185,7 @@ def test_renders_are_queued_only_after_commit(
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         variants = variants_generate(master_id=master.pk, seed=2)
+        tasks.renders_queue(v.pk for v in variants)
         assert queued == []
     for callback in callbacks:
         callback()
@@ -191,27 +193,34 @@ def test_renders_are_queued_only_after_commit(
     assert queued == [str(v.pk) for v in variants]
 
 
-def test_skipping_renders_queues_nothing_and_says_so(
-    master, caplog, django_capture_on_commit_callbacks
-):
-    with (
-        caplog.at_level(logging.INFO, logger="variants.services.generation"),
-        django_capture_on_commit_callbacks() as callbacks,
-    ):
-        variants_generate(master_id=master.pk, seed=2, dispatch_renders=False)
+def test_generation_itself_queues_nothing(master, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        variants_generate(master_id=master.pk, seed=2)
 
     assert callbacks == []
-    assert "renders left to the caller" in caplog.text
 
 
 def test_generation_stays_within_its_query_budget(
     master, django_assert_max_num_queries
 ):
     # lock master, approved fragments, max batch, earlier signatures, 1 hint query (no
-    # metrics yet), one guard read per plan (<= 15), one INSERT, the counter UPDATE,
+    # metrics yet), one guard read for the whole batch, one INSERT, the counter UPDATE,
     # plus savepoints
-    with django_assert_max_num_queries(5 + 15 + 2 + 2):
-        variants_generate(master_id=master.pk, seed=3, dispatch_renders=False)
+    with django_assert_max_num_queries(5 + 1 + 2 + 2):
+        variants_generate(master_id=master.pk, seed=3)
+
+
+def test_generation_queries_do_not_grow_with_the_number_of_variants(db):
+    """The human-rules check reads the approved set once per batch, not once per plan."""
+
+    def queries_for(count: int) -> int:
+        master = master_with_fragments()
+        with CaptureQueriesContext(connection) as queries:
+            written = variants_generate(master_id=master.pk, seed=5, count=count)
+        assert len(written) == count
+        return len(queries)
+
+    assert queries_for(5) == queries_for(12)
 
 
 def test_measured_results_in_the_campaign_become_planning_hints(master):

@@ -10,7 +10,6 @@ import hashlib
 import logging
 import math
 from collections.abc import Mapping
-from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +20,7 @@ from django.utils import timezone
 
 from productions.guard import check_variant_respects_human_rules
 from productions.models import CreativeFragment, CreativeProduction
+from productions.selectors import approved_fragment_ids
 from variants.choices import VariantStatus
 from variants.models import CreativeVariant
 from variants.planning import (
@@ -157,7 +157,6 @@ def variants_generate(
     master_id: UUID | str,
     seed: int | None = None,
     count: int | None = None,
-    dispatch_renders: bool = True,
     hints: PerformanceHints | None = None,
 ) -> list[CreativeVariant]:
     """Plan and write the master's next batch of 5-15 draft variants.
@@ -168,7 +167,9 @@ def variants_generate(
     3. Plan the batch (pure; `hints` default to the measured performance in scope).
     4. Check every plan against the human rules before anything is written.
     5. Write the variants in one INSERT and count them on the master (F() update).
-    6. After commit, queue one render per variant (unless `dispatch_renders` is off).
+
+    Renders are the caller's to queue (`variants.tasks.renders_queue`): the cycle
+    chains render → upload itself.
     """
     master = _lock_master(master_id)
     fragments = [
@@ -199,12 +200,15 @@ def variants_generate(
     except PlanningError as exc:
         raise GenerationError(str(exc)) from exc
 
+    # One read of the approved set for the whole batch (under the master's lock).
+    approved = approved_fragment_ids(production_id=master.pk)
     for plan in batch.plans:
         check_variant_respects_human_rules(
             master=master,
             fragment_ids=list(plan.fragment_ids),
             hashtags=plan.hashtags,
             pixel_id=plan.pixel_id,
+            approved_fragment_ids=approved,
         )
 
     now = timezone.now()
@@ -232,21 +236,6 @@ def variants_generate(
         batch.diversity,
     )
 
-    if dispatch_renders:
-        from variants.tasks import render_variant
-
-        for variant in variants:
-            # robust: one failed enqueue must not drop the others; the sweep heals it.
-            transaction.on_commit(
-                partial(render_variant.delay, str(variant.pk)), robust=True
-            )
-    else:
-        logger.info(
-            "master %s: batch %s written; renders left to the caller (the cycle "
-            "chains render → upload; otherwise the sweep starts them).",
-            master.pk,
-            batch_number,
-        )
     return variants
 
 
@@ -307,6 +296,7 @@ def variant_create_refresh(
         fragment_ids=list(plan.fragment_ids),
         hashtags=plan.hashtags,
         pixel_id=plan.pixel_id,
+        approved_fragment_ids=approved_fragment_ids(production_id=master.pk),
     )
     batch = BatchPlan(plans=(plan,), diversity=0.0, seed=seed)
     variant = _variant_row(

@@ -24,6 +24,7 @@ from django.utils import timezone
 from productions.guard import HumanRuleViolation, check_variant_respects_human_rules
 from productions.media import CorruptMediaError, master_local_path, probe_media
 from productions.models import CreativeFragment
+from productions.selectors import approved_fragment_ids
 from productions.url_safety import (
     FetchError,
     IPNetwork,
@@ -133,6 +134,7 @@ def variant_render(
             ],
             hashtags=variant.hashtags,
             pixel_id=variant.pixel_id or None,
+            approved_fragment_ids=approved_fragment_ids(production_id=master.pk),
         )
         segments = _segments(variant)
         with tempfile.TemporaryDirectory(prefix="render-") as tmp:

@@ -13,6 +13,7 @@ from creative_engine.services.cycle import (
     cycle_execute,
     cycle_request,
 )
+from creative_engine.tasks import cycle_queue
 
 
 def _parse_as_of(value: str) -> dt.datetime:
@@ -69,11 +70,11 @@ class Command(BaseCommand):
                 },
                 dry_run=options["dry_run"],
                 as_of=as_of,
-                enqueue=options["run_async"],
             )
         except CycleAlreadyRunning as exc:
             raise CommandError(str(exc)) from exc
         if options["run_async"]:
+            cycle_queue(str(run.pk))
             self.stdout.write(f"Cycle queued: run {run.pk}")
             return
         run = cycle_execute(run_id=run.pk)
@@ -100,4 +101,11 @@ class Command(BaseCommand):
                     f"{decision['reason']}"
                 )
         for error in run.errors:
-            write(self.style.ERROR(f"!! {error['step']}: {error['error']}"))
+            write(self.style.ERROR(f"!! {error['step']} failed: {error['error']}"))
+        for refusal in run.refusals:
+            who = refusal.get("master_id") or refusal.get("variant_id") or ""
+            write(
+                self.style.WARNING(
+                    f"-- {refusal['step']} refused {who[:8]}: {refusal['error']}"
+                )
+            )

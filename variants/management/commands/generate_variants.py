@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from productions.guard import HumanRuleViolation
 from variants.services.generation import GenerationError, variants_generate
+from variants.tasks import renders_queue
 
 
 class Command(BaseCommand):
@@ -25,10 +26,11 @@ class Command(BaseCommand):
                 master_id=options["master_id"],
                 seed=options["seed"],
                 count=options["count"],
-                dispatch_renders=not options["no_render"],
             )
         except (GenerationError, HumanRuleViolation) as exc:
             raise CommandError(str(exc)) from exc
+        if not options["no_render"]:
+            renders_queue(v.pk for v in variants)
         first = variants[0]
         self.stdout.write(
             f"Master {first.parent_id}: batch {first.batch_number}, "

@@ -1,13 +1,13 @@
-from typing import Any
+"""Run history in the admin: what each production cycle did, written by the engine only."""
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from creative_engine.models import CycleRun
+from productions.admin_permissions import EngineOwnedAdmin
 
 
 @admin.register(CycleRun)
-class CycleRunAdmin(admin.ModelAdmin):
+class CycleRunAdmin(EngineOwnedAdmin):
     list_display = (
         "created_at",
         "trigger",
@@ -21,9 +21,3 @@ class CycleRunAdmin(admin.ModelAdmin):
     list_filter = ("status", "trigger", "dry_run", "mode")
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in CycleRun._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -9,14 +9,13 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.http import Http404
 from django_celery_beat.models import PeriodicTask
 
 from creative_engine.models import IN_FLIGHT_STATUSES, CycleRun
 from creative_engine.schedule import CYCLE_TASK_NAME, next_scheduled_run
 from productions.models import CreativeProduction
 from productions.roles import has_engine_role
-from productions.selectors import parse_uuid
+from productions.selectors import get_by_id_or_404
 from promotion.models import VariantDailyMetric
 from promotion.ranking import best_structure
 from promotion.selectors import uploads_total
@@ -31,13 +30,7 @@ def run_list(*, user: Any) -> QuerySet[CycleRun]:
 
 
 def run_get(*, user: Any, run_id: Any) -> CycleRun:
-    pk = parse_uuid(run_id)
-    if pk is None:
-        raise Http404("No run with this id.")
-    try:
-        return run_list(user=user).get(pk=pk)
-    except CycleRun.DoesNotExist as exc:
-        raise Http404("No run with this id.") from exc
+    return get_by_id_or_404(run_list(user=user), run_id, what="run")
 
 
 def engine_status(*, now: dt.datetime, mode: str) -> dict[str, Any]:

@@ -8,10 +8,10 @@ prefetches its serializers need, so a list costs the same number of queries for 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from django.http import Http404
 
 from productions.models import CreativeFragment, CreativeProduction
@@ -26,6 +26,27 @@ def parse_uuid(value: Any) -> UUID | None:
         return UUID(str(value))
     except (TypeError, ValueError, AttributeError):
         return None
+
+
+M = TypeVar("M", bound=Model)
+
+
+def get_by_id_or_404(queryset: QuerySet[M], value: Any, *, what: str) -> M:
+    """The row of `queryset` whose id is `value`; a malformed or unknown id (or one the
+    user may not see, the queryset being scoped) is the same 404, never a 500."""
+    pk = parse_uuid(value)
+    if pk is None:
+        raise Http404(f"No {what} with this id.")
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404(f"No {what} with this id.")
+    return found
+
+
+def ids_missing(queryset: QuerySet[Any], ids: list[UUID]) -> list[UUID]:
+    """The ids among `ids` that name no row of `queryset` (in their order)."""
+    found = set(queryset.filter(pk__in=ids).values_list("pk", flat=True))
+    return [pk for pk in ids if pk not in found]
 
 
 def production_list(*, user: Any) -> QuerySet[CreativeProduction]:
@@ -43,23 +64,14 @@ def production_list(*, user: Any) -> QuerySet[CreativeProduction]:
 
 
 def production_get(*, user: Any, production_id: Any) -> CreativeProduction:
-    pk = parse_uuid(production_id)
-    if pk is None:
-        raise Http404("No master creative with this id.")
-    try:
-        return production_list(user=user).get(pk=pk)
-    except CreativeProduction.DoesNotExist as exc:
-        raise Http404("No master creative with this id.") from exc
+    return get_by_id_or_404(
+        production_list(user=user), production_id, what="master creative"
+    )
 
 
 def productions_missing(*, user: Any, production_ids: list[UUID]) -> list[UUID]:
     """The ids among `production_ids` that name no master the user may see."""
-    found = set(
-        production_list(user=user)
-        .filter(pk__in=production_ids)
-        .values_list("pk", flat=True)
-    )
-    return [pk for pk in production_ids if pk not in found]
+    return ids_missing(production_list(user=user), production_ids)
 
 
 def fragment_list(*, user: Any) -> QuerySet[CreativeFragment]:
@@ -69,22 +81,11 @@ def fragment_list(*, user: Any) -> QuerySet[CreativeFragment]:
 
 
 def fragment_get(*, user: Any, fragment_id: Any) -> CreativeFragment:
-    pk = parse_uuid(fragment_id)
-    if pk is None:
-        raise Http404("No fragment with this id.")
-    try:
-        return fragment_list(user=user).get(pk=pk)
-    except CreativeFragment.DoesNotExist as exc:
-        raise Http404("No fragment with this id.") from exc
+    return get_by_id_or_404(fragment_list(user=user), fragment_id, what="fragment")
 
 
 def fragments_missing(*, user: Any, fragment_ids: list[UUID]) -> list[UUID]:
-    found = set(
-        fragment_list(user=user)
-        .filter(pk__in=fragment_ids)
-        .values_list("pk", flat=True)
-    )
-    return [pk for pk in fragment_ids if pk not in found]
+    return ids_missing(fragment_list(user=user), fragment_ids)
 
 
 def approved_fragment_ids(*, production_id: UUID) -> list[str]:

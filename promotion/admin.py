@@ -1,26 +1,13 @@
 """What the engine did on Meta and what Meta measured: read-only evidence."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from productions.admin_permissions import EvidenceAdmin
 from promotion.models import PromotionLog, VariantDailyMetric
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(PromotionLog)
-class PromotionLogAdmin(ReadOnlyAdmin):
+class PromotionLogAdmin(EvidenceAdmin):
     list_display = (
         "created_at",
         "promotion_type",
@@ -49,7 +36,7 @@ class PromotionLogAdmin(ReadOnlyAdmin):
 
 
 @admin.register(VariantDailyMetric)
-class VariantDailyMetricAdmin(ReadOnlyAdmin):
+class VariantDailyMetricAdmin(EvidenceAdmin):
     list_display = (
         "variant",
         "date",

@@ -1,16 +1,14 @@
 """Variants are the engine's output: staff watch them here; the engine owns every field."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from productions.admin import video_player
+from productions.admin_permissions import EngineOwnedAdmin
 from variants.models import CreativeVariant
 
 
 @admin.register(CreativeVariant)
-class CreativeVariantAdmin(admin.ModelAdmin):
+class CreativeVariantAdmin(EngineOwnedAdmin):
     list_display = (
         "__str__",
         "parent",
@@ -45,9 +43,3 @@ class CreativeVariantAdmin(admin.ModelAdmin):
     @admin.display(description="Rendered video")
     def video_preview(self, obj: CreativeVariant) -> str:
         return video_player(obj.video_file.url if obj.video_file else "")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -7,10 +7,9 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
-from django.http import Http404
 
 from productions.roles import has_engine_role
-from productions.selectors import parse_uuid
+from productions.selectors import get_by_id_or_404
 from variants.choices import VariantStatus
 from variants.models import CreativeVariant
 
@@ -23,13 +22,7 @@ def variant_list(*, user: Any) -> QuerySet[CreativeVariant]:
 
 
 def variant_get(*, user: Any, variant_id: Any) -> CreativeVariant:
-    pk = parse_uuid(variant_id)
-    if pk is None:
-        raise Http404("No variant with this id.")
-    try:
-        return variant_list(user=user).get(pk=pk)
-    except CreativeVariant.DoesNotExist as exc:
-        raise Http404("No variant with this id.") from exc
+    return get_by_id_or_404(variant_list(user=user), variant_id, what="variant")
 
 
 def variants_of_master(*, user: Any, master_id: UUID) -> QuerySet[CreativeVariant]:

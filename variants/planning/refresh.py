@@ -152,6 +152,19 @@ def plan_refresh(
     new_ids = [s.fragment_id for s in old]
     replaced: list[dict[str, Any]] = []
     taken = set(in_use)
+
+    def replace(index: int, substitute: FragmentInput, reason: str) -> None:
+        new_ids[index] = substitute.id
+        taken.add(substitute.id)
+        replaced.append(
+            {
+                "slot": index,
+                "old": old[index].fragment_id,
+                "new": substitute.id,
+                "reason": reason,
+            }
+        )
+
     for index, slot in enumerate(old):
         if slot.fragment_id in by_id:
             continue
@@ -162,35 +175,19 @@ def plan_refresh(
                 f"approved and master {master.id} has no other approved "
                 f"{slot.fragment_type} fragment to replace it."
             )
-        new_ids[index] = substitute.id
-        taken.add(substitute.id)
-        replaced.append(
-            {
-                "slot": index,
-                "old": slot.fragment_id,
-                "new": substitute.id,
-                "reason": "no longer approved",
-            }
-        )
+        replace(index, substitute, "no longer approved")
     weakest_first = sorted(
         (i for i, s in enumerate(old) if s.fragment_id in by_id),
         key=lambda i: (score_of(old[i]), i),
     )
     for index in weakest_first:
-        slot = old[index]
-        substitute = best_unused(slot.fragment_type, taken)
+        substitute = best_unused(old[index].fragment_type, taken)
         if substitute is None:
             continue
-        new_ids[index] = substitute.id
-        taken.add(substitute.id)
-        replaced.append(
-            {
-                "slot": index,
-                "old": slot.fragment_id,
-                "new": substitute.id,
-                "reason": f"weakest fragment with an alternative "
-                f"(score {score_of(slot):.3f})",
-            }
+        replace(
+            index,
+            substitute,
+            f"weakest fragment with an alternative (score {score_of(old[index]):.3f})",
         )
         break
     else:

@@ -9,7 +9,7 @@ It behaves like the Graph API where the engine can tell the difference:
 - objects can be found by name, so an ambiguous failure can be deduplicated;
 - creatives opt out of every Advantage+ enhancement;
 - an ad set's budget may change at most 4 times an hour (code 17 beyond);
-- daily insights come from the market simulator (`creative_engine.market`), only for
+- daily insights come from the market simulator (`promotion.meta.market`), only for
   days the client's clock has finished.
 
 The account lives in the database (`StubMetaObject`), one account per seed, so workers
@@ -36,14 +36,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from creative_engine.market import (
-    AdFeatures,
-    BudgetChange,
-    MarketAd,
-    MarketAdSet,
-    MarketSimulator,
-    StatusChange,
-)
 from promotion.fragment_scoring import fragment_ids_in_order, hook_fragment_id
 from promotion.meta.errors import (
     MetaAmbiguousError,
@@ -53,6 +45,14 @@ from promotion.meta.errors import (
     MetaRateLimitError,
     MetaTransientError,
     MetaVideoUploadError,
+)
+from promotion.meta.market import (
+    AdFeatures,
+    BudgetChange,
+    MarketAd,
+    MarketAdSet,
+    MarketSimulator,
+    StatusChange,
 )
 from promotion.meta.protocol import (
     AdSetInfo,
@@ -67,6 +67,7 @@ from promotion.meta.protocol import (
     VideoStatus,
 )
 from promotion.models import StubMetaAttempt, StubMetaObject, StubObjectKind
+from variants.models import CreativeVariant
 
 T = TypeVar("T")
 
@@ -647,8 +648,6 @@ def _market_ad(obj: StubMetaObject) -> MarketAd:
 
 def _features_for(name: str, path: str) -> dict[str, Any]:
     """What a viewer sees in the video: read from the variant it was rendered from."""
-    from variants.models import CreativeVariant
-
     key = name.rsplit("-", 1)[0]
     variant = (
         CreativeVariant.objects.filter(meta_object_key=key).first() if key else None

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from promotion.meta import get_meta_client
+from promotion.meta.configured import get_meta_client
 from promotion.meta.errors import (
     MetaAmbiguousError,
     MetaApiError,

@@ -37,6 +37,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from promotion.fragment_scoring import fragment_ids_in_order, hook_fragment_id
+from promotion.meta.enhancements import opt_out_spec
 from promotion.meta.errors import (
     MetaAmbiguousError,
     MetaApiError,
@@ -73,25 +74,6 @@ T = TypeVar("T")
 
 # The calls that make up one upload; the failure rate applies to the upload as a whole.
 UPLOAD_OPERATIONS = ("upload_video", "upload_image", "create_creative", "create_ad")
-
-# degrees_of_freedom_spec.creative_features_spec: every one is opted out.
-ENHANCEMENT_FEATURES = (
-    "standard_enhancements",
-    "image_brightness_and_contrast",
-    "image_templates",
-    "image_touchups",
-    "image_uncrop",
-    "inline_comment",
-    "text_optimizations",
-    "video_auto_crop",
-    "video_filtering",
-    "adapt_to_placement",
-    "add_text_overlay",
-    "description_automation",
-    "enhance_cta",
-    "music",
-    "site_extensions",
-)
 
 # Which failure a failing upload call shows, by cumulative share.
 _FAILURE_MIX = (
@@ -211,7 +193,14 @@ class StubMetaClient:
                 raise _invalid(
                     "Invalid parameter: object_story_spec.page_id is required"
                 )
-            enhancements = {f: "OPT_OUT" for f in ENHANCEMENT_FEATURES}
+            degrees_of_freedom = opt_out_spec()
+            # What Meta reports back: each feature as the spec enrolled it.
+            enhancements = {
+                feature: detail["enroll_status"]
+                for feature, detail in degrees_of_freedom[
+                    "creative_features_spec"
+                ].items()
+            }
             obj = self._create(
                 StubObjectKind.CREATIVE,
                 spec.name,
@@ -219,6 +208,7 @@ class StubMetaClient:
                 status="ACTIVE",
                 payload={
                     "spec": _spec_dict(spec),
+                    "degrees_of_freedom_spec": degrees_of_freedom,
                     "features": video.payload.get("features", {}),
                     "enhancements": enhancements,
                 },

@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from promotion.meta.configured import get_meta_client
+from promotion.meta.enhancements import ADVANTAGE_CREATIVE_FEATURES
 from promotion.meta.errors import (
     MetaAmbiguousError,
     MetaApiError,
@@ -22,7 +23,7 @@ from promotion.meta.protocol import (
     MetaAdsClient,
     MetaCall,
 )
-from promotion.meta.stub import ENHANCEMENT_FEATURES, StubMetaClient
+from promotion.meta.stub import StubMetaClient
 from promotion.models import StubMetaAttempt, StubMetaObject
 from tests.promotion.builders import T0
 
@@ -189,8 +190,36 @@ def test_creatives_opt_out_of_every_enhancement(video_path, poster_path):
         )
     )
 
-    assert set(result.enhancements) == set(ENHANCEMENT_FEATURES)
+    assert set(result.enhancements) == set(ADVANTAGE_CREATIVE_FEATURES)
     assert set(result.enhancements.values()) == {"OPT_OUT"}
+
+
+def test_the_stub_opts_out_exactly_as_the_graph_client_does(
+    video_path, client, fake_graph
+):
+    # Given a creative created by the stub and one created by the Graph client
+    spec = CreativeSpec(
+        name="ce-o-creative",
+        page_id="111",
+        video_id="",
+        message="m",
+        title="t",
+        call_to_action_type="LEARN_MORE",
+        link="https://example.com",
+    )
+    stub_client = stub()
+    stub_video = stub_client.upload_video(path=video_path, name="ce-o-video")
+    stub_client.create_creative(spec=dataclasses.replace(spec, video_id=stub_video))
+    graph_video = client.upload_video(path=video_path, name="ce-o-video")
+    client.create_creative(spec=dataclasses.replace(spec, video_id=graph_video))
+
+    # Then the stub's creative carries the Graph client's opt-out, to the letter,
+    # without the standard_enhancements bundle Meta rejects since v22
+    stored = StubMetaObject.objects.get(kind="creative", name="ce-o-creative")
+    stub_opt_out = stored.payload["degrees_of_freedom_spec"]
+    [request] = fake_graph.requests_to("POST", r"adcreatives$")
+    assert stub_opt_out == request.params["degrees_of_freedom_spec"]
+    assert "standard_enhancements" not in stub_opt_out["creative_features_spec"]
 
 
 def test_the_truth_is_not_reachable_through_the_client(video_path, poster_path):

@@ -17,9 +17,10 @@ Guarantees:
 - Errors are parsed from Meta's JSON envelope into typed exceptions
   (`promotion.meta.errors`); retries follow `RetryPolicy`; waits longer than a
   task may hold raise `MetaRetryLater`.
-- Creates never duplicate: the name carries the caller's deterministic key, and
-  after any failure that might have done the work (timeout, reset, 5xx, a
-  transient code) the object is looked up by name before it is created again.
+- Creates never duplicate (`create_once`): the name carries the caller's
+  deterministic key; when the caller resumes, and after any failure that might
+  have done the work (timeout, reset, 5xx, a transient code), the object is looked
+  up by name before it is created again.
 - Every creative opts out of each Advantage+ creative feature, and what Meta
   reports back is returned.
 """
@@ -41,12 +42,13 @@ from typing import Any, TypeVar
 
 import httpx
 
+from promotion.meta.create_once import create_once, raise_at_once
 from promotion.meta.enhancements import ADVANTAGE_CREATIVE_FEATURES, opt_out_spec
 from promotion.meta.errors import (
+    CONNECT_ERROR_TYPE,
     MetaAmbiguousError,
     MetaApiError,
     MetaError,
-    MetaRateLimitError,
     MetaRetryLater,
     MetaTransientError,
     MetaVideoUploadError,
@@ -65,9 +67,11 @@ from promotion.meta.protocol import (
     VideoStatus,
 )
 from promotion.meta.retry import (
+    DEFAULT_RETRY_POLICY,
     UPLOAD_RESUME_SUBCODE,
     RandomSource,
     RetryPolicy,
+    may_have_succeeded,
     usage_percent,
 )
 
@@ -77,7 +81,6 @@ T = TypeVar("T")
 
 API_VERSION_RE = re.compile(r"^v\d+\.\d+$")
 DEFAULT_CHUNK_THRESHOLD = 25 * 1024 * 1024
-DEFAULT_RETRY_POLICY = RetryPolicy()
 USER_AGENT = "creative-engine/0.1 (httpx)"
 
 # Purchases appear under several action types; count one, never their sum
@@ -106,7 +109,6 @@ INSIGHT_FIELDS = (
     "video_avg_time_watched_actions",
 )
 INSIGHTS_ADS_PER_REQUEST = 50
-CONNECT_ERROR_TYPE = "ConnectError"  # ours, not Meta's: the request never left
 
 
 def appsecret_proof(app_secret: str, access_token: str) -> str:
@@ -252,15 +254,25 @@ class GraphMetaClient:
         self.close()
 
     # ------------------------------------------------------------------ videos
-    def upload_video(self, *, path: str, name: str) -> str:
+    def upload_video(self, *, path: str, name: str, resume: bool = False) -> str:
         """Upload an MP4 named `name` (the variant's dedupe key); video id.
 
         Small files go in one multipart POST; larger ones use the chunked
-        start/transfer/finish protocol and resume where Meta says.
+        start/transfer/finish protocol and resume where Meta says (retrying inside
+        each phase, so a failed chunked upload is only looked up, not repeated).
         """
         size = os.path.getsize(path)
         if size > self.chunk_threshold_bytes:
-            return self._upload_chunked(path=path, name=name, size=size)
+            return self._create_once(
+                "upload_video",
+                name=name,
+                resume=resume,
+                create=lambda attempt: self._upload_chunked(
+                    path=path, name=name, size=size
+                ),
+                find=lambda: self.find_video_by_name(name=name),
+                wait_or_raise=raise_at_once,
+            )
 
         def create(attempt: int) -> str:
             with open(path, "rb") as fh:
@@ -278,6 +290,7 @@ class GraphMetaClient:
         return self._create_once(
             "upload_video",
             name=name,
+            resume=resume,
             create=create,
             find=lambda: self.find_video_by_name(name=name),
         )
@@ -414,7 +427,7 @@ class GraphMetaClient:
                 )
                 return
             except MetaError as exc:
-                unsure = _may_have_succeeded(exc)
+                unsure = may_have_succeeded(exc)
                 self._wait_or_raise("upload_video", exc, attempt)
             attempt += 1
 
@@ -451,7 +464,9 @@ class GraphMetaClient:
         return self._retrying("upload_image", attempt_upload)
 
     # --------------------------------------------------------------- creatives
-    def create_creative(self, *, spec: CreativeSpec) -> CreativeResult:
+    def create_creative(
+        self, *, spec: CreativeSpec, resume: bool = False
+    ) -> CreativeResult:
         """Create the video creative, opted out of every Advantage+ feature, then
         read back what Meta reports for those features."""
         video_data: dict[str, Any] = {
@@ -494,6 +509,7 @@ class GraphMetaClient:
         creative_id = self._create_once(
             "create_creative",
             name=spec.name,
+            resume=resume,
             create=create,
             find=lambda: self.find_creative_by_name(name=spec.name),
         )
@@ -540,7 +556,7 @@ class GraphMetaClient:
         return str(preferred[0]["uri"])
 
     # --------------------------------------------------------------------- ads
-    def create_ad(self, *, spec: AdSpec) -> str:
+    def create_ad(self, *, spec: AdSpec, resume: bool = False) -> str:
         """Create the ad with an explicit status (Meta's default would be ACTIVE)."""
         if spec.status not in (AdStatus.PAUSED, AdStatus.ACTIVE):
             raise ValueError("An ad is created PAUSED or ACTIVE")
@@ -569,6 +585,7 @@ class GraphMetaClient:
         return self._create_once(
             "create_ad",
             name=spec.name,
+            resume=resume,
             create=create,
             find=lambda: self.find_ad_by_name(adset_id=spec.adset_id, name=spec.name),
         )
@@ -822,37 +839,22 @@ class GraphMetaClient:
         operation: str,
         *,
         name: str,
+        resume: bool,
         create: Callable[[int], str],
         find: Callable[[], str | None],
+        wait_or_raise: Callable[[MetaError, int], None] | None = None,
     ) -> str:
-        """Create without ever duplicating.
-
-        1. Create. On success, done.
-        2. On a failure that may have done the work (no answer, reset, 5xx, a
-           transient code), look the object up by name before anything else.
-        3. Found: it is ours (the name carries the variant's key); report and
-           return it. Not found: create again as the policy allows.
-        4. When the policy stops or reschedules after such a failure, look once
-           more, so a done create is never reported as failed.
-        """
-        attempt, unsure = 1, False
-        while True:
-            if unsure:
-                found = find()
-                if found:
-                    return self._found_by_name(operation, attempt, found, name)
-            try:
-                return create(attempt)
-            except MetaError as exc:
-                unsure = _may_have_succeeded(exc)
-                try:
-                    self._wait_or_raise(operation, exc, attempt)
-                except MetaError:
-                    found = find() if unsure else None
-                    if found:
-                        return self._found_by_name(operation, attempt + 1, found, name)
-                    raise
-            attempt += 1
+        """Create under the retry policy, never twice (see `create_once`)."""
+        return create_once(
+            create=create,
+            find=find,
+            resume=resume,
+            wait_or_raise=wait_or_raise
+            or (lambda exc, attempt: self._wait_or_raise(operation, exc, attempt)),
+            adopt=lambda found, attempt: self._found_by_name(
+                operation, attempt, found, name
+            ),
+        )
 
     def _found_by_name(
         self, operation: str, attempt: int, found: str, name: str
@@ -904,7 +906,7 @@ class GraphMetaClient:
                     raise MetaApiError(f"{operation}: Meta did not confirm the update")
                 return
             except MetaError as exc:
-                unsure = _may_have_succeeded(exc)
+                unsure = may_have_succeeded(exc)
                 self._wait_or_raise(operation, exc, attempt)
             attempt += 1
 
@@ -953,23 +955,6 @@ def _transport_error(exc: httpx.TransportError, timeout: float) -> MetaError:
     if isinstance(exc, httpx.TimeoutException):
         return MetaAmbiguousError(f"No answer from Meta within {timeout:g}s ({exc!r})")
     return MetaAmbiguousError(f"Connection to Meta failed mid-request ({exc!r})")
-
-
-def _may_have_succeeded(error: MetaError) -> bool:
-    """After this failure, might Meta have done the work anyway?
-
-    Throttles and permanent errors are refusals; anything else (no answer, reset,
-    5xx, unknown or transient codes) could hide a done write.
-    """
-    if isinstance(error, MetaAmbiguousError):
-        return True
-    if isinstance(error, MetaRateLimitError):
-        return False
-    if not isinstance(error, MetaApiError) or error.error_type == CONNECT_ERROR_TYPE:
-        return False
-    if error.http_status is not None and error.http_status >= 500:
-        return True
-    return error.is_transient or error.code in (1, 2)
 
 
 def _resume_window(error: MetaError) -> tuple[int, int] | None:

@@ -124,8 +124,14 @@ class InsightRow:
 class MetaAdsClient(Protocol):
     mode: str  # "stub" or "live"
 
-    def upload_video(self, *, path: str, name: str) -> str:
-        """Upload an MP4 (simple below the chunk threshold, resumable above); video id."""
+    def upload_video(self, *, path: str, name: str, resume: bool = False) -> str:
+        """Upload an MP4 (simple below the chunk threshold, resumable above); video id.
+
+        Create-once, as `create_creative` and `create_ad`: `name` carries the
+        caller's dedupe key; with `resume` (an earlier attempt may have created
+        it), and after any failure that may have done the work, the client looks
+        the object up by name before it creates, and returns what it found.
+        """
         ...
 
     def find_video_by_name(self, *, name: str) -> str | None: ...
@@ -138,13 +144,15 @@ class MetaAdsClient(Protocol):
         """Upload the poster JPEG; returns its image hash."""
         ...
 
-    def create_creative(self, *, spec: CreativeSpec) -> CreativeResult:
+    def create_creative(
+        self, *, spec: CreativeSpec, resume: bool = False
+    ) -> CreativeResult:
         """Create a video creative that opts out of every Advantage+ enhancement."""
         ...
 
     def find_creative_by_name(self, *, name: str) -> str | None: ...
 
-    def create_ad(self, *, spec: AdSpec) -> str: ...
+    def create_ad(self, *, spec: AdSpec, resume: bool = False) -> str: ...
 
     def find_ad_by_name(self, *, adset_id: str, name: str) -> str | None: ...
 

@@ -37,6 +37,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from promotion.fragment_scoring import fragment_ids_in_order, hook_fragment_id
+from promotion.meta.create_once import create_once, raise_at_once
 from promotion.meta.enhancements import opt_out_spec
 from promotion.meta.errors import (
     MetaAmbiguousError,
@@ -133,7 +134,7 @@ class StubMetaClient:
 
     # --- videos and images ----------------------------------------------------------
 
-    def upload_video(self, *, path: str, name: str) -> str:
+    def upload_video(self, *, path: str, name: str, resume: bool = False) -> str:
         def act() -> str:
             size = os.path.getsize(path)
             features = _features_for(name, path)
@@ -145,7 +146,13 @@ class StubMetaClient:
             )
             return obj.meta_id
 
-        return self._call("upload_video", name, act, details={"name": name})
+        return self._create_once(
+            create=lambda: self._call(
+                "upload_video", name, act, details={"name": name}
+            ),
+            find=lambda: self.find_video_by_name(name=name),
+            resume=resume,
+        )
 
     def find_video_by_name(self, *, name: str) -> str | None:
         return self._call(
@@ -182,11 +189,26 @@ class StubMetaClient:
             )
             return image_hash
 
-        return self._call("upload_image", name, act, details={"name": name})
+        # Image hashes are content hashes: an upload whose answer was lost is
+        # found by its name like any other object, and is the same image anyway.
+        return self._create_once(
+            create=lambda: self._call(
+                "upload_image", name, act, details={"name": name}
+            ),
+            find=lambda: self._call(
+                "find_image",
+                name,
+                lambda: self._find(StubObjectKind.IMAGE, name),
+                details={"name": name},
+            ),
+            resume=False,
+        )
 
     # --- creatives and ads ----------------------------------------------------------
 
-    def create_creative(self, *, spec: CreativeSpec) -> CreativeResult:
+    def create_creative(
+        self, *, spec: CreativeSpec, resume: bool = False
+    ) -> CreativeResult:
         def act() -> CreativeResult:
             video = self._get(StubObjectKind.VIDEO, spec.video_id)
             if not spec.page_id:
@@ -215,12 +237,26 @@ class StubMetaClient:
             )
             return CreativeResult(creative_id=obj.meta_id, enhancements=enhancements)
 
-        return self._call(
-            "create_creative",
-            spec.name,
-            act,
-            details={"name": spec.name, "video_id": spec.video_id},
-            object_id_of=lambda r: r.creative_id,
+        def find() -> CreativeResult | None:
+            creative_id = self.find_creative_by_name(name=spec.name)
+            if creative_id is None:
+                return None
+            creative = self._get(StubObjectKind.CREATIVE, creative_id)
+            return CreativeResult(
+                creative_id=creative_id,
+                enhancements=creative.payload.get("enhancements", {}),
+            )
+
+        return self._create_once(
+            create=lambda: self._call(
+                "create_creative",
+                spec.name,
+                act,
+                details={"name": spec.name, "video_id": spec.video_id},
+                object_id_of=lambda r: r.creative_id,
+            ),
+            find=find,
+            resume=resume,
         )
 
     def find_creative_by_name(self, *, name: str) -> str | None:
@@ -231,7 +267,7 @@ class StubMetaClient:
             details={"name": name},
         )
 
-    def create_ad(self, *, spec: AdSpec) -> str:
+    def create_ad(self, *, spec: AdSpec, resume: bool = False) -> str:
         def act() -> str:
             creative = self._get(StubObjectKind.CREATIVE, spec.creative_id)
             self._ensure_adset(spec.adset_id)
@@ -252,17 +288,21 @@ class StubMetaClient:
             )
             return obj.meta_id
 
-        return self._call(
-            "create_ad",
-            spec.name,
-            act,
-            details={
-                "name": spec.name,
-                "adset_id": spec.adset_id,
-                "creative_id": spec.creative_id,
-                "status": str(spec.status),
-                "pixel_id": spec.pixel_id,
-            },
+        return self._create_once(
+            create=lambda: self._call(
+                "create_ad",
+                spec.name,
+                act,
+                details={
+                    "name": spec.name,
+                    "adset_id": spec.adset_id,
+                    "creative_id": spec.creative_id,
+                    "status": str(spec.status),
+                    "pixel_id": spec.pixel_id,
+                },
+            ),
+            find=lambda: self.find_ad_by_name(adset_id=spec.adset_id, name=spec.name),
+            resume=resume,
         )
 
     def find_ad_by_name(self, *, adset_id: str, name: str) -> str | None:
@@ -404,6 +444,21 @@ class StubMetaClient:
         if timezone.is_naive(now):
             raise ValueError("The stub's clock must return aware datetimes.")
         return now
+
+    @staticmethod
+    def _create_once(
+        *, create: Callable[[], T], find: Callable[[], T | None], resume: bool
+    ) -> T:
+        """Create-once as the Graph client does; every retry is left to the task
+        (the stub's attempts are counted across processes, not inside a call)."""
+        return create_once(
+            create=lambda attempt: create(),
+            find=find,
+            resume=resume,
+            wait_or_raise=raise_at_once,
+            # The lookup is a reported call of its own.
+            adopt=lambda found, attempt: found,
+        )
 
     def _call(
         self,

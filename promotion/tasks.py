@@ -49,18 +49,27 @@ RENDERED_GRACE = dt.timedelta(minutes=10)
 # Longer than the render task's hard time limit (12 min) plus its retries' start.
 RENDER_STUCK_AFTER = dt.timedelta(minutes=30)
 SWEEP_BATCH = 200
+# Every task here: on the meta queue, acked late (each is idempotent, see above),
+# results ignored (state lives in our tables).
+META_TASK_OPTIONS: dict[str, Any] = {
+    "queue": "meta",
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+}
+# Calls to Meta get time to finish, and a hard stop.
+META_CALL_TIME_LIMITS: dict[str, Any] = {
+    "soft_time_limit": UPLOAD_SOFT_TIME_LIMIT,
+    "time_limit": UPLOAD_TIME_LIMIT,
+}
 
 
 @shared_task(
     bind=True,
     name="promotion.upload_variant",
-    queue="meta",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=UPLOAD_SOFT_TIME_LIMIT,
-    time_limit=UPLOAD_TIME_LIMIT,
     max_retries=UPLOAD_RETRY_POLICY.task_max_retries,
-    ignore_result=True,
+    **META_TASK_OPTIONS,
+    **META_CALL_TIME_LIMITS,
 )
 def upload_variant(  # type: ignore[no-untyped-def]
     self,
@@ -128,13 +137,7 @@ def _upload_attempt(
 
 
 @shared_task(
-    name="promotion.collect_insights",
-    queue="meta",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=UPLOAD_SOFT_TIME_LIMIT,
-    time_limit=UPLOAD_TIME_LIMIT,
-    ignore_result=True,
+    name="promotion.collect_insights", **META_TASK_OPTIONS, **META_CALL_TIME_LIMITS
 )
 def collect_insights(
     until: str | None = None, run_id: str | None = None, as_of: str | None = None
@@ -149,13 +152,7 @@ def collect_insights(
     return insights_collect(until=last_day, run_id=run_id, as_of=clock)
 
 
-@shared_task(
-    name="promotion.sweep_stuck_work",
-    queue="meta",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-)
+@shared_task(name="promotion.sweep_stuck_work", **META_TASK_OPTIONS)
 def sweep_stuck_work() -> dict[str, Any]:
     """Re-dispatch work that a crash or a lost message left behind.
 

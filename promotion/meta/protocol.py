@@ -11,11 +11,14 @@ can write one PromotionLog row per call to Meta, success or failure.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
+
+from promotion.meta.errors import MetaError
 
 
 class AdStatus(StrEnum):
@@ -45,6 +48,31 @@ class MetaCall:
     http_status: int | None = None
     duration_ms: float = 0.0
     details: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def failed(
+        cls,
+        operation: str,
+        attempt: int,
+        error: MetaError,
+        *,
+        started: float,
+        object_id: str = "",
+        details: Mapping[str, Any] | None = None,
+    ) -> MetaCall:
+        """The failed attempt that began at `started` (time.perf_counter)."""
+        return cls(
+            operation=operation,
+            attempt=attempt,
+            success=False,
+            object_id=object_id,
+            error_code=error.code,
+            error_subcode=error.subcode,
+            error_message=str(error),
+            http_status=getattr(error, "http_status", None),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            details=dict(details or {}),
+        )
 
 
 MetaCallObserver = Callable[[MetaCall], None]

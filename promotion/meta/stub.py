@@ -23,6 +23,7 @@ from, found through the dedupe key in the object's name.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -155,12 +156,7 @@ class StubMetaClient:
         )
 
     def find_video_by_name(self, *, name: str) -> str | None:
-        return self._call(
-            "find_video",
-            name,
-            lambda: self._find(StubObjectKind.VIDEO, name),
-            details={"name": name},
-        )
+        return self._find_by_name("find_video", StubObjectKind.VIDEO, name)
 
     def wait_video_ready(self, *, video_id: str, timeout_seconds: float) -> VideoStatus:
         def act() -> VideoStatus:
@@ -195,12 +191,7 @@ class StubMetaClient:
             create=lambda: self._call(
                 "upload_image", name, act, details={"name": name}
             ),
-            find=lambda: self._call(
-                "find_image",
-                name,
-                lambda: self._find(StubObjectKind.IMAGE, name),
-                details={"name": name},
-            ),
+            find=lambda: self._find_by_name("find_image", StubObjectKind.IMAGE, name),
             resume=False,
         )
 
@@ -229,7 +220,7 @@ class StubMetaClient:
                 parent=video.meta_id,
                 status="ACTIVE",
                 payload={
-                    "spec": _spec_dict(spec),
+                    "spec": dataclasses.asdict(spec),
                     "degrees_of_freedom_spec": degrees_of_freedom,
                     "features": video.payload.get("features", {}),
                     "enhancements": enhancements,
@@ -260,12 +251,7 @@ class StubMetaClient:
         )
 
     def find_creative_by_name(self, *, name: str) -> str | None:
-        return self._call(
-            "find_creative",
-            name,
-            lambda: self._find(StubObjectKind.CREATIVE, name),
-            details={"name": name},
-        )
+        return self._find_by_name("find_creative", StubObjectKind.CREATIVE, name)
 
     def create_ad(self, *, spec: AdSpec, resume: bool = False) -> str:
         def act() -> str:
@@ -488,16 +474,12 @@ class StubMetaClient:
                 )
         except MetaError as exc:
             self._report(
-                MetaCall(
-                    operation=operation,
-                    attempt=attempt,
-                    success=False,
+                MetaCall.failed(
+                    operation,
+                    attempt,
+                    exc,
+                    started=started,
                     object_id=object_id,
-                    error_code=exc.code,
-                    error_subcode=exc.subcode,
-                    error_message=str(exc),
-                    http_status=getattr(exc, "http_status", None),
-                    duration_ms=(time.perf_counter() - started) * 1000,
                     details=details,
                 )
             )
@@ -574,6 +556,12 @@ class StubMetaClient:
                     )
             except IntegrityError:
                 ordinal += 1
+
+    def _find_by_name(self, operation: str, kind: str, name: str) -> str | None:
+        """A lookup by name, reported to the observer like any call to Meta."""
+        return self._call(
+            operation, name, lambda: self._find(kind, name), details={"name": name}
+        )
 
     def _find(self, kind: str, name: str) -> str | None:
         return (
@@ -718,20 +706,6 @@ def _features_for(name: str, path: str) -> dict[str, Any]:
         "duration_category": variant.duration_category,
         "caption": f"{variant.caption} {hashtags}".strip(),
         "look": variant.color_look,
-    }
-
-
-def _spec_dict(spec: CreativeSpec) -> dict[str, Any]:
-    return {
-        "name": spec.name,
-        "page_id": spec.page_id,
-        "video_id": spec.video_id,
-        "message": spec.message,
-        "title": spec.title,
-        "call_to_action_type": spec.call_to_action_type,
-        "link": spec.link,
-        "image_hash": spec.image_hash,
-        "instagram_user_id": spec.instagram_user_id,
     }
 
 

@@ -183,16 +183,12 @@ class GraphTransport:
         details: dict[str, Any],
     ) -> None:
         self._report(
-            MetaCall(
-                operation=operation,
-                attempt=attempt,
-                success=False,
+            MetaCall.failed(
+                operation,
+                attempt,
+                error,
+                started=started,
                 object_id=object_id,
-                error_code=error.code,
-                error_subcode=error.subcode,
-                error_message=str(error),
-                http_status=getattr(error, "http_status", None),
-                duration_ms=(time.perf_counter() - started) * 1000,
                 details={**details, "error_type": type(error).__name__},
             )
         )

@@ -17,8 +17,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from promotion.meta.errors import MetaError, MetaRateLimitError, MetaRetryLater
-from promotion.meta.retry import RetryDecision, RetryPolicy
+from promotion.meta.errors import MetaError
+from promotion.meta.retry import DEFAULT_RETRY_POLICY, RetryPolicy, TaskAction
 from promotion.selectors import (
     running_ads_count,
     variants_stuck_rendering,
@@ -29,14 +29,14 @@ from promotion.services.insights import insights_collect
 from promotion.services.upload import (
     UPLOAD_LEASE,
     UploadConfigurationError,
-    is_retryable,
     variant_upload,
     variant_upload_abandon,
 )
 
 logger = logging.getLogger(__name__)
 
-UPLOAD_MAX_RETRIES = 5
+# How often and when an upload comes back is the policy's answer, as for the client.
+UPLOAD_RETRY_POLICY: RetryPolicy = DEFAULT_RETRY_POLICY
 UPLOAD_SOFT_TIME_LIMIT = 10 * 60
 UPLOAD_TIME_LIMIT = 12 * 60
 _VISIBILITY_TIMEOUT = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(
@@ -49,18 +49,27 @@ RENDERED_GRACE = dt.timedelta(minutes=10)
 # Longer than the render task's hard time limit (12 min) plus its retries' start.
 RENDER_STUCK_AFTER = dt.timedelta(minutes=30)
 SWEEP_BATCH = 200
+# Every task here: on the meta queue, acked late (each is idempotent, see above),
+# results ignored (state lives in our tables).
+META_TASK_OPTIONS: dict[str, Any] = {
+    "queue": "meta",
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+}
+# Calls to Meta get time to finish, and a hard stop.
+META_CALL_TIME_LIMITS: dict[str, Any] = {
+    "soft_time_limit": UPLOAD_SOFT_TIME_LIMIT,
+    "time_limit": UPLOAD_TIME_LIMIT,
+}
 
 
 @shared_task(
     bind=True,
     name="promotion.upload_variant",
-    queue="meta",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=UPLOAD_SOFT_TIME_LIMIT,
-    time_limit=UPLOAD_TIME_LIMIT,
-    max_retries=UPLOAD_MAX_RETRIES,
-    ignore_result=True,
+    max_retries=UPLOAD_RETRY_POLICY.task_max_retries,
+    **META_TASK_OPTIONS,
+    **META_CALL_TIME_LIMITS,
 )
 def upload_variant(  # type: ignore[no-untyped-def]
     self,
@@ -71,11 +80,11 @@ def upload_variant(  # type: ignore[no-untyped-def]
 ) -> str:
     """Upload one rendered variant to Meta (see `variant_upload`).
 
-    Retryable Meta errors come back with backoff (or the wait Meta asked for), at
-    most UPLOAD_MAX_RETRIES times; then the variant fails, or returns to `rendered`
-    for the sweep when Meta was only throttling. Permanent errors were already
-    recorded on the variant by the service. In-process (no broker) the next attempt
-    runs at once, within the same bound.
+    After a Meta error the retry policy decides (`RetryPolicy.decide_task`): come
+    back after its countdown, within its bound; or give up, failing the variant or
+    returning it to `rendered` for the sweep when Meta was only throttling.
+    Permanent errors were already recorded on the variant by the service.
+    In-process (no broker) the next attempt runs at once, within the same bound.
     """
     retries = self.request.retries
     while True:
@@ -110,47 +119,25 @@ def _upload_attempt(
         logger.error("upload of variant %s refused: %s", variant_id, exc)
         return "refused"
     except MetaError as exc:
-        if not is_retryable(exc):
+        decision = UPLOAD_RETRY_POLICY.decide_task(
+            exc, retries, rng=random.Random(), max_countdown=MAX_RETRY_COUNTDOWN
+        )
+        if decision.action == TaskAction.STOP:
             logger.error("upload of variant %s stopped: %s", variant_id, exc)
             return "stopped"
-        attempt = retries + 1
-        decision = RetryPolicy(max_attempts=UPLOAD_MAX_RETRIES + 1).decide(
-            exc, attempt, rng=random.Random()
+        if decision.action == TaskAction.RETRY:
+            return exc, decision.countdown
+        variant_upload_abandon(
+            variant_id=variant_id,
+            reason=decision.reason,
+            retry_later=decision.action == TaskAction.POSTPONE,
         )
-        gave_up = not (decision.retry or decision.reschedule)
-        if gave_up or retries >= UPLOAD_MAX_RETRIES:
-            throttled = isinstance(exc, MetaRateLimitError | MetaRetryLater)
-            variant_upload_abandon(
-                variant_id=variant_id,
-                reason=f"Gave up after {attempt} attempts: {exc}",
-                retry_later=throttled or decision.reschedule,
-            )
-            return "abandoned"
-        return exc, retry_countdown(exc, decision, retries)
+        return "abandoned"
     return str(outcome)
 
 
-def retry_countdown(error: MetaError, decision: RetryDecision, retries: int) -> float:
-    """Seconds until the next try: Meta's wait if it named one, else exponential
-    backoff from a minute with jitter, never beyond MAX_RETRY_COUNTDOWN."""
-    if isinstance(error, MetaRetryLater):
-        wanted = error.retry_after_seconds
-    else:
-        backoff = 60 * 2**retries
-        wanted = max(
-            decision.delay_seconds, backoff / 2 + random.random() * backoff / 2
-        )
-    return float(min(max(wanted, 1.0), MAX_RETRY_COUNTDOWN))
-
-
 @shared_task(
-    name="promotion.collect_insights",
-    queue="meta",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=UPLOAD_SOFT_TIME_LIMIT,
-    time_limit=UPLOAD_TIME_LIMIT,
-    ignore_result=True,
+    name="promotion.collect_insights", **META_TASK_OPTIONS, **META_CALL_TIME_LIMITS
 )
 def collect_insights(
     until: str | None = None, run_id: str | None = None, as_of: str | None = None
@@ -165,13 +152,7 @@ def collect_insights(
     return insights_collect(until=last_day, run_id=run_id, as_of=clock)
 
 
-@shared_task(
-    name="promotion.sweep_stuck_work",
-    queue="meta",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-)
+@shared_task(name="promotion.sweep_stuck_work", **META_TASK_OPTIONS)
 def sweep_stuck_work() -> dict[str, Any]:
     """Re-dispatch work that a crash or a lost message left behind.
 

@@ -1,39 +1,11 @@
-"""The Meta Ads client (10.2) for the configured mode.
+"""Talking to Meta Ads (10.2): one protocol, two clients, one retry policy.
 
-`get_meta_client()` is the one way services obtain a client: `StubMetaClient` in stub
-mode (the default), `GraphMetaClient` in live mode.
+- `protocol`: the `MetaAdsClient` interface and the plain data it speaks;
+- `errors`, `retry`: Meta's errors as types, and the one policy that says which are
+  worth another try, when, and which are permanent;
+- `create_once`: looking up by name so no create is ever done twice;
+- `enhancements`: the Advantage+ opt-out every creative carries;
+- `graph`: `GraphMetaClient`, the real Graph API over HTTPS;
+- `stub`, `market`: `StubMetaClient` and the simulated market behind it;
+- `configured`: `get_meta_client()`, the client for the configured mode.
 """
-
-from __future__ import annotations
-
-import datetime as dt
-from collections.abc import Callable
-
-from django.conf import settings
-
-from promotion.meta.protocol import MetaAdsClient, MetaCallObserver
-
-
-def get_meta_client(
-    *,
-    observer: MetaCallObserver | None = None,
-    clock: Callable[[], dt.datetime] | None = None,
-) -> MetaAdsClient:
-    """A client for `settings.CREATIVE_ENGINE_MODE`, reporting every call to `observer`.
-
-    `clock` is the stub's sense of time (`run_cycle --as-of` passes the cycle's clock so
-    the simulated market moves with it); the live client runs on real time.
-    """
-    if settings.CREATIVE_ENGINE_MODE == "live":
-        from promotion.meta.graph import GraphMetaClient
-
-        return GraphMetaClient.from_settings(observer=observer)
-    from promotion.meta.stub import StubMetaClient
-
-    return StubMetaClient(
-        seed=settings.META_STUB_SEED,
-        failure_rate=settings.META_STUB_UPLOAD_FAILURE_RATE,
-        observer=observer,
-        clock=clock,
-        latency_seconds=settings.META_STUB_LATENCY_SECONDS,
-    )

@@ -16,6 +16,8 @@ TOKEN_CODES = frozenset({190, 102})
 PERMISSION_CODES = frozenset({10}) | frozenset(range(200, 300))
 VERSION_CODES = frozenset({2635})
 VIDEO_UPLOAD_CODES = frozenset({6000, 6001})
+# Ours, not Meta's: the request never left, so Meta cannot have done the work.
+CONNECT_ERROR_TYPE = "ConnectError"
 
 
 class MetaError(Exception):

@@ -11,11 +11,14 @@ can write one PromotionLog row per call to Meta, success or failure.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
+
+from promotion.meta.errors import MetaError
 
 
 class AdStatus(StrEnum):
@@ -45,6 +48,31 @@ class MetaCall:
     http_status: int | None = None
     duration_ms: float = 0.0
     details: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def failed(
+        cls,
+        operation: str,
+        attempt: int,
+        error: MetaError,
+        *,
+        started: float,
+        object_id: str = "",
+        details: Mapping[str, Any] | None = None,
+    ) -> MetaCall:
+        """The failed attempt that began at `started` (time.perf_counter)."""
+        return cls(
+            operation=operation,
+            attempt=attempt,
+            success=False,
+            object_id=object_id,
+            error_code=error.code,
+            error_subcode=error.subcode,
+            error_message=str(error),
+            http_status=getattr(error, "http_status", None),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            details=dict(details or {}),
+        )
 
 
 MetaCallObserver = Callable[[MetaCall], None]
@@ -124,8 +152,14 @@ class InsightRow:
 class MetaAdsClient(Protocol):
     mode: str  # "stub" or "live"
 
-    def upload_video(self, *, path: str, name: str) -> str:
-        """Upload an MP4 (simple below the chunk threshold, resumable above); video id."""
+    def upload_video(self, *, path: str, name: str, resume: bool = False) -> str:
+        """Upload an MP4 (simple below the chunk threshold, resumable above); video id.
+
+        Create-once, as `create_creative` and `create_ad`: `name` carries the
+        caller's dedupe key; with `resume` (an earlier attempt may have created
+        it), and after any failure that may have done the work, the client looks
+        the object up by name before it creates, and returns what it found.
+        """
         ...
 
     def find_video_by_name(self, *, name: str) -> str | None: ...
@@ -138,13 +172,15 @@ class MetaAdsClient(Protocol):
         """Upload the poster JPEG; returns its image hash."""
         ...
 
-    def create_creative(self, *, spec: CreativeSpec) -> CreativeResult:
+    def create_creative(
+        self, *, spec: CreativeSpec, resume: bool = False
+    ) -> CreativeResult:
         """Create a video creative that opts out of every Advantage+ enhancement."""
         ...
 
     def find_creative_by_name(self, *, name: str) -> str | None: ...
 
-    def create_ad(self, *, spec: AdSpec) -> str: ...
+    def create_ad(self, *, spec: AdSpec, resume: bool = False) -> str: ...
 
     def find_ad_by_name(self, *, adset_id: str, name: str) -> str | None: ...
 

@@ -1,11 +1,17 @@
-"""When to try a Meta call again, and how long to wait: a pure policy.
+"""When to try a Meta call again, and how long to wait: the one policy, pure.
 
-The client asks `RetryPolicy.decide(error, attempt, rng=...)` after every failed
-attempt. Everything it needs travels on the error (code, subcode, is_transient,
-response headers), so the policy is a plain function of its inputs, table-tested
-without a network (meta-graph-api.md §6).
+Every retry-or-give-up question about a Meta error is answered here, and only here:
+- the client asks `RetryPolicy.decide(error, attempt, rng=...)` after every failed
+  attempt, and `may_have_succeeded(error)` before it creates again;
+- the upload service asks `is_permanent(error)` (fail the variant, or let the task
+  retry) and `is_account_error(error)` (the variant waits for a human);
+- the upload task asks `decide_task(error, retries, ...)`: retry with a countdown,
+  or give up within the task's bound.
+Everything the policy needs travels on the error (code, subcode, is_transient,
+response headers), so it is a plain function of its inputs, table-tested without a
+network (meta-graph-api.md §6).
 
-Three outcomes:
+Three outcomes per attempt:
 - retry inline after `delay_seconds` (capped, jittered backoff, or the wait Meta
   advertises in its usage headers when that is short enough to sleep through);
 - reschedule: the wait is longer than a task may hold a worker, so the caller
@@ -18,10 +24,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any, Protocol
 
 from promotion.meta.errors import (
+    CONNECT_ERROR_TYPE,
     PERMISSION_CODES,
     RATE_LIMIT_CODES,
     TOKEN_CODES,
@@ -30,7 +38,11 @@ from promotion.meta.errors import (
     MetaAmbiguousError,
     MetaApiError,
     MetaError,
+    MetaPermissionError,
+    MetaRateLimitError,
     MetaRetryLater,
+    MetaTokenError,
+    MetaVersionError,
 )
 
 INVALID_PARAMETER_CODE = 100
@@ -59,9 +71,23 @@ class RetryDecision:
     reason: str
 
 
+class TaskAction(StrEnum):
+    RETRY = "retry"  # run the task again after the countdown
+    POSTPONE = "postpone"  # give up for now: the variant waits for the sweep
+    FAIL = "fail"  # give up: the variant fails with the reason
+    STOP = "stop"  # permanent: the service has already recorded it on the variant
+
+
+@dataclass(frozen=True)
+class TaskRetryDecision:
+    action: TaskAction
+    countdown: float
+    reason: str
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Bounds for retrying one call. Delays in seconds."""
+    """Bounds for retrying one call, and one task of calls. Delays in seconds."""
 
     max_attempts: int = 5
     base_delay: float = 1.0
@@ -72,6 +98,9 @@ class RetryPolicy:
     rate_limit_base_delay: float = 5.0
     creative_oops_max_attempts: int = 3
     policy_block_wait: float = 3600.0
+    # A task re-run after a failed attempt: how often, and from what countdown.
+    task_max_retries: int = 5
+    task_base_countdown: float = 60.0
 
     def backoff(self, attempt: int, *, rng: RandomSource, base: float = 0.0) -> float:
         """Equal-jitter exponential backoff: half fixed, half random, capped.
@@ -120,6 +149,54 @@ class RetryPolicy:
             return _retry(self.backoff(attempt, rng=rng), f"{kind} ({code})")
         return _give_up(f"not retryable ({code}/{subcode})")
 
+    def is_permanent(self, error: MetaError) -> bool:
+        """Whether trying the same work again later cannot succeed."""
+        if isinstance(error, MetaRetryLater):
+            return False
+        if is_account_error(error):
+            return True
+        decision = self.decide(error, 1, rng=_NO_JITTER)
+        return not (decision.retry or decision.reschedule)
+
+    def decide_task(
+        self,
+        error: MetaError,
+        retries: int,
+        *,
+        rng: RandomSource,
+        max_countdown: float,
+    ) -> TaskRetryDecision:
+        """What a task should do after its attempt `retries + 1` raised `error`.
+
+        Permanent errors stop it. Otherwise it retries at most `task_max_retries`
+        times, after Meta's wait when Meta named one, else after equal-jitter
+        exponential backoff from `task_base_countdown`, never beyond
+        `max_countdown`; then it gives up, postponing (the sweep tries again later)
+        when Meta was only throttling, failing otherwise.
+        """
+        if self.is_permanent(error):
+            return TaskRetryDecision(TaskAction.STOP, 0.0, f"permanent: {error}")
+        attempt = retries + 1
+        bounded = replace(self, max_attempts=self.task_max_retries + 1)
+        decision = bounded.decide(error, attempt, rng=rng)
+        gave_up = not (decision.retry or decision.reschedule)
+        if gave_up or retries >= self.task_max_retries:
+            throttled = isinstance(error, MetaRateLimitError | MetaRetryLater)
+            postpone = throttled or decision.reschedule
+            return TaskRetryDecision(
+                TaskAction.POSTPONE if postpone else TaskAction.FAIL,
+                0.0,
+                f"Gave up after {attempt} attempts: {error}",
+            )
+        if isinstance(error, MetaRetryLater):
+            wanted = error.retry_after_seconds
+        else:
+            ceiling = self.task_base_countdown * 2**retries
+            backoff = ceiling / 2 + rng.random() * ceiling / 2
+            wanted = max(decision.delay_seconds, backoff)
+        countdown = float(min(max(wanted, 1.0), max_countdown))
+        return TaskRetryDecision(TaskAction.RETRY, countdown, decision.reason)
+
     def _decide_throttle(
         self, error: MetaError, attempt: int, *, rng: RandomSource
     ) -> RetryDecision:
@@ -143,6 +220,36 @@ class RetryPolicy:
         if error.subcode == UPLOAD_TIMED_OUT_SUBCODE or _is_transient(error):
             return _retry(self.backoff(attempt, rng=rng), "video upload interrupted")
         return _give_up(f"video upload rejected ({error.code}/{error.subcode})")
+
+
+DEFAULT_RETRY_POLICY = RetryPolicy()
+
+# Errors about the account, not the request: a human must fix the token, the
+# permissions or the API version before anything can succeed.
+_ACCOUNT_ERRORS = (MetaTokenError, MetaPermissionError, MetaVersionError)
+
+
+def is_account_error(error: MetaError) -> bool:
+    """Whether the error is about the account (token, permission, version)."""
+    return isinstance(error, _ACCOUNT_ERRORS)
+
+
+def may_have_succeeded(error: MetaError) -> bool:
+    """After this failure, might Meta have done the work anyway?
+
+    Throttles and permanent errors are refusals; anything else (no answer, reset,
+    5xx, unknown or transient codes) could hide a done write, so a create is looked
+    up by name before it is tried again.
+    """
+    if isinstance(error, MetaAmbiguousError):
+        return True
+    if isinstance(error, MetaRateLimitError):
+        return False
+    if not isinstance(error, MetaApiError) or error.error_type == CONNECT_ERROR_TYPE:
+        return False
+    if error.http_status is not None and error.http_status >= 500:
+        return True
+    return error.is_transient or error.code in TRANSIENT_CODES
 
 
 def advertised_wait_seconds(headers: Mapping[str, str] | None) -> float:
@@ -241,3 +348,13 @@ def _give_up(reason: str) -> RetryDecision:
     return RetryDecision(
         retry=False, delay_seconds=0.0, reschedule=False, reason=reason
     )
+
+
+class _NoJitter:
+    """Whether an error is retryable does not depend on the draw."""
+
+    def random(self) -> float:
+        return 0.0
+
+
+_NO_JITTER = _NoJitter()

@@ -9,7 +9,7 @@ It behaves like the Graph API where the engine can tell the difference:
 - objects can be found by name, so an ambiguous failure can be deduplicated;
 - creatives opt out of every Advantage+ enhancement;
 - an ad set's budget may change at most 4 times an hour (code 17 beyond);
-- daily insights come from the market simulator (`creative_engine.market`), only for
+- daily insights come from the market simulator (`promotion.meta.market`), only for
   days the client's clock has finished.
 
 The account lives in the database (`StubMetaObject`), one account per seed, so workers
@@ -23,6 +23,7 @@ from, found through the dedupe key in the object's name.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -36,15 +37,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from creative_engine.market import (
-    AdFeatures,
-    BudgetChange,
-    MarketAd,
-    MarketAdSet,
-    MarketSimulator,
-    StatusChange,
-)
 from promotion.fragment_scoring import fragment_ids_in_order, hook_fragment_id
+from promotion.meta.create_once import create_once, raise_at_once
+from promotion.meta.enhancements import opt_out_spec
 from promotion.meta.errors import (
     MetaAmbiguousError,
     MetaApiError,
@@ -53,6 +48,14 @@ from promotion.meta.errors import (
     MetaRateLimitError,
     MetaTransientError,
     MetaVideoUploadError,
+)
+from promotion.meta.market import (
+    AdFeatures,
+    BudgetChange,
+    MarketAd,
+    MarketAdSet,
+    MarketSimulator,
+    StatusChange,
 )
 from promotion.meta.protocol import (
     AdSetInfo,
@@ -67,30 +70,12 @@ from promotion.meta.protocol import (
     VideoStatus,
 )
 from promotion.models import StubMetaAttempt, StubMetaObject, StubObjectKind
+from variants.models import CreativeVariant
 
 T = TypeVar("T")
 
 # The calls that make up one upload; the failure rate applies to the upload as a whole.
 UPLOAD_OPERATIONS = ("upload_video", "upload_image", "create_creative", "create_ad")
-
-# degrees_of_freedom_spec.creative_features_spec: every one is opted out.
-ENHANCEMENT_FEATURES = (
-    "standard_enhancements",
-    "image_brightness_and_contrast",
-    "image_templates",
-    "image_touchups",
-    "image_uncrop",
-    "inline_comment",
-    "text_optimizations",
-    "video_auto_crop",
-    "video_filtering",
-    "adapt_to_placement",
-    "add_text_overlay",
-    "description_automation",
-    "enhance_cta",
-    "music",
-    "site_extensions",
-)
 
 # Which failure a failing upload call shows, by cumulative share.
 _FAILURE_MIX = (
@@ -150,7 +135,7 @@ class StubMetaClient:
 
     # --- videos and images ----------------------------------------------------------
 
-    def upload_video(self, *, path: str, name: str) -> str:
+    def upload_video(self, *, path: str, name: str, resume: bool = False) -> str:
         def act() -> str:
             size = os.path.getsize(path)
             features = _features_for(name, path)
@@ -162,15 +147,16 @@ class StubMetaClient:
             )
             return obj.meta_id
 
-        return self._call("upload_video", name, act, details={"name": name})
+        return self._create_once(
+            create=lambda: self._call(
+                "upload_video", name, act, details={"name": name}
+            ),
+            find=lambda: self.find_video_by_name(name=name),
+            resume=resume,
+        )
 
     def find_video_by_name(self, *, name: str) -> str | None:
-        return self._call(
-            "find_video",
-            name,
-            lambda: self._find(StubObjectKind.VIDEO, name),
-            details={"name": name},
-        )
+        return self._find_by_name("find_video", StubObjectKind.VIDEO, name)
 
     def wait_video_ready(self, *, video_id: str, timeout_seconds: float) -> VideoStatus:
         def act() -> VideoStatus:
@@ -199,48 +185,75 @@ class StubMetaClient:
             )
             return image_hash
 
-        return self._call("upload_image", name, act, details={"name": name})
+        # Image hashes are content hashes: an upload whose answer was lost is
+        # found by its name like any other object, and is the same image anyway.
+        return self._create_once(
+            create=lambda: self._call(
+                "upload_image", name, act, details={"name": name}
+            ),
+            find=lambda: self._find_by_name("find_image", StubObjectKind.IMAGE, name),
+            resume=False,
+        )
 
     # --- creatives and ads ----------------------------------------------------------
 
-    def create_creative(self, *, spec: CreativeSpec) -> CreativeResult:
+    def create_creative(
+        self, *, spec: CreativeSpec, resume: bool = False
+    ) -> CreativeResult:
         def act() -> CreativeResult:
             video = self._get(StubObjectKind.VIDEO, spec.video_id)
             if not spec.page_id:
                 raise _invalid(
                     "Invalid parameter: object_story_spec.page_id is required"
                 )
-            enhancements = {f: "OPT_OUT" for f in ENHANCEMENT_FEATURES}
+            degrees_of_freedom = opt_out_spec()
+            # What Meta reports back: each feature as the spec enrolled it.
+            enhancements = {
+                feature: detail["enroll_status"]
+                for feature, detail in degrees_of_freedom[
+                    "creative_features_spec"
+                ].items()
+            }
             obj = self._create(
                 StubObjectKind.CREATIVE,
                 spec.name,
                 parent=video.meta_id,
                 status="ACTIVE",
                 payload={
-                    "spec": _spec_dict(spec),
+                    "spec": dataclasses.asdict(spec),
+                    "degrees_of_freedom_spec": degrees_of_freedom,
                     "features": video.payload.get("features", {}),
                     "enhancements": enhancements,
                 },
             )
             return CreativeResult(creative_id=obj.meta_id, enhancements=enhancements)
 
-        return self._call(
-            "create_creative",
-            spec.name,
-            act,
-            details={"name": spec.name, "video_id": spec.video_id},
-            object_id_of=lambda r: r.creative_id,
+        def find() -> CreativeResult | None:
+            creative_id = self.find_creative_by_name(name=spec.name)
+            if creative_id is None:
+                return None
+            creative = self._get(StubObjectKind.CREATIVE, creative_id)
+            return CreativeResult(
+                creative_id=creative_id,
+                enhancements=creative.payload.get("enhancements", {}),
+            )
+
+        return self._create_once(
+            create=lambda: self._call(
+                "create_creative",
+                spec.name,
+                act,
+                details={"name": spec.name, "video_id": spec.video_id},
+                object_id_of=lambda r: r.creative_id,
+            ),
+            find=find,
+            resume=resume,
         )
 
     def find_creative_by_name(self, *, name: str) -> str | None:
-        return self._call(
-            "find_creative",
-            name,
-            lambda: self._find(StubObjectKind.CREATIVE, name),
-            details={"name": name},
-        )
+        return self._find_by_name("find_creative", StubObjectKind.CREATIVE, name)
 
-    def create_ad(self, *, spec: AdSpec) -> str:
+    def create_ad(self, *, spec: AdSpec, resume: bool = False) -> str:
         def act() -> str:
             creative = self._get(StubObjectKind.CREATIVE, spec.creative_id)
             self._ensure_adset(spec.adset_id)
@@ -261,17 +274,21 @@ class StubMetaClient:
             )
             return obj.meta_id
 
-        return self._call(
-            "create_ad",
-            spec.name,
-            act,
-            details={
-                "name": spec.name,
-                "adset_id": spec.adset_id,
-                "creative_id": spec.creative_id,
-                "status": str(spec.status),
-                "pixel_id": spec.pixel_id,
-            },
+        return self._create_once(
+            create=lambda: self._call(
+                "create_ad",
+                spec.name,
+                act,
+                details={
+                    "name": spec.name,
+                    "adset_id": spec.adset_id,
+                    "creative_id": spec.creative_id,
+                    "status": str(spec.status),
+                    "pixel_id": spec.pixel_id,
+                },
+            ),
+            find=lambda: self.find_ad_by_name(adset_id=spec.adset_id, name=spec.name),
+            resume=resume,
         )
 
     def find_ad_by_name(self, *, adset_id: str, name: str) -> str | None:
@@ -414,6 +431,21 @@ class StubMetaClient:
             raise ValueError("The stub's clock must return aware datetimes.")
         return now
 
+    @staticmethod
+    def _create_once(
+        *, create: Callable[[], T], find: Callable[[], T | None], resume: bool
+    ) -> T:
+        """Create-once as the Graph client does; every retry is left to the task
+        (the stub's attempts are counted across processes, not inside a call)."""
+        return create_once(
+            create=lambda attempt: create(),
+            find=find,
+            resume=resume,
+            wait_or_raise=raise_at_once,
+            # The lookup is a reported call of its own.
+            adopt=lambda found, attempt: found,
+        )
+
     def _call(
         self,
         operation: str,
@@ -442,16 +474,12 @@ class StubMetaClient:
                 )
         except MetaError as exc:
             self._report(
-                MetaCall(
-                    operation=operation,
-                    attempt=attempt,
-                    success=False,
+                MetaCall.failed(
+                    operation,
+                    attempt,
+                    exc,
+                    started=started,
                     object_id=object_id,
-                    error_code=exc.code,
-                    error_subcode=exc.subcode,
-                    error_message=str(exc),
-                    http_status=getattr(exc, "http_status", None),
-                    duration_ms=(time.perf_counter() - started) * 1000,
                     details=details,
                 )
             )
@@ -528,6 +556,12 @@ class StubMetaClient:
                     )
             except IntegrityError:
                 ordinal += 1
+
+    def _find_by_name(self, operation: str, kind: str, name: str) -> str | None:
+        """A lookup by name, reported to the observer like any call to Meta."""
+        return self._call(
+            operation, name, lambda: self._find(kind, name), details={"name": name}
+        )
 
     def _find(self, kind: str, name: str) -> str | None:
         return (
@@ -647,8 +681,6 @@ def _market_ad(obj: StubMetaObject) -> MarketAd:
 
 def _features_for(name: str, path: str) -> dict[str, Any]:
     """What a viewer sees in the video: read from the variant it was rendered from."""
-    from variants.models import CreativeVariant
-
     key = name.rsplit("-", 1)[0]
     variant = (
         CreativeVariant.objects.filter(meta_object_key=key).first() if key else None
@@ -674,20 +706,6 @@ def _features_for(name: str, path: str) -> dict[str, Any]:
         "duration_category": variant.duration_category,
         "caption": f"{variant.caption} {hashtags}".strip(),
         "look": variant.color_look,
-    }
-
-
-def _spec_dict(spec: CreativeSpec) -> dict[str, Any]:
-    return {
-        "name": spec.name,
-        "page_id": spec.page_id,
-        "video_id": spec.video_id,
-        "message": spec.message,
-        "title": spec.title,
-        "call_to_action_type": spec.call_to_action_type,
-        "link": spec.link,
-        "image_hash": spec.image_hash,
-        "instagram_user_id": spec.instagram_user_id,
     }
 
 

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from promotion.choices import PromotedBy, PromotionStatus, PromotionType
-from promotion.meta import get_meta_client
+from promotion.meta.configured import get_meta_client
 from promotion.meta.protocol import MetaAdsClient, MetaCall
 from promotion.models import PromotionLog
 

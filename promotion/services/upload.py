@@ -7,8 +7,9 @@ Resumable from the database: every id Meta returns is saved on the variant at on
 (its own small write), and a step whose id is already there is skipped, so a crashed
 or retried upload continues where it stopped. No duplicates: the variant's dedupe key
 (`meta_object_key`) is saved before the first create and is in every object's name;
-after an ambiguous failure, and whenever an upload is resumed, the object is looked
-up by name before it is created again.
+the client creates once by that name (it looks up before creating when the upload is
+resumed and after an ambiguous failure), and this service only says when it resumes.
+Whether a Meta error is permanent is the retry policy's answer (`promotion.meta.retry`).
 
 Not one transaction on purpose: what Meta has done must stay recorded even when a
 later step fails. Each write is a single UPDATE; state moves by conditional updates
@@ -23,9 +24,9 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -37,15 +38,7 @@ from productions.models import CreativeProduction
 from productions.selectors import approved_fragment_ids
 from promotion.choices import PromotionStatus
 from promotion.fragment_scoring import fragment_ids_in_order
-from promotion.meta.errors import (
-    MetaAmbiguousError,
-    MetaError,
-    MetaPermissionError,
-    MetaRetryLater,
-    MetaTokenError,
-    MetaTransientError,
-    MetaVersionError,
-)
+from promotion.meta.errors import MetaError, MetaTransientError
 from promotion.meta.protocol import (
     AdSpec,
     AdStatus,
@@ -53,7 +46,7 @@ from promotion.meta.protocol import (
     MetaAdsClient,
     VideoState,
 )
-from promotion.meta.retry import RetryPolicy
+from promotion.meta.retry import DEFAULT_RETRY_POLICY, is_account_error
 from promotion.selectors import running_ads_count
 from promotion.services.meta_calls import (
     meta_call_context,
@@ -65,8 +58,6 @@ from variants.models import CreativeVariant
 from variants.services.lifecycle import VariantTransitionRefused, variant_transition
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 VIDEO_READY_TIMEOUT_SECONDS = 300.0
 STUB_PAGE_ID = "100000000000001"
@@ -82,9 +73,6 @@ _UPLOAD_ORDER = [
     UploadStatus.CREATIVE_CREATED,
     UploadStatus.AD_CREATED,
 ]
-# Errors about the account, not the variant: the variant waits (rendered) until a
-# human fixes the token, permissions or API version.
-ACCOUNT_ERRORS = (MetaTokenError, MetaPermissionError, MetaVersionError)
 
 
 class UploadOutcome(StrEnum):
@@ -102,16 +90,6 @@ class UploadConfigurationError(Exception):
 
 class VideoStillProcessing(MetaTransientError):
     """Meta has the video but has not finished processing it: try again later."""
-
-
-def is_retryable(error: BaseException) -> bool:
-    """Whether a Meta error may succeed if the same upload is tried again later."""
-    if isinstance(error, MetaRetryLater):
-        return True
-    if not isinstance(error, MetaError) or isinstance(error, ACCOUNT_ERRORS):
-        return False
-    decision = RetryPolicy().decide(error, 1, rng=_NoJitter())
-    return decision.retry or decision.reschedule
 
 
 def object_key_for(variant: CreativeVariant) -> str:
@@ -140,7 +118,7 @@ def variant_upload(
     4. Save the dedupe key, then each step unless its id is already saved: video
        (and wait until Meta has processed it), poster image, creative (every
        Advantage+ enhancement opted out), ad in the ad set - after re-checking the
-       rules and the cap. Resumed uploads look objects up by name before creating.
+       rules and the cap. A resumed upload asks the client to look up first.
     5. Optionally set the ad ACTIVE (`activate=True`), then uploading → testing.
 
     Errors: a permanent Meta error fails the variant (returns FAILED); a retryable
@@ -280,16 +258,13 @@ class _Pipeline:
         v = self.variant
         self.step = "upload_video"
         if not v.meta_video_id:
-            name = f"{self.key}-video"
-            found = self.client.find_video_by_name(name=name) if self.resuming else None
-            if found is None:
+            if _before(v.upload_status, UploadStatus.VIDEO_UPLOADING):
                 _save(v, upload_status=UploadStatus.VIDEO_UPLOADING)
-                with _local_file(v.video_file, what="rendered video") as path:
-                    found = self._deduped(
-                        lambda: self.client.upload_video(path=path, name=name),
-                        lambda: self.client.find_video_by_name(name=name),
-                    )
-            _save(v, meta_video_id=found)
+            with _local_file(v.video_file, what="rendered video") as path:
+                video_id = self.client.upload_video(
+                    path=path, name=f"{self.key}-video", resume=self.resuming
+                )
+            _save(v, meta_video_id=video_id)
         if _before(v.upload_status, UploadStatus.VIDEO_READY):
             self.step = "wait_video_ready"
             status = self.client.wait_video_ready(
@@ -315,12 +290,7 @@ class _Pipeline:
         self.step = "upload_image"
         name = f"{self.key}-poster"
         with _local_file(v.poster_file, what="poster") as path:
-            # Image hashes are content hashes: uploading the same poster twice is
-            # harmless, so an ambiguous failure is simply tried once more.
-            try:
-                image_hash = self.client.upload_image(path=path, name=name)
-            except MetaAmbiguousError:
-                image_hash = self.client.upload_image(path=path, name=name)
+            image_hash = self.client.upload_image(path=path, name=name)
         _save(v, meta_image_hash=image_hash)
 
     def creative(self) -> None:
@@ -328,28 +298,18 @@ class _Pipeline:
         if v.meta_creative_id:
             return
         self.step = "create_creative"
-        name = f"{self.key}-creative"
-        found = self.client.find_creative_by_name(name=name) if self.resuming else None
-        enhancements: dict[str, str] = {}
-        if found is None:
-            spec = self._creative_spec(name)
-            results: list[Any] = []
-
-            def create() -> str:
-                result = self.client.create_creative(spec=spec)
-                results.append(result)
-                return result.creative_id
-
-            found = self._deduped(
-                create, lambda: self.client.find_creative_by_name(name=name)
-            )
-            if results:
-                enhancements = dict(results[0].enhancements)
-        _save(v, meta_creative_id=found, upload_status=UploadStatus.CREATIVE_CREATED)
-        enrolled = sorted(f for f, s in enhancements.items() if s != "OPT_OUT")
+        result = self.client.create_creative(
+            spec=self._creative_spec(f"{self.key}-creative"), resume=self.resuming
+        )
+        _save(
+            v,
+            meta_creative_id=result.creative_id,
+            upload_status=UploadStatus.CREATIVE_CREATED,
+        )
+        enrolled = sorted(f for f, s in result.enhancements.items() if s != "OPT_OUT")
         if enrolled:
             raise _PermanentUploadError(
-                f"Creative {found} is enrolled in Advantage+ enhancements "
+                f"Creative {result.creative_id} is enrolled in Advantage+ enhancements "
                 f"{', '.join(enrolled)}: what runs would differ from what humans "
                 "approved."
             )
@@ -357,30 +317,18 @@ class _Pipeline:
     def ad(self) -> None:
         v = self.variant
         self.step = "create_ad"
-        name = f"{self.key}-ad"
-        found = (
-            self.client.find_ad_by_name(adset_id=self.adset_id, name=name)
-            if self.resuming
-            else None
+        spec = AdSpec(
+            name=f"{self.key}-ad",
+            adset_id=self.adset_id,
+            creative_id=v.meta_creative_id,
+            pixel_id=v.pixel_id,
+            status=AdStatus.PAUSED,
         )
-        if found is None:
-            spec = AdSpec(
-                name=name,
-                adset_id=self.adset_id,
-                creative_id=v.meta_creative_id,
-                pixel_id=v.pixel_id,
-                status=AdStatus.PAUSED,
-            )
-            with meta_call_context(meta_creative_id=v.meta_creative_id):
-                found = self._deduped(
-                    lambda: self.client.create_ad(spec=spec),
-                    lambda: self.client.find_ad_by_name(
-                        adset_id=self.adset_id, name=name
-                    ),
-                )
+        with meta_call_context(meta_creative_id=v.meta_creative_id):
+            ad_id = self.client.create_ad(spec=spec, resume=self.resuming)
         _save(
             v,
-            meta_ad_id=found,
+            meta_ad_id=ad_id,
             meta_ad_status=str(AdStatus.PAUSED),
             adset_id=self.adset_id,
             campaign_id=self.master.campaign_id,
@@ -403,20 +351,6 @@ class _Pipeline:
             image_hash=v.meta_image_hash,
             instagram_user_id=settings.META_INSTAGRAM_USER_ID,
         )
-
-    def _deduped(
-        self, create: Callable[[], str], find: Callable[[], str | None]
-    ) -> str:
-        """Create; after an ambiguous failure, adopt the object if Meta made it."""
-        try:
-            return create()
-        except MetaAmbiguousError:
-            self.resuming = True  # later steps look up before creating, too
-            found = find()
-            if found is not None:
-                logger.info("adopted %s after an ambiguous failure", found)
-                return found
-            raise
 
 
 # --- helpers -----------------------------------------------------------------------
@@ -530,14 +464,14 @@ def _room_under_cap(variant: CreativeVariant, *, releasing: bool) -> bool:
 def _after_meta_error(
     variant: CreativeVariant, exc: MetaError, *, step: str
 ) -> UploadOutcome:
-    if isinstance(exc, ACCOUNT_ERRORS):
+    if is_account_error(exc):
         variant_transition(
             variant_id=variant.id,
             from_statuses=[VariantStatus.UPLOADING],
             to_status=VariantStatus.RENDERED,
         )
         raise exc
-    if is_retryable(exc):
+    if not DEFAULT_RETRY_POLICY.is_permanent(exc):
         logger.warning("variant %s: %s failed, will retry: %s", variant.id, step, exc)
         raise exc
     _fail(variant, f"Meta refused {step}: {exc}")
@@ -601,8 +535,3 @@ def _local_file(field: FieldFile, *, what: str) -> Iterator[str]:
             shutil.copyfileobj(source, copy)
         copy.flush()
         yield copy.name
-
-
-class _NoJitter:
-    def random(self) -> float:
-        return 0.0

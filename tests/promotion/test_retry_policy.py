@@ -12,6 +12,7 @@ from promotion.meta.errors import (
 )
 from promotion.meta.retry import (
     RetryPolicy,
+    TaskAction,
     advertised_wait_seconds,
     usage_percent,
 )
@@ -287,3 +288,60 @@ def test_usage_percent_is_the_highest_reported_share():
     }
 
     assert usage_percent(headers) == 91.5
+
+
+# --- the task's questions: retry when, give up when ------------------------------
+
+TASK_POLICY = RetryPolicy(task_max_retries=3, task_base_countdown=60.0)
+
+
+def test_a_task_retries_a_transient_error_with_jittered_backoff_from_a_minute():
+    error = graph_error(2, is_transient=True)
+
+    first = TASK_POLICY.decide_task(error, 0, rng=FixedRandom(0.0), max_countdown=3600)
+    third = TASK_POLICY.decide_task(error, 2, rng=FixedRandom(1.0), max_countdown=3600)
+
+    assert (first.action, first.countdown) == (TaskAction.RETRY, 30.0)
+    assert (third.action, third.countdown) == (TaskAction.RETRY, 240.0)
+
+
+def test_a_task_gives_up_at_its_bound_failing_errors_and_postponing_throttles():
+    failed = TASK_POLICY.decide_task(
+        graph_error(2, is_transient=True), 3, rng=FixedRandom(0.5), max_countdown=3600
+    )
+    postponed = TASK_POLICY.decide_task(
+        graph_error(17, 2446079, is_transient=True),
+        3,
+        rng=FixedRandom(0.5),
+        max_countdown=3600,
+    )
+
+    assert failed.action == TaskAction.FAIL
+    assert failed.reason.startswith("Gave up after 4 attempts")
+    assert postponed.action == TaskAction.POSTPONE
+
+
+def test_a_task_waits_what_meta_asked_but_never_beyond_its_ceiling():
+    later = MetaRetryLater("blocked", retry_after_seconds=900.0)
+    day = MetaRetryLater("a day", retry_after_seconds=86400.0)
+
+    asked = TASK_POLICY.decide_task(later, 0, rng=FixedRandom(0.5), max_countdown=3000)
+    capped = TASK_POLICY.decide_task(day, 0, rng=FixedRandom(0.5), max_countdown=3000)
+
+    assert (asked.action, asked.countdown) == (TaskAction.RETRY, 900.0)
+    assert (capped.action, capped.countdown) == (TaskAction.RETRY, 3000.0)
+
+
+@pytest.mark.parametrize(("code", "subcode"), [(190, None), (10, None), (100, 33)])
+def test_a_permanent_error_stops_the_task_and_is_permanent_for_the_service(
+    code, subcode
+):
+    error = graph_error(code, subcode)
+
+    decision = TASK_POLICY.decide_task(
+        error, 0, rng=FixedRandom(0.5), max_countdown=3600
+    )
+
+    assert decision.action == TaskAction.STOP
+    assert TASK_POLICY.is_permanent(error)
+    assert not TASK_POLICY.is_permanent(graph_error(2, is_transient=True))

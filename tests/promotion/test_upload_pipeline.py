@@ -7,8 +7,10 @@ from celery.canvas import Signature
 from celery.exceptions import Retry
 from django.utils import timezone
 
+from promotion import tasks
 from promotion.choices import PromotionStatus, PromotionType
 from promotion.meta.errors import MetaRetryLater, MetaTransientError
+from promotion.meta.retry import RetryPolicy, TaskAction, TaskRetryDecision
 from promotion.models import PromotionLog, StubMetaObject
 from promotion.services import meta_calls
 from promotion.services.upload import (
@@ -439,3 +441,86 @@ def test_on_a_worker_a_retry_is_scheduled_inside_the_visibility_timeout(
         assert countdown == expected_countdown
     variant.refresh_from_db()
     assert variant.status == VariantStatus.UPLOADING
+
+
+# --- the service and the task follow the retry policy --------------------------------
+
+
+def test_the_service_fails_the_variant_when_the_policy_calls_the_error_permanent(
+    monkeypatch,
+):
+    # Given a policy that calls every error permanent, and a transient failure
+    monkeypatch.setattr(RetryPolicy, "is_permanent", lambda self, error: True)
+    variant = rendered_variant()
+    client = stub_client(inject_failures={"create_creative": ["transient"]})
+
+    # When the variant is uploaded
+    outcome = variant_upload(variant_id=variant.id, client=client)
+
+    # Then the service failed it instead of leaving it to a retry
+    variant.refresh_from_db()
+    assert outcome == UploadOutcome.FAILED
+    assert variant.status == VariantStatus.FAILED
+
+
+def test_the_task_retries_as_often_as_the_policy_allows(shared_stub, monkeypatch):
+    # Given a policy allowing two retries, and Meta failing for good
+    monkeypatch.setattr(tasks, "UPLOAD_RETRY_POLICY", RetryPolicy(task_max_retries=2))
+    shared_stub(inject_failures={"create_creative": ["transient"] * 10})
+    variant = rendered_variant()
+
+    # When the task runs
+    upload_variant.delay(str(variant.id))
+
+    # Then it tried three times and failed the variant with the policy's reason
+    variant.refresh_from_db()
+    assert variant.status == VariantStatus.FAILED
+    assert "Gave up after 3 attempts" in variant.failure_reason
+    assert PromotionLog.objects.filter(operation="create_creative").count() == 3
+
+
+@pytest.mark.parametrize(
+    ("action", "status"),
+    [
+        (TaskAction.POSTPONE, VariantStatus.RENDERED),
+        (TaskAction.FAIL, VariantStatus.FAILED),
+    ],
+)
+def test_when_the_policy_gives_up_the_task_postpones_or_fails_as_told(
+    shared_stub, monkeypatch, action, status
+):
+    decision = TaskRetryDecision(action, 0.0, "policy says no")
+    monkeypatch.setattr(RetryPolicy, "decide_task", lambda self, *a, **kw: decision)
+    shared_stub(inject_failures={"create_ad": ["transient"]})
+    variant = rendered_variant()
+
+    upload_variant.delay(str(variant.id))
+
+    variant.refresh_from_db()
+    assert variant.status == status
+
+
+def test_on_a_worker_the_task_comes_back_after_the_policys_countdown(monkeypatch):
+    # Given a policy answering "retry in 123 s" and Meta failing once
+    decision = TaskRetryDecision(TaskAction.RETRY, 123.0, "policy says later")
+    monkeypatch.setattr(RetryPolicy, "decide_task", lambda self, *a, **kw: decision)
+    variant = rendered_variant()
+    client = RaisesOn(stub_client(), "create_ad", MetaTransientError("x", code=2))
+    monkeypatch.setattr(
+        meta_calls, "get_meta_client", lambda observer=None, clock=None: client
+    )
+    scheduled = []
+    monkeypatch.setattr(
+        Signature, "apply_async", lambda sig, *a, **kw: scheduled.append(sig)
+    )
+
+    # When the task runs on a worker and fails
+    upload_variant.push_request(retries=0, is_eager=False, called_directly=False)
+    try:
+        with pytest.raises(Retry):
+            upload_variant.run(str(variant.id))
+    finally:
+        upload_variant.pop_request()
+
+    # Then it is scheduled exactly when the policy said
+    assert scheduled[0].options["countdown"] == 123.0

@@ -3,7 +3,7 @@
 import datetime as dt
 from itertools import count
 
-from creative_engine.market import (
+from promotion.meta.market import (
     AdFeatures,
     BudgetChange,
     MarketAd,

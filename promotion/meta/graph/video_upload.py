@@ -1,0 +1,147 @@
+"""Chunked (resumable) video upload: start, transfer each window, finish.
+
+Meta names the byte window it wants next; after an interrupted transfer it says
+where to resume (6001/1363037), and a finish whose answer was lost is checked by
+reading the upload's status rather than repeated (meta-graph-api.md §4).
+"""
+
+from __future__ import annotations
+
+import os
+
+from promotion.meta.errors import MetaError, MetaVideoUploadError
+from promotion.meta.graph.transport import GraphTransport
+from promotion.meta.protocol import MetaCall
+from promotion.meta.retry import UPLOAD_RESUME_SUBCODE, may_have_succeeded
+
+DEFAULT_CHUNK_THRESHOLD = 25 * 1024 * 1024
+
+
+class ChunkedVideoUpload(GraphTransport):
+    """The chunked upload protocol, on top of the transport."""
+
+    def _upload_chunked(
+        self, *, account_path: str, path: str, name: str, size: int
+    ) -> str:
+        start = self._retrying(
+            "upload_video",
+            lambda attempt: self._send(
+                "upload_video",
+                "POST",
+                account_path,
+                attempt=attempt,
+                params={"upload_phase": "start", "file_size": size},
+                details={"phase": "start", "name": name, "bytes": size},
+            ),
+        )
+        session_id = str(start["upload_session_id"])
+        video_id = str(start["video_id"])
+        offset, end = int(start["start_offset"]), int(start["end_offset"])
+        # Meta's own SDK allows one resume per 10 MiB, at least two.
+        resumes_left = max(size // (10 * 1024 * 1024), 2)
+        attempt = 1
+        with open(path, "rb") as fh:
+            while offset < end:
+                fh.seek(offset)
+                chunk = fh.read(end - offset)
+                try:
+                    body = self._send(
+                        "upload_video",
+                        "POST",
+                        account_path,
+                        attempt=attempt,
+                        object_id=video_id,
+                        params={
+                            "upload_phase": "transfer",
+                            "upload_session_id": session_id,
+                            "start_offset": offset,
+                        },
+                        files={
+                            "video_file_chunk": (
+                                os.path.basename(path),
+                                chunk,
+                                "application/octet-stream",
+                            )
+                        },
+                        details={"phase": "transfer", "start_offset": offset},
+                    )
+                except MetaError as exc:
+                    window = _resume_window(exc)
+                    if window is None:
+                        # Same window again; if Meta got it after all, it answers
+                        # 1363037 naming where to go on.
+                        self._wait_or_raise("upload_video", exc, attempt)
+                        attempt += 1
+                        continue
+                    if resumes_left <= 0:
+                        raise
+                    resumes_left -= 1
+                    offset, end = window
+                    continue
+                offset, end = int(body["start_offset"]), int(body["end_offset"])
+                attempt = 1
+        self._finish_upload(
+            account_path=account_path,
+            session_id=session_id,
+            video_id=video_id,
+            name=name,
+        )
+        return video_id
+
+    def _finish_upload(
+        self, *, account_path: str, session_id: str, video_id: str, name: str
+    ) -> None:
+        attempt, unsure = 1, False
+        while True:
+            if unsure and self._upload_complete(video_id):
+                self._report(
+                    MetaCall(
+                        "upload_video",
+                        attempt,
+                        True,
+                        object_id=video_id,
+                        details={"phase": "finish", "verified_by_status": True},
+                    )
+                )
+                return
+            try:
+                self._send(
+                    "upload_video",
+                    "POST",
+                    account_path,
+                    attempt=attempt,
+                    object_id=video_id,
+                    params={
+                        "upload_phase": "finish",
+                        "upload_session_id": session_id,
+                        "title": name,
+                    },
+                    details={"phase": "finish", "name": name},
+                )
+                return
+            except MetaError as exc:
+                unsure = may_have_succeeded(exc)
+                self._wait_or_raise("upload_video", exc, attempt)
+            attempt += 1
+
+    def _upload_complete(self, video_id: str) -> bool:
+        body = self._read(
+            "upload_video", video_id, {"fields": "status"}, object_id=video_id
+        )
+        phase = (body.get("status") or {}).get("uploading_phase") or {}
+        return phase.get("status") == "complete"
+
+
+def _resume_window(error: MetaError) -> tuple[int, int] | None:
+    """The [start, end) Meta names in a 6001/1363037 error, if any."""
+    if not isinstance(error, MetaVideoUploadError):
+        return None
+    if error.subcode != UPLOAD_RESUME_SUBCODE:
+        return None
+    try:
+        return (
+            int(error.error_data["start_offset"]),
+            int(error.error_data["end_offset"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -4,6 +4,7 @@ Every save goes through productions.services, so the admin obeys the same human 
 writes the same audit rows as the API.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import admin, messages
@@ -17,6 +18,7 @@ from productions.models import ApprovalAudit, CreativeFragment, CreativeProducti
 from productions.roles import AUTHORIZATION_PERMISSION
 from productions.services import (
     FRAGMENT_EDITABLE_FIELDS,
+    FRAGMENT_SYSTEM_FIELDS,
     MASTER_EDITABLE_FIELDS,
     FragmentData,
     fragment_create,
@@ -27,6 +29,7 @@ from productions.services import (
     production_create,
     production_update,
 )
+from productions.url_safety import validate_public_video_url
 
 
 def video_player(
@@ -61,20 +64,29 @@ def fragment_player(fragment: CreativeFragment) -> str:
     )
 
 
+class PublicVideoURLForm(ModelForm):
+    """A master's or fragment's form: a new or changed video URL passes the same check
+    as the API's (`validate_public_video_url`); an unchanged one is not re-resolved."""
+
+    def clean_video_url(self) -> str:
+        url: str = self.cleaned_data["video_url"]
+        if "video_url" in self.changed_data:
+            validate_public_video_url(url)
+        return url
+
+
+def submitted_values(
+    form: ModelForm, editable: Sequence[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The editable values of a submitted form, and those among them it changed."""
+    values = {f: form.cleaned_data[f] for f in editable if f in form.cleaned_data}
+    changes = {f: values[f] for f in form.changed_data if f in values}
+    return values, changes
+
+
 class FragmentInline(admin.TabularInline):
     model = CreativeFragment
     extra = 1
-    fields = (
-        "fragment_type",
-        "start_time",
-        "end_time",
-        "label",
-        "approved",
-        "approved_by",
-        "approved_at",
-        "performance_score",
-        "preview",
-    )
     readonly_fields = (
         "approved",
         "approved_by",
@@ -82,6 +94,7 @@ class FragmentInline(admin.TabularInline):
         "performance_score",
         "preview",
     )
+    fields = ("fragment_type", "start_time", "end_time", "label", *readonly_fields)
     show_change_link = True
 
     @admin.display(description="Preview")
@@ -104,6 +117,7 @@ class CreativeProductionAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "genre", "mode")
     search_fields = ("title", "campaign_id", "adset_id", "genre")
     list_select_related = ("created_by",)
+    form = PublicVideoURLForm
     inlines = [FragmentInline]
     readonly_fields = (
         "video_preview",
@@ -176,13 +190,8 @@ class CreativeProductionAdmin(admin.ModelAdmin):
         change: bool,
     ) -> None:
         actor = actor_for_user(request.user)
-        data = {
-            f: form.cleaned_data[f]
-            for f in MASTER_EDITABLE_FIELDS
-            if f in form.cleaned_data
-        }
+        data, changes = submitted_values(form, MASTER_EDITABLE_FIELDS)
         if change:
-            changes = {f: data[f] for f in form.changed_data if f in data}
             saved = production_update(
                 actor=actor, production_id=obj.pk, changes=changes
             )
@@ -211,17 +220,12 @@ class CreativeProductionAdmin(admin.ModelAdmin):
         for inline_form in formset.forms:
             if inline_form in formset.deleted_forms or not inline_form.has_changed():
                 continue
-            data = {
-                f: inline_form.cleaned_data[f]
-                for f in FRAGMENT_EDITABLE_FIELDS
-                if f in inline_form.cleaned_data
-            }
+            data, changes = submitted_values(inline_form, FRAGMENT_EDITABLE_FIELDS)
             if inline_form.instance._state.adding:
                 fragment_create(
                     actor=actor, production=master, data=FragmentData(**data)
                 )
             else:
-                changes = {f: data[f] for f in inline_form.changed_data if f in data}
                 fragment_update(
                     actor=actor, fragment_id=inline_form.instance.pk, changes=changes
                 )
@@ -260,38 +264,9 @@ class CreativeFragmentAdmin(admin.ModelAdmin):
     list_select_related = ("master_creative", "approved_by")
     autocomplete_fields = ("master_creative",)
     actions = ("approve_selected", "reject_selected")
-    fields = (
-        "master_creative",
-        "fragment_type",
-        "start_time",
-        "end_time",
-        "label",
-        "video_url",
-        "preview",
-        "duration",
-        "approved",
-        "approved_by",
-        "approved_at",
-        "performance_score",
-        "usage_count",
-        "success_rate",
-        "best_for_structure",
-        "best_with_pixels",
-        "performance_by_structure",
-    )
-    readonly_fields = (
-        "preview",
-        "duration",
-        "approved",
-        "approved_by",
-        "approved_at",
-        "performance_score",
-        "usage_count",
-        "success_rate",
-        "best_for_structure",
-        "best_with_pixels",
-        "performance_by_structure",
-    )
+    form = PublicVideoURLForm
+    readonly_fields = ("preview", "duration", *FRAGMENT_SYSTEM_FIELDS)
+    fields = ("master_creative", *FRAGMENT_EDITABLE_FIELDS, *readonly_fields)
 
     @admin.display(description="Preview")
     def preview(self, obj: CreativeFragment) -> str:
@@ -308,13 +283,8 @@ class CreativeFragmentAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: CreativeFragment, form: ModelForm, change: bool
     ) -> None:
         actor = actor_for_user(request.user)
-        data = {
-            f: form.cleaned_data[f]
-            for f in FRAGMENT_EDITABLE_FIELDS
-            if f in form.cleaned_data
-        }
+        data, changes = submitted_values(form, FRAGMENT_EDITABLE_FIELDS)
         if change:
-            changes = {f: data[f] for f in form.changed_data if f in data}
             saved = fragment_update(actor=actor, fragment_id=obj.pk, changes=changes)
         else:
             saved = fragment_create(

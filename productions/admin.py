@@ -119,8 +119,7 @@ class CreativeProductionAdmin(admin.ModelAdmin):
     list_select_related = ("created_by",)
     form = PublicVideoURLForm
     inlines = [FragmentInline]
-    readonly_fields = (
-        "video_preview",
+    engine_fields = (
         "fragments",
         "total_variants_generated",
         "mode",
@@ -128,6 +127,7 @@ class CreativeProductionAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+    readonly_fields = ("video_preview", *engine_fields)
     fieldsets = (
         (
             None,
@@ -140,19 +140,7 @@ class CreativeProductionAdmin(admin.ModelAdmin):
         ),
         ("Style", {"fields": ("style_guide", "human_instructions")}),
         ("Meta", {"fields": ("campaign_id", "adset_id")}),
-        (
-            "Engine (read-only)",
-            {
-                "fields": (
-                    "fragments",
-                    "total_variants_generated",
-                    "mode",
-                    "created_by",
-                    "created_at",
-                    "updated_at",
-                )
-            },
-        ),
+        ("Engine (read-only)", {"fields": engine_fields}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CreativeProduction]:
@@ -242,6 +230,9 @@ class CreativeProductionAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
 
+_FRAGMENT_JSON_FIELDS = frozenset({"best_with_pixels", "performance_by_structure"})
+
+
 @admin.register(CreativeFragment)
 class CreativeFragmentAdmin(admin.ModelAdmin):
     list_display = (
@@ -251,13 +242,8 @@ class CreativeFragmentAdmin(admin.ModelAdmin):
         "start_time",
         "end_time",
         "duration",
-        "approved",
-        "approved_by",
-        "approved_at",
-        "performance_score",
-        "usage_count",
-        "success_rate",
-        "best_for_structure",
+        # The JSON ones (pixels, scores by structure) read on the page, not as columns.
+        *(f for f in FRAGMENT_SYSTEM_FIELDS if f not in _FRAGMENT_JSON_FIELDS),
     )
     list_filter = ("approved", "fragment_type", "best_for_structure")
     search_fields = ("label", "master_creative__title")
@@ -342,11 +328,7 @@ class ApprovalAuditAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in ApprovalAudit._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    has_change_permission = has_delete_permission = has_add_permission

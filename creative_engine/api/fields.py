@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from productions.url_safety import validate_public_video_url
+
+FieldT = TypeVar("FieldT", bound=serializers.Field)
+
+
+def optional_or_null(field_class: type[FieldT], **kwargs: Any) -> FieldT:
+    """A value a client may leave out or send as null (None: the server decides)."""
+    return field_class(required=False, allow_null=True, default=None, **kwargs)
 
 
 def optional_text(max_length: int, **kwargs: Any) -> serializers.CharField:

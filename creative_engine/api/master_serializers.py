@@ -13,7 +13,11 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from creative_engine.api.fields import PublicVideoURLField, optional_text
+from creative_engine.api.fields import (
+    PublicVideoURLField,
+    optional_or_null,
+    optional_text,
+)
 from creative_engine.api.fragment_serializers import (
     FragmentCutSerializer,
     FragmentSerializer,
@@ -92,15 +96,11 @@ class ProductionInputSerializer(serializers.Serializer):
 
     title = serializers.CharField(max_length=200)
     video_url = PublicVideoURLField()
-    video_file = serializers.FileField(
-        required=False, allow_null=True, default=None, max_length=500
-    )
-    duration = serializers.FloatField(
+    video_file = optional_or_null(serializers.FileField, max_length=500)
+    duration = optional_or_null(
+        serializers.FloatField,
         min_value=1.0,
         max_value=86_400.0,
-        required=False,
-        allow_null=True,
-        default=None,
         help_text="Seconds; probed from an uploaded file when omitted.",
     )
     authorized_pixels = _name_list(max_name_length=20, validator=validate_pixel_ids)

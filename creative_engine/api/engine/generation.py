@@ -21,6 +21,7 @@ from creative_engine.api.engine.base import (
     mode_must_match,
     uuid_path_parameter,
 )
+from creative_engine.api.fields import optional_or_null
 from creative_engine.api.master_serializers import ProductionSerializer
 from creative_engine.api.variants import VariantSerializer
 from productions import selectors as production_selectors
@@ -44,20 +45,16 @@ class GenerateSerializer(serializers.Serializer):
     """Context: `master`, as read by `production_selectors.production_get` (with its
     fragments prefetched, so comparing against it costs no query)."""
 
-    count = serializers.IntegerField(
+    count = optional_or_null(
+        serializers.IntegerField,
         min_value=5,
         max_value=15,
-        required=False,
-        allow_null=True,
-        default=None,
         help_text="How many variants (5–15); the planner chooses when omitted.",
     )
-    seed = serializers.IntegerField(
+    seed = optional_or_null(
+        serializers.IntegerField,
         min_value=0,
         max_value=2**63 - 1,
-        required=False,
-        allow_null=True,
-        default=None,
         help_text="Reproduce a batch; derived from the master and batch when omitted.",
     )
     mode = serializers.ChoiceField(choices=EngineMode.choices, required=False)

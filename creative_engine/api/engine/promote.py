@@ -11,13 +11,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from creative_engine.api.engine.base import EngineView, uuid_path_parameter
+from creative_engine.api.fields import optional_or_null
 from creative_engine.api.history import PromotionLogSerializer
 from creative_engine.api.variants import run_refusable
 from productions.guard import actor_for_user
 from promotion.services.promote import variant_promote_manual
 from variants import selectors as variant_selectors
 
-META_ID = r"^[0-9A-Za-z_\-]{1,64}$"
+
+def _meta_id_field(help_text: str) -> serializers.RegexField:
+    """An optional Meta object id (campaign, ad set): letters, digits, _ and -."""
+    return serializers.RegexField(
+        r"^[0-9A-Za-z_\-]{1,64}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=help_text,
+    )
 
 
 class PromoteSerializer(serializers.Serializer):
@@ -25,27 +35,15 @@ class PromoteSerializer(serializers.Serializer):
         required=False,
         help_text="SPEC.md's body field; must equal the path when given.",
     )
-    campaign_id = serializers.RegexField(
-        META_ID,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Meta campaign (default: the master's).",
+    campaign_id = _meta_id_field("Meta campaign (default: the master's).")
+    adset_id = _meta_id_field(
+        "Meta ad set (default: the master's, else the configured default)."
     )
-    adset_id = serializers.RegexField(
-        META_ID,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Meta ad set (default: the master's, else the configured default).",
-    )
-    budget = serializers.DecimalField(
+    budget = optional_or_null(
+        serializers.DecimalField,
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0.01"),
-        required=False,
-        allow_null=True,
-        default=None,
         help_text="Daily budget in the account currency; > 0.",
     )
     force = serializers.BooleanField(

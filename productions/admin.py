@@ -4,6 +4,7 @@ Every save goes through productions.services, so the admin obeys the same human 
 writes the same audit rows as the API.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib import admin, messages
@@ -12,6 +13,7 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from productions.admin_permissions import EvidenceAdmin
 from productions.guard import (
     AUTHORIZATION_PERMISSION,
     PROTECTED_FIELDS,
@@ -21,6 +23,7 @@ from productions.guard import (
 from productions.models import ApprovalAudit, CreativeFragment, CreativeProduction
 from productions.services import (
     FRAGMENT_EDITABLE_FIELDS,
+    FRAGMENT_SYSTEM_FIELDS,
     MASTER_EDITABLE_FIELDS,
     FragmentData,
     fragment_create,
@@ -31,6 +34,7 @@ from productions.services import (
     production_create,
     production_update,
 )
+from productions.url_safety import validate_public_video_url
 
 
 def video_player(
@@ -65,20 +69,29 @@ def fragment_player(fragment: CreativeFragment) -> str:
     )
 
 
+class PublicVideoURLForm(ModelForm):
+    """A master's or fragment's form: a new or changed video URL passes the same check
+    as the API's (`validate_public_video_url`); an unchanged one is not re-resolved."""
+
+    def clean_video_url(self) -> str:
+        url: str = self.cleaned_data["video_url"]
+        if "video_url" in self.changed_data:
+            validate_public_video_url(url)
+        return url
+
+
+def submitted_values(
+    form: ModelForm, editable: Sequence[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The editable values of a submitted form, and those among them it changed."""
+    values = {f: form.cleaned_data[f] for f in editable if f in form.cleaned_data}
+    changes = {f: values[f] for f in form.changed_data if f in values}
+    return values, changes
+
+
 class FragmentInline(admin.TabularInline):
     model = CreativeFragment
     extra = 1
-    fields = (
-        "fragment_type",
-        "start_time",
-        "end_time",
-        "label",
-        "approved",
-        "approved_by",
-        "approved_at",
-        "performance_score",
-        "preview",
-    )
     readonly_fields = (
         "approved",
         "approved_by",
@@ -86,6 +99,7 @@ class FragmentInline(admin.TabularInline):
         "performance_score",
         "preview",
     )
+    fields = ("fragment_type", "start_time", "end_time", "label", *readonly_fields)
     show_change_link = True
 
     @admin.display(description="Preview")
@@ -108,9 +122,9 @@ class CreativeProductionAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "genre", "mode")
     search_fields = ("title", "campaign_id", "adset_id", "genre")
     list_select_related = ("created_by",)
+    form = PublicVideoURLForm
     inlines = [FragmentInline]
-    readonly_fields = (
-        "video_preview",
+    engine_fields = (
         "fragments",
         "total_variants_generated",
         "mode",
@@ -118,6 +132,7 @@ class CreativeProductionAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+    readonly_fields = ("video_preview", *engine_fields)
     fieldsets = (
         (
             None,
@@ -130,19 +145,7 @@ class CreativeProductionAdmin(admin.ModelAdmin):
         ),
         ("Style", {"fields": ("style_guide", "human_instructions")}),
         ("Meta", {"fields": ("campaign_id", "adset_id")}),
-        (
-            "Engine (read-only)",
-            {
-                "fields": (
-                    "fragments",
-                    "total_variants_generated",
-                    "mode",
-                    "created_by",
-                    "created_at",
-                    "updated_at",
-                )
-            },
-        ),
+        ("Engine (read-only)", {"fields": engine_fields}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CreativeProduction]:
@@ -180,13 +183,8 @@ class CreativeProductionAdmin(admin.ModelAdmin):
         change: bool,
     ) -> None:
         actor = actor_for_user(request.user)
-        data = {
-            f: form.cleaned_data[f]
-            for f in MASTER_EDITABLE_FIELDS
-            if f in form.cleaned_data
-        }
+        data, changes = submitted_values(form, MASTER_EDITABLE_FIELDS)
         if change:
-            changes = {f: data[f] for f in form.changed_data if f in data}
             saved = production_update(
                 actor=actor, production_id=obj.pk, changes=changes
             )
@@ -215,17 +213,12 @@ class CreativeProductionAdmin(admin.ModelAdmin):
         for inline_form in formset.forms:
             if inline_form in formset.deleted_forms or not inline_form.has_changed():
                 continue
-            data = {
-                f: inline_form.cleaned_data[f]
-                for f in FRAGMENT_EDITABLE_FIELDS
-                if f in inline_form.cleaned_data
-            }
+            data, changes = submitted_values(inline_form, FRAGMENT_EDITABLE_FIELDS)
             if inline_form.instance._state.adding:
                 fragment_create(
                     actor=actor, production=master, data=FragmentData(**data)
                 )
             else:
-                changes = {f: data[f] for f in inline_form.changed_data if f in data}
                 fragment_update(
                     actor=actor, fragment_id=inline_form.instance.pk, changes=changes
                 )
@@ -242,6 +235,9 @@ class CreativeProductionAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
 
+_FRAGMENT_JSON_FIELDS = frozenset({"best_with_pixels", "performance_by_structure"})
+
+
 @admin.register(CreativeFragment)
 class CreativeFragmentAdmin(admin.ModelAdmin):
     list_display = (
@@ -251,51 +247,17 @@ class CreativeFragmentAdmin(admin.ModelAdmin):
         "start_time",
         "end_time",
         "duration",
-        "approved",
-        "approved_by",
-        "approved_at",
-        "performance_score",
-        "usage_count",
-        "success_rate",
-        "best_for_structure",
+        # The JSON ones (pixels, scores by structure) read on the page, not as columns.
+        *(f for f in FRAGMENT_SYSTEM_FIELDS if f not in _FRAGMENT_JSON_FIELDS),
     )
     list_filter = ("approved", "fragment_type", "best_for_structure")
     search_fields = ("label", "master_creative__title")
     list_select_related = ("master_creative", "approved_by")
     autocomplete_fields = ("master_creative",)
     actions = ("approve_selected", "reject_selected")
-    fields = (
-        "master_creative",
-        "fragment_type",
-        "start_time",
-        "end_time",
-        "label",
-        "video_url",
-        "preview",
-        "duration",
-        "approved",
-        "approved_by",
-        "approved_at",
-        "performance_score",
-        "usage_count",
-        "success_rate",
-        "best_for_structure",
-        "best_with_pixels",
-        "performance_by_structure",
-    )
-    readonly_fields = (
-        "preview",
-        "duration",
-        "approved",
-        "approved_by",
-        "approved_at",
-        "performance_score",
-        "usage_count",
-        "success_rate",
-        "best_for_structure",
-        "best_with_pixels",
-        "performance_by_structure",
-    )
+    form = PublicVideoURLForm
+    readonly_fields = ("preview", "duration", *FRAGMENT_SYSTEM_FIELDS)
+    fields = ("master_creative", *FRAGMENT_EDITABLE_FIELDS, *readonly_fields)
 
     @admin.display(description="Preview")
     def preview(self, obj: CreativeFragment) -> str:
@@ -312,13 +274,8 @@ class CreativeFragmentAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: CreativeFragment, form: ModelForm, change: bool
     ) -> None:
         actor = actor_for_user(request.user)
-        data = {
-            f: form.cleaned_data[f]
-            for f in FRAGMENT_EDITABLE_FIELDS
-            if f in form.cleaned_data
-        }
+        data, changes = submitted_values(form, FRAGMENT_EDITABLE_FIELDS)
         if change:
-            changes = {f: data[f] for f in form.changed_data if f in data}
             saved = fragment_update(actor=actor, fragment_id=obj.pk, changes=changes)
         else:
             saved = fragment_create(
@@ -366,7 +323,7 @@ class CreativeFragmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApprovalAudit)
-class ApprovalAuditAdmin(admin.ModelAdmin):
+class ApprovalAuditAdmin(EvidenceAdmin):
     """The audit trail is evidence: readable, never editable."""
 
     list_display = ("created_at", "action", "actor_name", "object_repr", "production")
@@ -375,12 +332,3 @@ class ApprovalAuditAdmin(admin.ModelAdmin):
     list_select_related = ("production",)
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in ApprovalAudit._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 
 from productions.url_safety import (
     IPNetwork,
@@ -57,6 +58,8 @@ class MediaInfo:
 
 def probe_media(path: Path | str) -> MediaInfo:
     """Read the streams of a media file and prove its first video frame decodes."""
+    # PyAV loads the FFmpeg libraries: imported on the first probe, not by every module
+    # (admin, API, tasks) that imports this one.
     import av
 
     path = Path(path)
@@ -104,6 +107,26 @@ def probe_media(path: Path | str) -> MediaInfo:
             f"{path.name} reports no usable duration, size or frame rate."
         )
     return info
+
+
+def probe_upload(upload: UploadedFile) -> MediaInfo:
+    """Probe an uploaded video where it lies on local disk (Django's temporary file), or
+    from a temporary copy of a small in-memory upload; the upload is rewound after.
+
+    Raises CorruptMediaError when the upload is not a readable video.
+    """
+    temporary_file_path = getattr(upload, "temporary_file_path", None)
+    try:
+        if temporary_file_path is not None:
+            return probe_media(temporary_file_path())
+        suffix = os.path.splitext(upload.name or "")[1][:10]
+        with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
+            handle.flush()
+            return probe_media(handle.name)
+    finally:
+        upload.seek(0)
 
 
 def _decode_near_end(container: Any, video: Any, duration: float, name: str) -> None:

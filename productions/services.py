@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from uuid import UUID
 
@@ -49,6 +49,18 @@ FRAGMENT_EDITABLE_FIELDS = (
     "end_time",
     "label",
     "video_url",
+)
+# Fields of a fragment that approvals and the engine set; a person never types them.
+FRAGMENT_SYSTEM_FIELDS = (
+    "approved",
+    "approved_by",
+    "approved_at",
+    "performance_score",
+    "usage_count",
+    "success_rate",
+    "best_for_structure",
+    "best_with_pixels",
+    "performance_by_structure",
 )
 
 
@@ -255,14 +267,7 @@ def fragment_create(
                 )
             }
         )
-    fragment = CreativeFragment(
-        master_creative=production,
-        fragment_type=data.fragment_type,
-        start_time=data.start_time,
-        end_time=data.end_time,
-        label=data.label,
-        video_url=data.video_url,
-    )
+    fragment = CreativeFragment(master_creative=production, **asdict(data))
     fragment.full_clean()
     fragment.save()
     _audit(
@@ -331,61 +336,69 @@ def fragment_delete(*, actor: Actor, fragment_id: UUID | str) -> None:
 
 @transaction.atomic
 def fragments_approve(*, actor: Actor, fragment_ids: Iterable[UUID | str]) -> int:
-    """Approve fragments in bulk; returns how many changed (already approved are skipped).
-
-    1. Lock the unapproved ones among the ids.
-    2. One conditional UPDATE for all of them.
-    3. One audit row per fragment (bulk_create), then refresh each master's snapshot.
-    """
+    """Approve fragments in bulk; returns how many changed (already approved are skipped)."""
     check_human_actor(actor=actor, action="approve fragments")
-    pending = list(
-        CreativeFragment.objects.select_for_update()
-        .filter(pk__in=list(fragment_ids), approved=False)
-        .select_related("master_creative")
-    )
-    if not pending:
-        return 0
     now = timezone.now()
-    changed = CreativeFragment.objects.filter(
-        pk__in=[f.pk for f in pending], approved=False
-    ).update(approved=True, approved_by_id=actor.user_id, approved_at=now)
-    _bulk_audit(
+    return _fragments_set_approval(
         actor=actor,
-        action=ApprovalAction.FRAGMENT_APPROVED,
-        fragments=pending,
-        before={"approved": False},
-        after={"approved": True, "approved_at": now.isoformat()},
+        fragment_ids=fragment_ids,
+        approved=True,
+        approver={"approved_by_id": actor.user_id, "approved_at": now},
+        audit_action=ApprovalAction.FRAGMENT_APPROVED,
+        audit_after={"approved": True, "approved_at": now.isoformat()},
     )
-    for production_id in {f.master_creative_id for f in pending}:
-        _sync_approved_snapshot(production_id)
-    logger.info("%s approved %d fragment(s)", actor.name, changed)
-    return changed
 
 
 @transaction.atomic
 def fragments_reject(*, actor: Actor, fragment_ids: Iterable[UUID | str]) -> int:
     """Withdraw approval in bulk; the engine stops using them at its next write."""
     check_human_actor(actor=actor, action="reject fragments")
-    approved = list(
+    return _fragments_set_approval(
+        actor=actor,
+        fragment_ids=fragment_ids,
+        approved=False,
+        approver={"approved_by_id": None, "approved_at": None},
+        audit_action=ApprovalAction.FRAGMENT_REJECTED,
+        audit_after={"approved": False},
+    )
+
+
+def _fragments_set_approval(
+    *,
+    actor: Actor,
+    fragment_ids: Iterable[UUID | str],
+    approved: bool,
+    approver: Mapping[str, Any],
+    audit_action: str,
+    audit_after: Mapping[str, Any],
+) -> int:
+    """Move fragments to `approved` (with who and when in `approver`); count the changes.
+
+    1. Lock those among the ids not already in that state.
+    2. One conditional UPDATE for all of them.
+    3. One audit row per fragment (bulk_create), then refresh each master's snapshot.
+    """
+    pending = list(
         CreativeFragment.objects.select_for_update()
-        .filter(pk__in=list(fragment_ids), approved=True)
+        .filter(pk__in=list(fragment_ids), approved=not approved)
         .select_related("master_creative")
     )
-    if not approved:
+    if not pending:
         return 0
     changed = CreativeFragment.objects.filter(
-        pk__in=[f.pk for f in approved], approved=True
-    ).update(approved=False, approved_by_id=None, approved_at=None)
+        pk__in=[f.pk for f in pending], approved=not approved
+    ).update(approved=approved, **approver)
     _bulk_audit(
         actor=actor,
-        action=ApprovalAction.FRAGMENT_REJECTED,
-        fragments=approved,
-        before={"approved": True},
-        after={"approved": False},
+        action=audit_action,
+        fragments=pending,
+        before={"approved": not approved},
+        after=audit_after,
     )
-    for production_id in {f.master_creative_id for f in approved}:
+    for production_id in {f.master_creative_id for f in pending}:
         _sync_approved_snapshot(production_id)
-    logger.info("%s rejected %d fragment(s)", actor.name, changed)
+    verb = "approved" if approved else "rejected"
+    logger.info("%s %s %d fragment(s)", actor.name, verb, changed)
     return changed
 
 

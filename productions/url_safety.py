@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from django.core.exceptions import ValidationError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -207,11 +208,22 @@ def validate_public_url(
     resolver: Resolver = system_resolver,
     allowed_networks: Collection[IPNetwork] = (),
 ) -> None:
-    """Raise UnsafeURLError unless `url` is http(s) and every address of its host is public.
-
-    Called when a master's video_url arrives (API, admin) and again before each fetch.
-    """
+    """Raise UnsafeURLError unless `url` is http(s) and every address of its host is public."""
     check_url(url, resolver=resolver, allowed_networks=allowed_networks)
+
+
+def validate_public_video_url(url: str) -> None:
+    """The check of a video URL as it arrives (API serializers, admin forms): a Django
+    ValidationError saying why the worker must not fetch it. Blank passes (no URL).
+
+    The fetcher checks again at fetch time (DNS may have changed) and on every redirect.
+    """
+    if not url:
+        return
+    try:
+        validate_public_url(url)
+    except UnsafeURLError as exc:
+        raise ValidationError(str(exc), code="unsafe_url") from exc
 
 
 def _parse(url: str | httpx.URL) -> httpx.URL:

@@ -130,3 +130,18 @@ def validate_style_guide(value: Any) -> None:
                     )
     if errors:
         raise ValidationError(errors)
+
+
+def validate_fragment_within_master(
+    *, end_time: float, master_duration: float | None
+) -> None:
+    """A cut must end within its master; a master of unknown length takes any cut."""
+    if master_duration is not None and end_time > master_duration + 1e-6:
+        raise ValidationError(
+            {
+                "end_time": [
+                    f"The fragment ends at {end_time:.2f}s but the master is only "
+                    f"{master_duration:.2f}s long."
+                ]
+            }
+        )

@@ -2,25 +2,32 @@
 
 from django.urls import path
 
-from creative_engine.api import engine
+from creative_engine.api.engine.cycles import (
+    EngineHistoryView,
+    EngineRunView,
+    EngineStatusView,
+)
+from creative_engine.api.engine.generation import (
+    EngineGenerateView,
+    EngineMasterVariantsView,
+)
+from creative_engine.api.engine.promote import EnginePromoteView
 
 urlpatterns = [
-    path("status", engine.EngineStatusView.as_view(), name="engine-status"),
-    path("run", engine.EngineRunView.as_view(), name="engine-run"),
+    path("status", EngineStatusView.as_view(), name="engine-status"),
+    path("run", EngineRunView.as_view(), name="engine-run"),
     path(
         "generate/<str:creative_id>",
-        engine.EngineGenerateView.as_view(),
+        EngineGenerateView.as_view(),
         name="engine-generate",
     ),
     path(
         "variants/<str:creative_id>",
-        engine.EngineMasterVariantsView.as_view(),
+        EngineMasterVariantsView.as_view(),
         name="engine-variants",
     ),
     path(
-        "promote/<str:variant_id>",
-        engine.EnginePromoteView.as_view(),
-        name="engine-promote",
+        "promote/<str:variant_id>", EnginePromoteView.as_view(), name="engine-promote"
     ),
-    path("history", engine.EngineHistoryView.as_view(), name="engine-history"),
+    path("history", EngineHistoryView.as_view(), name="engine-history"),
 ]

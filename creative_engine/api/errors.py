@@ -1,7 +1,9 @@
 """One error shape for every API failure: {"error": {"code", "message", "fields"?}}."""
 
 import logging
+from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -21,6 +23,15 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state."
     default_code = "conflict"
+
+
+def refuse_unknown_ids(*, field: str, noun: str, missing: Sequence[UUID]) -> None:
+    """400 on `field` naming the ids that match nothing the user may see, in the shape
+    of a serializer's field error."""
+    if missing:
+        raise exceptions.ValidationError(
+            {field: [f"No {noun} with id {', '.join(str(m) for m in missing)}."]}
+        )
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

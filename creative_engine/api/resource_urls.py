@@ -4,8 +4,9 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from creative_engine.api.docs import DocsView, SchemaView
+from creative_engine.api.fragments import FragmentViewSet
 from creative_engine.api.history import CycleRunViewSet, PromotionLogViewSet
-from creative_engine.api.productions import FragmentViewSet, ProductionViewSet
+from creative_engine.api.masters import ProductionViewSet
 from creative_engine.api.variants import VariantViewSet
 
 

@@ -14,12 +14,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from creative_engine.api.errors import Conflict
+from creative_engine.api.fields import optional_text
 from creative_engine.api.schema import EngineAutoSchema, named_choice_field
 from productions.choices import NarrativeStructure
 from productions.guard import actor_for_user
+from promotion.meta.errors import MetaError
+from promotion.services.promote import PromotionRefused, variant_archive
 from variants import selectors
 from variants.choices import DurationCategory, VariantStatus, VariantType
 from variants.models import CreativeVariant
+from variants.rendering.errors import RenderError
 from variants.services.lifecycle import VariantTransitionRefused
 
 _NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
@@ -116,12 +120,8 @@ class VariantFilter(django_filters.FilterSet):
 
 
 class ArchiveSerializer(serializers.Serializer):
-    reason = serializers.CharField(
-        max_length=500,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text="Why, for the record (kept on the promotion log).",
+    reason = optional_text(
+        500, help_text="Why, for the record (kept on the promotion log)."
     )
 
 
@@ -158,8 +158,6 @@ class VariantViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def archive(self, request: Request, pk: str | None = None) -> Response:
         """Archive a variant by hand (its ad is paused on Meta); archived is final."""
-        from promotion.services.promote import variant_archive
-
         variant = self.get_object()
         data = ArchiveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -175,10 +173,6 @@ class VariantViewSet(viewsets.ReadOnlyModelViewSet):
 def run_refusable(service: Any, **kwargs: Any) -> Any:
     """Call a promotion service: its refusals (state, rules) answer 409, a failure on
     Meta's side 502 with Meta's message."""
-    from promotion.meta.errors import MetaError
-    from promotion.services.promote import PromotionRefused
-    from variants.rendering.errors import RenderError
-
     try:
         return service(**kwargs)
     except PromotionRefused as exc:

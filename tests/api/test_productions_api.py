@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+import productions.media
 from productions.models import ApprovalAudit, CreativeProduction
 from tests.factories import FragmentFactory, ProductionFactory
 
@@ -368,3 +369,54 @@ def test_a_fragment_beyond_an_uploaded_masters_probed_length_is_a_400(
 
     assert response.status_code == 400
     assert "end_time" in response.json()["error"]["fields"]["fragments"][0]
+
+
+@pytest.fixture
+def probe_calls(monkeypatch):
+    """Every file PyAV is asked to read, in order."""
+    calls = []
+    real_probe = productions.media.probe_media
+
+    def counting_probe(path):
+        calls.append(path)
+        return real_probe(path)
+
+    monkeypatch.setattr(productions.media, "probe_media", counting_probe)
+    return calls
+
+
+def test_creating_a_master_from_an_upload_probes_the_file_once(
+    manager_api, tiny_video, probe_calls
+):
+    response = manager_api.post(
+        "/api/productions/",
+        {
+            "title": "Uploaded",
+            "video_file": _upload(tiny_video),
+            "fragments[0]fragment_type": "hook",
+            "fragments[0]start_time": "0",
+            "fragments[0]end_time": "2",
+        },
+        format="multipart",
+    )
+
+    assert response.status_code == 201, response.content
+    assert len(probe_calls) == 1
+    assert CreativeProduction.objects.get().duration == pytest.approx(3.0, abs=0.1)
+
+
+def test_replacing_a_masters_file_probes_the_new_file_once(
+    manager_api, tiny_video, probe_calls
+):
+    master = ProductionFactory(duration=30.0)
+
+    response = manager_api.patch(
+        f"/api/productions/{master.pk}/",
+        {"video_file": _upload(tiny_video)},
+        format="multipart",
+    )
+
+    assert response.status_code == 200, response.content
+    assert len(probe_calls) == 1
+    master.refresh_from_db()
+    assert master.duration == pytest.approx(3.0, abs=0.1)

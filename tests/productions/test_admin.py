@@ -1,9 +1,12 @@
 """The admin as marketing staff use it: logged in through the test client."""
 
+import socket
+
 import pytest
 from django.urls import reverse
 
 from productions.models import ApprovalAudit, CreativeFragment, CreativeProduction
+from tests.api.fake_dns import fake_getaddrinfo
 from tests.factories import (
     CycleRunFactory,
     DailyMetricFactory,
@@ -14,6 +17,12 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fake_dns(monkeypatch):
+    """A video URL typed into the admin is resolved and checked: no network in tests."""
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
 
 
 @pytest.fixture
@@ -219,6 +228,74 @@ def test_master_with_fragments_created_in_the_admin_goes_through_the_services(
         "master_created",
         "fragment_created",
     }
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "a cloud metadata address"),
+        ("http://internal.example.com/master.mp4", "a private address"),
+        ("http://[::1]/master.mp4", "a loopback address"),
+    ],
+)
+def test_a_hostile_master_url_typed_into_the_admin_is_refused(
+    manager_client, url, reason
+):
+    response = manager_client.post(
+        reverse("admin:productions_creativeproduction_add"),
+        _master_form(video_url=url),
+    )
+
+    assert response.status_code == 200
+    assert reason in response.content.decode()
+    assert not CreativeProduction.objects.exists()
+
+
+def test_a_master_url_changed_to_a_private_host_in_the_admin_is_refused(
+    manager_client,
+):
+    master = ProductionFactory(video_url="https://cdn.example.com/old.mp4")
+    url = reverse("admin:productions_creativeproduction_change", args=[master.pk])
+
+    response = manager_client.post(
+        url, _master_form(master, video_url="http://loopback.example.com/m.mp4")
+    )
+
+    assert response.status_code == 200
+    assert "a loopback address" in response.content.decode()
+    master.refresh_from_db()
+    assert master.video_url == "https://cdn.example.com/old.mp4"
+
+
+def test_an_unchanged_master_url_is_not_checked_again(manager_client):
+    # Saved before the check existed (or its host has since gone): other edits work.
+    master = ProductionFactory(video_url="https://gone.example.test/m.mp4")
+    url = reverse("admin:productions_creativeproduction_change", args=[master.pk])
+
+    response = manager_client.post(url, _master_form(master, title="Renamed"))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    master.refresh_from_db()
+    assert master.title == "Renamed"
+
+
+def test_a_hostile_fragment_url_typed_into_the_admin_is_refused(manager_client):
+    master = ProductionFactory()
+
+    response = manager_client.post(
+        reverse("admin:productions_creativefragment_add"),
+        {
+            "master_creative": str(master.pk),
+            "fragment_type": "hook",
+            "start_time": "0",
+            "end_time": "2",
+            "video_url": "http://10.0.0.7/cut.mp4",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "a private address" in response.content.decode()
+    assert not CreativeFragment.objects.exists()
 
 
 def test_unknown_fragment_type_in_the_admin_is_an_error(manager_client):

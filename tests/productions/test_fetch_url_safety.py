@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from productions.url_safety import (
     FetchError,
@@ -23,6 +24,7 @@ from productions.url_safety import (
     UnsafeURLError,
     fetch_to_file,
     validate_public_url,
+    validate_public_video_url,
 )
 
 BODY = bytes(range(256)) * 1200  # 300 KiB
@@ -355,3 +357,24 @@ def test_a_name_that_does_not_exist_is_a_permanent_refusal(monkeypatch):
         validate_public_url("https://nowhere.example.test/master.mp4")
 
     assert caught.value.transient is False
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://10.0.0.1/master.mp4", "a private address"),
+        ("http://[::1]/master.mp4", "a loopback address"),
+        ("file:///etc/passwd", "Only http and https"),
+    ],
+)
+def test_a_video_url_arriving_unsafe_is_a_validation_error_saying_why(url, reason):
+    with pytest.raises(ValidationError) as refused:
+        validate_public_video_url(url)
+
+    assert reason in refused.value.messages[0]
+    assert refused.value.code == "unsafe_url"
+
+
+@pytest.mark.parametrize("url", ["", "https://93.184.216.34/master.mp4"])
+def test_a_blank_or_public_video_url_arriving_passes(url):
+    validate_public_video_url(url)  # a literal address: no resolver is asked

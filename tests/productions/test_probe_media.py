@@ -3,15 +3,22 @@
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage
+from django.core.files.uploadedfile import (
+    SimpleUploadedFile,
+    TemporaryUploadedFile,
+)
 
 from productions.media import (
     CorruptMediaError,
     MissingMediaError,
     master_local_path,
     probe_media,
+    probe_upload,
 )
+from productions.uploads import uploaded_master_duration
 from productions.url_safety import UnsafeURLError
 from variants.rendering.demo_media import make_synthetic_master
 from variants.rendering.ffmpeg import run_ffmpeg
@@ -36,6 +43,48 @@ def test_a_video_probes_with_its_streams(clip):
     assert info.has_audio
     assert (info.audio_codec, info.sample_rate, info.channels) == ("aac", 48000, 2)
     assert info.frame_count == 120
+
+
+def test_a_small_upload_in_memory_is_probed_and_rewound(clip):
+    upload = SimpleUploadedFile("master.mp4", clip.read_bytes())
+
+    info = probe_upload(upload)
+
+    assert info.duration == pytest.approx(4.0, abs=1 / 30)
+    assert upload.tell() == 0  # storage saves the whole file afterwards
+
+
+def test_a_large_upload_is_probed_where_django_spooled_it(clip):
+    upload = TemporaryUploadedFile("master.mp4", "video/mp4", 0, None)
+    upload.write(clip.read_bytes())
+    upload.seek(0)
+
+    info = probe_upload(upload)
+
+    assert (info.width, info.height) == (180, 320)
+    assert upload.tell() == 0
+    upload.close()
+
+
+def test_an_upload_that_is_not_a_video_is_refused_on_its_field():
+    upload = SimpleUploadedFile("master.mp4", b"\x00\x00\x00\x18ftypmp42junk")
+
+    with pytest.raises(CorruptMediaError):
+        probe_upload(upload)
+    with pytest.raises(ValidationError) as refused:
+        uploaded_master_duration(upload, declared=12.0)
+
+    assert "not a readable video" in refused.value.message_dict["video_file"][0]
+    assert upload.tell() == 0
+
+
+def test_a_declared_duration_wins_over_the_probed_one(clip):
+    upload = SimpleUploadedFile("master.mp4", clip.read_bytes())
+
+    assert uploaded_master_duration(upload, declared=3.5) == 3.5
+    assert uploaded_master_duration(upload, declared=None) == pytest.approx(
+        4.0, abs=0.05
+    )
 
 
 def test_random_bytes_are_a_corrupt_master(tmp_path):

@@ -61,6 +61,7 @@ from promotion.daystats import (
     spike_days,
     totals,
 )
+from promotion.evidence import MIN_CONVERSIONS, MetricRule, choose_metric, usable_days
 
 __all__ = [
     "Action",
@@ -114,7 +115,7 @@ class RankingPolicy:
     # structure...): 0.25 lets one attribute move the rate by about ±25 %.
     feature_effect_sd: float = 0.25
     # Mature conversions a master needs before ranking switches from CTR to them.
-    conversions_min_total: int = 30
+    conversions_min_total: int = MIN_CONVERSIONS
     conversion_lag_days: int = 1
     # Only recent days are ranked; None ranks every day.
     lookback_days: int | None = 56
@@ -150,6 +151,14 @@ class RankingPolicy:
     @property
     def spike_guard(self) -> SpikeGuard:
         return SpikeGuard(ratio=self.spike_ratio, z=self.spike_z)
+
+    @property
+    def metric_rule(self) -> MetricRule:
+        return MetricRule(
+            min_conversions=self.conversions_min_total,
+            conversion_lag_days=self.conversion_lag_days,
+            lookback_days=self.lookback_days,
+        )
 
 
 @dataclass(frozen=True)
@@ -272,11 +281,12 @@ def rank_master(
     """
     _check_candidates(candidates)
     as_of = as_of or _day_after_newest(candidates)
-    metric = _choose_metric(candidates, policy, as_of)
+    rule = policy.metric_rule
+    metric = choose_metric((c.days for c in candidates), as_of=as_of, rule=rule)
     guard = policy.spike_guard
     evidence = []
     for candidate in candidates:
-        usable = _usable_days(candidate.days, metric, policy, as_of)
+        usable = usable_days(candidate.days, metric, as_of=as_of, rule=rule)
         spikes = spike_days(usable, metric, guard)
         clean = tuple(d for d in usable if d.date not in spikes and d.impressions)
         counted = totals(clean, metric)
@@ -452,31 +462,6 @@ def _check_candidates(candidates: Sequence[Candidate]) -> None:
 def _day_after_newest(candidates: Sequence[Candidate]) -> dt.date:
     dates = [d.date for c in candidates for d in c.days]
     return max(dates) + _DAY if dates else dt.date.min + _DAY
-
-
-def _usable_days(
-    days: Iterable[DayStats], metric: Metric, policy: RankingPolicy, as_of: dt.date
-) -> list[DayStats]:
-    """Complete days inside the lookback; for conversions, only mature days."""
-    # Ordinals, not dates: no day arithmetic can overflow near date.min.
-    last = as_of.toordinal() - 1
-    if metric == "cvr":
-        last -= policy.conversion_lag_days
-    first = -math.inf
-    if policy.lookback_days is not None:
-        first = as_of.toordinal() - policy.lookback_days
-    return [d for d in days if first <= d.date.toordinal() <= last]
-
-
-def _choose_metric(
-    candidates: Sequence[Candidate], policy: RankingPolicy, as_of: dt.date
-) -> Metric:
-    mature = sum(
-        d.conversions
-        for c in candidates
-        for d in _usable_days(c.days, "cvr", policy, as_of)
-    )
-    return "cvr" if mature >= policy.conversions_min_total else "ctr"
 
 
 Posterior = Any  # (variant_id, successes, trials, clicks) -> (alpha, beta)

@@ -5,7 +5,6 @@ with their reasons and numbers on the run."""
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
@@ -13,11 +12,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from creative_engine.services.cycle import CycleContext
-from creative_engine.suggestions import (
-    RefreshContext,
-    suggestion_provider_from_settings,
-)
 from productions.models import CreativeProduction
+from promotion.services.fatigue import fatigue_review
 from variants.choices import LIVE_STATUSES, VariantStatus
 from variants.models import CreativeVariant
 
@@ -61,30 +57,6 @@ def collect_insights(ctx: CycleContext) -> None:
 
 def handle_fatigue(ctx: CycleContext) -> None:
     """(2) Fatigued variants: archive on Meta, archive here, write a refresh."""
-    from promotion.services.fatigue import fatigue_review
-
-    provider = suggestion_provider_from_settings(settings)
-
-    def suggest(data: dict[str, Any]) -> dict[str, Any]:
-        weak = data.get("weak_fragment") or {}
-        suggestion = provider.suggest_refresh(
-            RefreshContext(
-                variant_id=data["variant_id"],
-                master_title=data["master_title"],
-                tone=data["tone"],
-                weak_fragment_id=str(weak.get("id", "")),
-                weak_fragment_type=str(weak.get("type", "")),
-                weak_fragment_label=str(weak.get("label", "")),
-                weak_fragment_score=float(weak.get("score", 0.5)),
-                replacement_fragment_id=data.get("replacement_fragment_id"),
-                drop=data["drop"],
-                frequency_recent=data["frequency_recent"],
-                frequency_baseline=data["frequency_baseline"],
-                caption=data["caption"],
-            )
-        )
-        return asdict(suggestion)
-
     outcomes = fatigue_review(
         as_of=ctx.as_of,
         master_ids=[m.pk for m in _masters(ctx)]
@@ -92,7 +64,6 @@ def handle_fatigue(ctx: CycleContext) -> None:
         else (),
         run_id=ctx.run_id,
         dry_run=ctx.dry_run,
-        suggest=suggest,
     )
     for outcome in outcomes:
         numbers = outcome.assessment.details()
@@ -106,14 +77,15 @@ def handle_fatigue(ctx: CycleContext) -> None:
         )
         ctx.count("fatigued")
         if outcome.refresh_variant_id:
+            suggestion = outcome.suggestion.details() if outcome.suggestion else {}
             ctx.count("refreshes")
             ctx.decide(
                 step="fatigue",
                 action="refresh",
                 variant_id=outcome.refresh_variant_id,
                 master_id=outcome.master_id,
-                reason=str(outcome.suggestion.get("text", "weakest fragment replaced")),
-                numbers={"refreshed_from": outcome.variant_id, **outcome.suggestion},
+                reason=suggestion.get("text", "weakest fragment replaced"),
+                numbers={"refreshed_from": outcome.variant_id, **suggestion},
             )
         elif outcome.refresh_error:
             ctx.decide(

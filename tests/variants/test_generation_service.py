@@ -8,13 +8,10 @@ import pytest
 from productions.guard import UnapprovedHashtagRefused
 from productions.models import CreativeProduction
 from tests.factories import (
-    DailyMetricFactory,
     FragmentFactory,
     ProductionFactory,
-    VariantFactory,
 )
 from variants.models import CreativeVariant
-from variants.planning_hints import performance_hints_for_master
 from variants.services import generation
 from variants.services.generation import (
     GenerationError,
@@ -212,25 +209,3 @@ def test_generation_stays_within_its_query_budget(
     # plus savepoints
     with django_assert_max_num_queries(5 + 15 + 2 + 2):
         variants_generate(master_id=master.pk, seed=3, dispatch_renders=False)
-
-
-def test_measured_results_in_the_campaign_become_planning_hints(master):
-    # Given earlier variants in the campaign: CTA-first did far better than hook-first
-    other = ProductionFactory(campaign_id=master.campaign_id)
-    for number, structure, clicks in [
-        (1, "cta_forward", 120),
-        (2, "hook_body_cta", 10),
-        (3, "hook_inverted", 40),
-    ]:
-        variant = VariantFactory(
-            parent=other, variant_number=number, narrative_structure=structure
-        )
-        DailyMetricFactory(variant=variant, impressions=4000, clicks=clicks)
-
-    # When hints are read for the master
-    hints = performance_hints_for_master(master=master)
-
-    # Then the structures are ranked by their measured results, around 0.5
-    scores = hints.structure_scores
-    assert scores["cta_forward"] > 0.5 > scores["hook_body_cta"]
-    assert hints.evidence == 3

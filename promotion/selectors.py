@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Collection
 from uuid import UUID
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 
 from productions.models import CreativeProduction
@@ -191,3 +191,34 @@ def master_performance_sums(*, master_id: UUID | str) -> list[MeasuredVariant]:
 def _caption_template(plan_details: object) -> str:
     details = plan_details if isinstance(plan_details, dict) else {}
     return str(details.get("caption_template") or "")
+
+
+def live_variants_with_metrics(*, master_id: UUID | str) -> list[CreativeVariant]:
+    """A master's testing/active variants that have an ad, with their daily rows."""
+    return list(
+        CreativeVariant.objects.filter(
+            parent_id=UUID(str(master_id)), status__in=LIVE_STATUSES
+        )
+        .exclude(meta_ad_id="")
+        .prefetch_related(
+            Prefetch(
+                "daily_metrics", queryset=VariantDailyMetric.objects.order_by("date")
+            )
+        )
+        .order_by("batch_number", "variant_number")
+    )
+
+
+def adset_budget_change_hours(*, adset_id: str, as_of: dt.datetime) -> list[float]:
+    """Hours since each successful budget change of this ad set, on the cycle's clock."""
+    since = dt.timedelta(days=2)
+    rows = PromotionLog.objects.filter(
+        adset_id=adset_id, operation="set_adset_budget", success=True
+    ).order_by("-created_at")[:20]
+    hours: list[float] = []
+    for row in rows:
+        stamp = (row.decision_details or {}).get("as_of")
+        moment = dt.datetime.fromisoformat(stamp) if stamp else row.created_at
+        if dt.timedelta(0) <= as_of - moment <= since:
+            hours.append((as_of - moment).total_seconds() / 3600.0)
+    return hours

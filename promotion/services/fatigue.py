@@ -23,9 +23,9 @@ from promotion.evidence import choose_metric
 from promotion.fatigue import FatigueAssessment, FatiguePolicy, assess_fatigue
 from promotion.meta.protocol import AdStatus, MetaAdsClient
 from promotion.ranking import RankingPolicy
-from promotion.services.ad_control import ad_status_ensure
-from promotion.services.meta_calls import meta_call_context, meta_client
-from promotion.services.promote import decision_seed
+from promotion.services.ad_control import ad_status_ensure, variant_call_context
+from promotion.services.meta_calls import meta_client
+from promotion.services.ranking_inputs import decision_seed
 from promotion.suggestions import (
     RefreshContext,
     Suggestion,
@@ -138,14 +138,8 @@ def _retire_and_refresh(
         "metric": outcome.metric,
         "as_of": as_of.isoformat(),
     }
-    with meta_call_context(
-        variant_id=variant.pk,
-        run_id=run_id,
-        promotion_type=PromotionType.ARCHIVE,
-        campaign_id=variant.campaign_id,
-        adset_id=variant.adset_id,
-        meta_ad_id=variant.meta_ad_id,
-        decision=numbers,
+    with variant_call_context(
+        variant, run_id=run_id, promotion_type=PromotionType.ARCHIVE, decision=numbers
     ):
         ad_status_ensure(variant, AdStatus.ARCHIVED, client=client)
     score = round(float(outcome.assessment.fatigue_score), 6)

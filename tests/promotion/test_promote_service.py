@@ -7,14 +7,14 @@ import pytest
 from productions.guard import Actor, UnauthorizedPixelRefused
 from promotion.models import PromotionLog, StubMetaObject
 from promotion.ranking import RankingPolicy, rank_master
-from promotion.services.promote import (
+from promotion.selectors import live_variants_with_metrics
+from promotion.services.manual import (
     PromotionRefused,
-    candidates_for,
-    live_variants_with_metrics,
-    master_promote_top,
     variant_archive,
     variant_promote_manual,
 )
+from promotion.services.promote import master_promote_top
+from promotion.services.ranking_inputs import candidates_for
 from promotion.services.upload import variant_upload
 from tests.factories import DailyMetricFactory, VariantFactory
 from tests.promotion.builders import (

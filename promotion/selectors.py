@@ -46,41 +46,28 @@ def variants_with_ads_for_insights(*, since: dt.date) -> QuerySet[CreativeVarian
 
 def variants_stuck_uploading(*, changed_before: dt.datetime) -> list[UUID]:
     """Uploads whose worker died or gave up: `uploading` since before the cut-off."""
-    return list(
-        CreativeVariant.objects.filter(
-            _changed_before(changed_before), status=VariantStatus.UPLOADING
-        )
-        .order_by("status_changed_at")
-        .values_list("id", flat=True)
-    )
+    return _in_status_since(VariantStatus.UPLOADING, changed_before)
 
 
 def variants_waiting_for_upload(*, changed_before: dt.datetime) -> list[UUID]:
     """Rendered variants waiting for an upload since before the cut-off."""
-    return list(
-        CreativeVariant.objects.filter(
-            _changed_before(changed_before),
-            status=VariantStatus.RENDERED,
-        )
-        .order_by("status_changed_at")
-        .values_list("id", flat=True)
-    )
+    return _in_status_since(VariantStatus.RENDERED, changed_before)
 
 
 def variants_stuck_rendering(*, changed_before: dt.datetime) -> list[UUID]:
     """Renders that outlived every time limit: `rendering` since before the cut-off."""
+    return _in_status_since(VariantStatus.RENDERING, changed_before)
+
+
+def _in_status_since(status: VariantStatus, changed_before: dt.datetime) -> list[UUID]:
+    """Ids of variants in `status` since before the cut-off, longest waiting first."""
+    # Rows written without a transition have no status_changed_at: treat as old.
+    old = Q(status_changed_at__lt=changed_before) | Q(status_changed_at__isnull=True)
     return list(
-        CreativeVariant.objects.filter(
-            _changed_before(changed_before), status=VariantStatus.RENDERING
-        )
+        CreativeVariant.objects.filter(old, status=status)
         .order_by("status_changed_at")
         .values_list("id", flat=True)
     )
-
-
-def _changed_before(moment: dt.datetime) -> Q:
-    # Rows written without a transition have no status_changed_at: treat as old.
-    return Q(status_changed_at__lt=moment) | Q(status_changed_at__isnull=True)
 
 
 # --- API reads (scoped to the user; constant query counts) ---------------------------

@@ -167,6 +167,48 @@ def master_promote_top(
     return outcome
 
 
+@dataclass(frozen=True)
+class _StatusMove:
+    """How the optimizer carries out one status-changing action."""
+
+    promotion_type: str
+    ad_status: AdStatus | None  # the ad's status on Meta first, when it changes
+    from_statuses: tuple[VariantStatus, ...]
+    to_status: VariantStatus
+    stamp: str | None  # the variant's timestamp field set to the cycle's time
+    log_operation: str | None  # a decision row in PromotionLog, when wanted
+    log_reason: bool = False  # its message is the judgement's reason
+
+
+_MOVES = {
+    Action.PROMOTE: _StatusMove(
+        PromotionType.WINNER,
+        AdStatus.ACTIVE,
+        (VariantStatus.TESTING,),
+        VariantStatus.ACTIVE,
+        stamp="activated_at",
+        log_operation="promote_top",
+    ),
+    Action.DEMOTE: _StatusMove(
+        PromotionType.TEST,
+        None,
+        (VariantStatus.ACTIVE,),
+        VariantStatus.TESTING,
+        stamp=None,
+        log_operation="demote",
+        log_reason=True,
+    ),
+    Action.PAUSE: _StatusMove(
+        PromotionType.PAUSE,
+        AdStatus.PAUSED,
+        (VariantStatus.TESTING, VariantStatus.ACTIVE),
+        VariantStatus.ARCHIVED,
+        stamp="archived_at",
+        log_operation=None,
+    ),
+}
+
+
 def _carry_out(
     *,
     variant: CreativeVariant,
@@ -177,60 +219,36 @@ def _carry_out(
     run_id: UUID | str | None,
 ) -> None:
     context = {"run_id": run_id, "decision": {**numbers, "as_of": as_of.isoformat()}}
-    if action == Action.PROMOTE:
-        with variant_call_context(
-            variant, promotion_type=PromotionType.WINNER, **context
+    move = _MOVES.get(action)
+    if move is None:
+        if (
+            variant.status == VariantStatus.TESTING
+            and variant.meta_ad_status != "ACTIVE"
         ):
-            ad_status_ensure(variant, AdStatus.ACTIVE, client=client)
-            variant_transition(
-                variant_id=variant.pk,
-                from_statuses=[VariantStatus.TESTING],
-                to_status=VariantStatus.ACTIVE,
-                status_changed_at=as_of,
-                activated_at=as_of,
-            )
+            # Keep testing: the ad needs delivery to gather evidence.
+            with variant_call_context(
+                variant, promotion_type=PromotionType.TEST, **context
+            ):
+                ad_status_ensure(variant, AdStatus.ACTIVE, client=client)
+        return
+    with variant_call_context(variant, promotion_type=move.promotion_type, **context):
+        if move.ad_status is not None:
+            ad_status_ensure(variant, move.ad_status, client=client)
+        variant_transition(
+            variant_id=variant.pk,
+            from_statuses=list(move.from_statuses),
+            to_status=move.to_status,
+            status_changed_at=as_of,
+            **({move.stamp: as_of} if move.stamp else {}),
+        )
+        if move.log_operation:
             promotion_log_decision(
-                operation="promote_top",
-                message="",
-                promotion_type=PromotionType.WINNER,
+                operation=move.log_operation,
+                message=str(numbers.get("reason", "")) if move.log_reason else "",
+                promotion_type=move.promotion_type,
                 status=PromotionStatus.SUCCEEDED,
                 details=numbers,
             )
-    elif action == Action.DEMOTE:
-        with variant_call_context(
-            variant, promotion_type=PromotionType.TEST, **context
-        ):
-            variant_transition(
-                variant_id=variant.pk,
-                from_statuses=[VariantStatus.ACTIVE],
-                to_status=VariantStatus.TESTING,
-                status_changed_at=as_of,
-            )
-            promotion_log_decision(
-                operation="demote",
-                message=str(numbers.get("reason", "")),
-                promotion_type=PromotionType.TEST,
-                status=PromotionStatus.SUCCEEDED,
-                details=numbers,
-            )
-    elif action == Action.PAUSE:
-        with variant_call_context(
-            variant, promotion_type=PromotionType.PAUSE, **context
-        ):
-            ad_status_ensure(variant, AdStatus.PAUSED, client=client)
-            variant_transition(
-                variant_id=variant.pk,
-                from_statuses=[VariantStatus.TESTING, VariantStatus.ACTIVE],
-                to_status=VariantStatus.ARCHIVED,
-                status_changed_at=as_of,
-                archived_at=as_of,
-            )
-    elif variant.status == VariantStatus.TESTING and variant.meta_ad_status != "ACTIVE":
-        # Keep testing: the ad needs delivery to gather evidence.
-        with variant_call_context(
-            variant, promotion_type=PromotionType.TEST, **context
-        ):
-            ad_status_ensure(variant, AdStatus.ACTIVE, client=client)
 
 
 def best_structure_for_variants(

@@ -93,20 +93,21 @@ class FatigueAssessment:
     # The relative drop, clipped to 0..1, whenever both windows could be measured
     # (so a variant trending towards fatigue shows it); 0 otherwise.
     fatigue_score: float
-    baseline_rate: float | None
-    recent_rate: float | None
-    drop: float | None  # 1 - recent / baseline
-    z: float | None  # two-proportion z of baseline over recent
-    dispersion: float | None  # extra-binomial variance factor behind z (>= 1)
-    robust_drop: float | None  # the drop without the worst recent day
-    baseline_window: tuple[dt.date, dt.date] | None  # first and last date
-    recent_window: tuple[dt.date, dt.date] | None
-    frequency_baseline: float | None
-    frequency_recent: float | None
-    cost_per_result_baseline: float | None
-    cost_per_result_recent: float | None
-    spike_days_excluded: tuple[dt.date, ...]
     reason: str
+    spike_days_excluded: tuple[dt.date, ...] = ()
+    # The numbers behind the verdict; None when the variant could not be assessed.
+    baseline_rate: float | None = None
+    recent_rate: float | None = None
+    drop: float | None = None  # 1 - recent / baseline
+    z: float | None = None  # two-proportion z of baseline over recent
+    dispersion: float | None = None  # extra-binomial variance factor behind z (>= 1)
+    robust_drop: float | None = None  # the drop without the worst recent day
+    baseline_window: tuple[dt.date, dt.date] | None = None  # first and last date
+    recent_window: tuple[dt.date, dt.date] | None = None
+    frequency_baseline: float | None = None
+    frequency_recent: float | None = None
+    cost_per_result_baseline: float | None = None
+    cost_per_result_recent: float | None = None
 
     def details(self) -> dict[str, Any]:
         """JSON-ready numbers for a log row."""
@@ -226,22 +227,7 @@ def _not_assessed(
     reason: str, *, spikes: tuple[dt.date, ...] = ()
 ) -> FatigueAssessment:
     return FatigueAssessment(
-        fatigued=False,
-        fatigue_score=0.0,
-        baseline_rate=None,
-        recent_rate=None,
-        drop=None,
-        z=None,
-        dispersion=None,
-        robust_drop=None,
-        baseline_window=None,
-        recent_window=None,
-        frequency_baseline=None,
-        frequency_recent=None,
-        cost_per_result_baseline=None,
-        cost_per_result_recent=None,
-        spike_days_excluded=spikes,
-        reason=reason,
+        fatigued=False, fatigue_score=0.0, reason=reason, spike_days_excluded=spikes
     )
 
 

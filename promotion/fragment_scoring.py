@@ -4,8 +4,9 @@ Pure: plain data in, plain data out. Scores are on [0, 1] with 0.5 = the master'
 average, the scale the variant planner reads (variants/planning/inputs.py).
 
 How a fragment is scored, per master:
-1. The master's event is conversions when it has enough of them, else clicks; its
-   rate is events per impression over all its variants (the master average).
+1. The master's event is conversions when it has enough of them, else clicks
+   (`promotion.evidence`, the threshold ranking uses); its rate is events per
+   impression over all its variants (the master average).
 2. A fragment's rate pools the impressions and events of every variant that used it,
    smoothed towards the master average by `prior_impressions` of pseudo-evidence, so
    a fragment seen in one small variant stays near average.
@@ -23,6 +24,8 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from promotion.evidence import MIN_CONVERSIONS, metric_for_conversions
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class FragmentPerformance:
 class ScoringRules:
     prior_impressions: float = 1000.0
     min_impressions: int = 500  # a variant (or group) counts as measured from here
-    min_conversions: int = 30  # below this, clicks are the event
+    min_conversions: int = MIN_CONVERSIONS  # below this, clicks are the event
     max_best_pixels: int = 3
 
 
@@ -89,8 +92,10 @@ def score_fragments(
     """Performance of each fragment of one master from that master's variants."""
     rules = rules or ScoringRules()
     total_impressions = sum(v.impressions for v in variants)
-    total_conversions = sum(v.conversions for v in variants)
-    use_conversions = total_conversions >= rules.min_conversions
+    metric = metric_for_conversions(
+        sum(v.conversions for v in variants), min_conversions=rules.min_conversions
+    )
+    use_conversions = metric == "cvr"
 
     def events(v: VariantResult) -> int:
         return v.conversions if use_conversions else v.clicks

@@ -1,4 +1,5 @@
-"""Reads of the promotion app with their rules (scoping, filters, batching)."""
+"""Reads of the promotion app with their rules (scoping, filters, batching): the
+services and the cycle read through here, the pure planners get plain rows."""
 
 from __future__ import annotations
 
@@ -6,8 +7,14 @@ import datetime as dt
 from collections.abc import Collection
 from uuid import UUID
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.http import Http404
 
+from productions.models import CreativeProduction
+from productions.roles import has_engine_role
+from productions.selectors import parse_uuid
+from promotion.models import PromotionLog, VariantDailyMetric
+from promotion.performance_hints import MeasuredVariant
 from variants.choices import LIVE_STATUSES, VariantStatus
 from variants.models import CreativeVariant
 
@@ -39,41 +46,28 @@ def variants_with_ads_for_insights(*, since: dt.date) -> QuerySet[CreativeVarian
 
 def variants_stuck_uploading(*, changed_before: dt.datetime) -> list[UUID]:
     """Uploads whose worker died or gave up: `uploading` since before the cut-off."""
-    return list(
-        CreativeVariant.objects.filter(
-            _changed_before(changed_before), status=VariantStatus.UPLOADING
-        )
-        .order_by("status_changed_at")
-        .values_list("id", flat=True)
-    )
+    return _in_status_since(VariantStatus.UPLOADING, changed_before)
 
 
 def variants_waiting_for_upload(*, changed_before: dt.datetime) -> list[UUID]:
     """Rendered variants waiting for an upload since before the cut-off."""
-    return list(
-        CreativeVariant.objects.filter(
-            _changed_before(changed_before),
-            status=VariantStatus.RENDERED,
-        )
-        .order_by("status_changed_at")
-        .values_list("id", flat=True)
-    )
+    return _in_status_since(VariantStatus.RENDERED, changed_before)
 
 
 def variants_stuck_rendering(*, changed_before: dt.datetime) -> list[UUID]:
     """Renders that outlived every time limit: `rendering` since before the cut-off."""
+    return _in_status_since(VariantStatus.RENDERING, changed_before)
+
+
+def _in_status_since(status: VariantStatus, changed_before: dt.datetime) -> list[UUID]:
+    """Ids of variants in `status` since before the cut-off, longest waiting first."""
+    # Rows written without a transition have no status_changed_at: treat as old.
+    old = Q(status_changed_at__lt=changed_before) | Q(status_changed_at__isnull=True)
     return list(
-        CreativeVariant.objects.filter(
-            _changed_before(changed_before), status=VariantStatus.RENDERING
-        )
+        CreativeVariant.objects.filter(old, status=status)
         .order_by("status_changed_at")
         .values_list("id", flat=True)
     )
-
-
-def _changed_before(moment: dt.datetime) -> Q:
-    # Rows written without a transition have no status_changed_at: treat as old.
-    return Q(status_changed_at__lt=moment) | Q(status_changed_at__isnull=True)
 
 
 # --- API reads (scoped to the user; constant query counts) ---------------------------
@@ -81,11 +75,6 @@ def _changed_before(moment: dt.datetime) -> Q:
 
 def promotion_log_list(*, user: object) -> QuerySet:
     """Promotion logs; serializers read ids only, so no joins are needed."""
-    # Imported here so this block only appends to the module (shared with the
-    # promotion services).
-    from productions.roles import has_engine_role
-    from promotion.models import PromotionLog
-
     if not has_engine_role(user):  # type: ignore[arg-type]
         return PromotionLog.objects.none()
     return PromotionLog.objects.all()
@@ -98,11 +87,6 @@ def uploads_total() -> int:
 
 def promotion_log_get(*, user: object, log_id: object) -> object:
     """One promotion log the user may see; a malformed or unknown id is a 404."""
-    from django.http import Http404
-
-    from productions.selectors import parse_uuid
-    from promotion.models import PromotionLog
-
     pk = parse_uuid(log_id)
     if pk is None:
         raise Http404("No promotion log with this id.")
@@ -118,10 +102,6 @@ def masters_daily_impressions(
     """Each master's recent delivery: impressions a day over its variants, averaged
     over the last `days` complete days before `as_of` that have rows. One query for
     all masters; a master without rows is absent."""
-    from django.db.models import Sum
-
-    from promotion.models import VariantDailyMetric
-
     per_day = (
         VariantDailyMetric.objects.filter(
             variant__parent_id__in=list(master_ids),
@@ -136,3 +116,96 @@ def masters_daily_impressions(
     for master_id, impressions in per_day:
         totals.setdefault(master_id, []).append(int(impressions or 0))
     return {master_id: sum(days) / len(days) for master_id, days in totals.items()}
+
+
+def master_performance_sums(*, master_id: UUID | str) -> list[MeasuredVariant]:
+    """What the variants in the master's scope delivered, summed over every day.
+
+    The scope is every master's variants in the master's campaign (SPEC: the best
+    structure is detected per campaign), or its own variants when it names no
+    campaign. Two queries: the master's campaign, then the variants with their sums;
+    variants without delivery are left out.
+    """
+    campaign_id = (
+        CreativeProduction.objects.filter(pk=master_id)
+        .values_list("campaign_id", flat=True)
+        .first()
+    )
+    scope = (
+        Q(parent__campaign_id=campaign_id) if campaign_id else Q(parent_id=master_id)
+    )
+    rows = (
+        CreativeVariant.objects.filter(scope)
+        .annotate(
+            impressions=Sum("daily_metrics__impressions"),
+            clicks=Sum("daily_metrics__clicks"),
+            conversions=Sum("daily_metrics__conversions"),
+        )
+        .filter(impressions__gt=0)
+        .order_by("id")
+        .values(
+            "pk",
+            "narrative_structure",
+            "duration_category",
+            "plan_details",
+            "caption",
+            "color_look",
+            "pixel_id",
+            "hashtags",
+            "impressions",
+            "clicks",
+            "conversions",
+        )
+    )
+    return [
+        MeasuredVariant(
+            variant_id=str(row["pk"]),
+            narrative_structure=row["narrative_structure"],
+            duration_category=row["duration_category"],
+            caption_template=_caption_template(row["plan_details"]),
+            caption=row["caption"],
+            color_look=row["color_look"],
+            pixel_id=row["pixel_id"],
+            hashtags=tuple(str(t) for t in row["hashtags"] or []),
+            impressions=row["impressions"],
+            clicks=row["clicks"] or 0,
+            conversions=row["conversions"] or 0,
+        )
+        for row in rows
+    ]
+
+
+def _caption_template(plan_details: object) -> str:
+    details = plan_details if isinstance(plan_details, dict) else {}
+    return str(details.get("caption_template") or "")
+
+
+def live_variants_with_metrics(*, master_id: UUID | str) -> list[CreativeVariant]:
+    """A master's testing/active variants that have an ad, with their daily rows."""
+    return list(
+        CreativeVariant.objects.filter(
+            parent_id=UUID(str(master_id)), status__in=LIVE_STATUSES
+        )
+        .exclude(meta_ad_id="")
+        .prefetch_related(
+            Prefetch(
+                "daily_metrics", queryset=VariantDailyMetric.objects.order_by("date")
+            )
+        )
+        .order_by("batch_number", "variant_number")
+    )
+
+
+def adset_budget_change_hours(*, adset_id: str, as_of: dt.datetime) -> list[float]:
+    """Hours since each successful budget change of this ad set, on the cycle's clock."""
+    since = dt.timedelta(days=2)
+    rows = PromotionLog.objects.filter(
+        adset_id=adset_id, operation="set_adset_budget", success=True
+    ).order_by("-created_at")[:20]
+    hours: list[float] = []
+    for row in rows:
+        stamp = (row.decision_details or {}).get("as_of")
+        moment = dt.datetime.fromisoformat(stamp) if stamp else row.created_at
+        if dt.timedelta(0) <= as_of - moment <= since:
+            hours.append((as_of - moment).total_seconds() / 3600.0)
+    return hours

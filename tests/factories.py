@@ -1,6 +1,8 @@
 """factory-boy factories for every model."""
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
@@ -143,3 +145,46 @@ class ApprovalAuditFactory(factory.django.DjangoModelFactory):
     actor = factory.SubFactory(UserFactory)
     actor_name = factory.LazyAttribute(lambda a: a.actor.username)
     object_repr = "fragment"
+
+
+@dataclass(frozen=True)
+class CutSheet:
+    """The approved cuts of a test master (type, in, out seconds) and its length."""
+
+    master_seconds: float
+    cuts: tuple[tuple[str, float, float], ...]
+
+
+# The least a master needs for variants: one approved hook, body and CTA.
+ONE_OF_EACH = CutSheet(
+    master_seconds=20.0,
+    cuts=(("hook", 0.0, 3.0), ("body", 3.0, 8.0), ("cta", 8.0, 11.0)),
+)
+# Enough distinct first impressions (two hooks, two bodies, an outro) for a full batch.
+FULL_BATCH = CutSheet(
+    master_seconds=30.0,
+    cuts=(
+        ("hook", 0.0, 3.0),
+        ("hook", 3.0, 5.5),
+        ("body", 5.5, 12.0),
+        ("body", 12.0, 17.0),
+        ("cta", 17.0, 21.0),
+        ("outro", 21.0, 24.0),
+    ),
+)
+
+
+def master_with_approved_cuts(
+    *, sheet: CutSheet = ONE_OF_EACH, **master_kwargs: Any
+) -> CreativeProduction:
+    """The one builder of a master with approved fragments, for every test folder."""
+    master_kwargs.setdefault("duration", sheet.master_seconds)
+    master = ProductionFactory(**master_kwargs)
+    for fragment_type, start, end in sheet.cuts:
+        FragmentFactory(
+            master_creative=master,
+            fragment_type=fragment_type,
+            start_time=start,
+            end_time=end,
+        )
+    return master

@@ -5,7 +5,6 @@ with their reasons and numbers on the run."""
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from typing import Any
 
 from celery import chain
@@ -14,10 +13,6 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from creative_engine.services.cycle_context import CycleContext
-from creative_engine.suggestions import (
-    RefreshContext,
-    suggestion_provider_from_settings,
-)
 from productions.models import CreativeProduction
 from promotion.capacity import new_variant_capacity
 from promotion.selectors import (
@@ -26,6 +21,8 @@ from promotion.selectors import (
     variants_stuck_uploading,
 )
 from promotion.services.analyzer import fragments_update_performance
+from promotion.services.fatigue import fatigue_review
+from promotion.services.generation_inputs import performance_hints
 from promotion.services.insights import insights_collect
 from promotion.services.promote import master_promote_top
 from promotion.services.upload import UPLOAD_LEASE
@@ -72,30 +69,6 @@ def collect_insights(ctx: CycleContext) -> None:
 
 def handle_fatigue(ctx: CycleContext) -> None:
     """(2) Fatigued variants: archive on Meta, archive here, write a refresh."""
-    from promotion.services.fatigue import fatigue_review
-
-    provider = suggestion_provider_from_settings(settings)
-
-    def suggest(data: dict[str, Any]) -> dict[str, Any]:
-        weak = data.get("weak_fragment") or {}
-        suggestion = provider.suggest_refresh(
-            RefreshContext(
-                variant_id=data["variant_id"],
-                master_title=data["master_title"],
-                tone=data["tone"],
-                weak_fragment_id=str(weak.get("id", "")),
-                weak_fragment_type=str(weak.get("type", "")),
-                weak_fragment_label=str(weak.get("label", "")),
-                weak_fragment_score=float(weak.get("score", 0.5)),
-                replacement_fragment_id=data.get("replacement_fragment_id"),
-                drop=data["drop"],
-                frequency_recent=data["frequency_recent"],
-                frequency_baseline=data["frequency_baseline"],
-                caption=data["caption"],
-            )
-        )
-        return asdict(suggestion)
-
     outcomes = fatigue_review(
         as_of=ctx.as_of,
         master_ids=[m.pk for m in _masters(ctx)]
@@ -103,7 +76,6 @@ def handle_fatigue(ctx: CycleContext) -> None:
         else (),
         run_id=ctx.run_id,
         dry_run=ctx.dry_run,
-        suggest=suggest,
     )
     for outcome in outcomes:
         numbers = outcome.assessment.details()
@@ -117,14 +89,15 @@ def handle_fatigue(ctx: CycleContext) -> None:
         )
         ctx.count("fatigued")
         if outcome.refresh_variant_id:
+            suggestion = outcome.suggestion.details() if outcome.suggestion else {}
             ctx.count("refreshes")
             ctx.decide(
                 step="fatigue",
                 action="refresh",
                 variant_id=outcome.refresh_variant_id,
                 master_id=outcome.master_id,
-                reason=str(outcome.suggestion.get("text", "weakest fragment replaced")),
-                numbers={"refreshed_from": outcome.variant_id, **outcome.suggestion},
+                reason=suggestion.get("text", "weakest fragment replaced"),
+                numbers={"refreshed_from": outcome.variant_id, **suggestion},
             )
         elif outcome.refresh_error:
             ctx.decide(
@@ -205,6 +178,7 @@ def generate_variants(ctx: CycleContext) -> None:
         try:
             variants = variants_generate(
                 master_id=master.pk,
+                hints=performance_hints(master_id=master.pk),
                 count=count if count < most else None,
             )
         except (GenerationError, ValueError) as exc:

@@ -5,17 +5,35 @@ promotion and fatigue). These change Meta only; the variant's lifecycle moves th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
 from promotion.meta.protocol import AdStatus, MetaAdsClient
-from promotion.services.meta_calls import meta_call_context, meta_client
+from promotion.services.meta_calls import CallContext, meta_call_context, meta_client
 from variants.models import CreativeVariant
 
 
 class NoMetaAd(Exception):
     """The variant has no Meta ad to change."""
+
+
+@contextmanager
+def variant_call_context(
+    variant: CreativeVariant, **fields: Any
+) -> Iterator[CallContext]:
+    """`meta_call_context` for calls about one variant's ad: the variant's Meta ids go
+    on every log row, `fields` add to or override them."""
+    ids = {
+        "variant_id": variant.pk,
+        "campaign_id": variant.campaign_id,
+        "adset_id": variant.adset_id,
+        "meta_ad_id": variant.meta_ad_id,
+        "meta_creative_id": variant.meta_creative_id,
+    }
+    with meta_call_context(**(ids | fields)) as context:
+        yield context
 
 
 def variant_set_ad_status(
@@ -39,15 +57,12 @@ def variant_set_ad_status(
     if not variant.meta_ad_id:
         raise NoMetaAd(f"Variant {variant_id} has no Meta ad.")
     client = meta_client(client=client, as_of=as_of)
-    with meta_call_context(
-        variant_id=variant.id,
+    with variant_call_context(
+        variant,
         run_id=run_id,
         promoted_by=promoted_by,
         promotion_type=promotion_type,
         campaign_id=variant.campaign_id or variant.parent.campaign_id,
-        adset_id=variant.adset_id,
-        meta_ad_id=variant.meta_ad_id,
-        meta_creative_id=variant.meta_creative_id,
         decision=decision,
     ):
         _apply_ad_status(variant, AdStatus(status), client=client)

@@ -8,7 +8,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.api.fake_dns import fake_getaddrinfo
-from tests.factories import FragmentFactory, ProductionFactory
 
 
 @pytest.fixture(autouse=True)
@@ -46,24 +45,3 @@ def outsider_api(outsider_user) -> APIClient:
 @pytest.fixture
 def anonymous_api(db) -> APIClient:
     return APIClient()
-
-
-def master_with_fragments(**master_kwargs):
-    """A 30-second master with approved hook, body, CTA and outro cuts (enough for a
-    batch of variants)."""
-    master = ProductionFactory(duration=30.0, **master_kwargs)
-    for fragment_type, start, end in [
-        ("hook", 0.0, 3.0),
-        ("hook", 3.0, 5.5),
-        ("body", 5.5, 12.0),
-        ("body", 12.0, 17.0),
-        ("cta", 17.0, 21.0),
-        ("outro", 21.0, 24.0),
-    ]:
-        FragmentFactory(
-            master_creative=master,
-            fragment_type=fragment_type,
-            start_time=start,
-            end_time=end,
-        )
-    return master

@@ -14,12 +14,14 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from productions.choices import FragmentType
-from tests.api.conftest import master_with_fragments, token_client
+from tests.api.conftest import token_client
 from tests.factories import (
+    FULL_BATCH,
     CycleRunFactory,
     FragmentFactory,
     PromotionLogFactory,
     VariantFactory,
+    master_with_approved_cuts,
 )
 from variants.choices import VariantStatus
 
@@ -181,7 +183,7 @@ def test_every_api_url_pattern_has_a_row_in_the_expectations_table():
 
 @pytest.fixture
 def world(db) -> World:
-    master = master_with_fragments()
+    master = master_with_approved_cuts(sheet=FULL_BATCH)
     fragment = FragmentFactory(
         master_creative=master,
         fragment_type=FragmentType.BODY,

@@ -10,13 +10,14 @@ from django_celery_beat.models import PeriodicTask
 
 from creative_engine.models import CycleRun, RunStatus
 from creative_engine.schedule import CYCLE_TASK_NAME
-from tests.api.conftest import master_with_fragments
 from tests.factories import (
+    FULL_BATCH,
     CycleRunFactory,
     DailyMetricFactory,
     ProductionFactory,
     PromotionLogFactory,
     VariantFactory,
+    master_with_approved_cuts,
 )
 from variants.models import CreativeVariant
 
@@ -166,7 +167,7 @@ def test_run_refuses_bad_options_with_field_messages(manager_api, body, field):
 def test_generate_writes_the_asked_number_of_variants_and_returns_them(
     manager_api, settings
 ):
-    master = master_with_fragments()
+    master = master_with_approved_cuts(sheet=FULL_BATCH)
 
     response = manager_api.post(
         f"/meta/creative-engine/generate/{master.pk}",
@@ -189,7 +190,7 @@ def test_generate_writes_the_asked_number_of_variants_and_returns_them(
 
 
 def test_generate_accepts_spec_fields_equal_to_the_stored_inputs(manager_api):
-    master = master_with_fragments()
+    master = master_with_approved_cuts(sheet=FULL_BATCH)
     approved = [str(f.pk) for f in master.fragment_set.filter(approved=True)]
 
     response = manager_api.post(
@@ -226,7 +227,7 @@ def test_generate_accepts_spec_fields_equal_to_the_stored_inputs(manager_api):
 def test_generate_refuses_overrides_of_approved_inputs_and_bad_values(
     manager_api, override, field
 ):
-    master = master_with_fragments()
+    master = master_with_approved_cuts(sheet=FULL_BATCH)
 
     response = manager_api.post(
         f"/meta/creative-engine/generate/{master.pk}", override, format="json"
@@ -238,7 +239,7 @@ def test_generate_refuses_overrides_of_approved_inputs_and_bad_values(
 
 
 def test_generate_for_an_inactive_master_is_a_400_saying_why(manager_api):
-    master = master_with_fragments(is_active=False)
+    master = master_with_approved_cuts(sheet=FULL_BATCH, is_active=False)
 
     response = manager_api.post(
         f"/meta/creative-engine/generate/{master.pk}", {}, format="json"

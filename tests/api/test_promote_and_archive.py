@@ -9,8 +9,7 @@ from django.core.files.base import ContentFile
 
 from promotion.models import PromotionLog, StubMetaObject
 from promotion.services.upload import variant_upload
-from tests.api.conftest import master_with_fragments
-from tests.factories import VariantFactory
+from tests.factories import FULL_BATCH, VariantFactory, master_with_approved_cuts
 from variants.choices import VariantStatus
 from variants.models import CreativeVariant
 
@@ -25,7 +24,7 @@ def _reliable_stub(settings):
 
 def rendered_variant(**kwargs) -> CreativeVariant:
     """A rendered variant of approved fragments, with tiny stand-in files."""
-    master = master_with_fragments()
+    master = master_with_approved_cuts(sheet=FULL_BATCH)
     slots = [
         {
             "fragment_id": str(f.pk),

@@ -27,8 +27,14 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.api.conftest import master_with_fragments, token_client
-from tests.factories import CycleRunFactory, PromotionLogFactory, VariantFactory
+from tests.api.conftest import token_client
+from tests.factories import (
+    FULL_BATCH,
+    CycleRunFactory,
+    PromotionLogFactory,
+    VariantFactory,
+    master_with_approved_cuts,
+)
 
 # Examples per operation: enough to reach the validation branches, bounded so the whole
 # run stays well under a minute in CI.
@@ -159,7 +165,7 @@ def test_schemathesis_finds_no_server_error_schema_violation_or_ignored_auth(
     wsgi_app, manager_user
 ):
     # Given real objects for the generated ids to sometimes miss and the app in-process
-    master = master_with_fragments()
+    master = master_with_approved_cuts(sheet=FULL_BATCH)
     variant = VariantFactory(parent=master, status="rendered")
     objects = {
         "master": str(master.pk),

@@ -9,10 +9,9 @@ from django.core.management import call_command
 from creative_engine.models import CycleRun
 from promotion.models import PromotionLog, StubMetaObject
 from promotion.services.upload import variant_upload
-from tests.factories import DailyMetricFactory
+from tests.factories import DailyMetricFactory, master_with_approved_cuts
 from tests.promotion.builders import (
     T0,
-    master_with_fragments,
     rendered_variant,
     stub_client,
 )
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def test_dry_run_prints_the_plan_and_writes_nothing(settings):
     # Given live variants with evidence and a master that needs a new batch
     client = stub_client()
-    master = master_with_fragments()
+    master = master_with_approved_cuts()
     variants = [rendered_variant(master, variant_number=n) for n in range(1, 5)]
     for variant, clicks in zip(variants, [10, 40, 25, 35], strict=True):
         variant_upload(variant_id=variant.pk, client=client, as_of=T0)

@@ -12,7 +12,8 @@ from creative_engine.models import CycleRun, RunStatus
 from creative_engine.services.cycle import cycle_execute, cycle_request
 from creative_engine.tasks import cycle_queue
 from promotion.models import StubMetaObject
-from tests.promotion.builders import master_with_fragments, rendered_variant
+from tests.factories import master_with_approved_cuts
+from tests.promotion.builders import rendered_variant
 from variants.choices import VariantStatus
 from variants.models import CreativeVariant
 
@@ -33,7 +34,7 @@ def test_a_worker_killed_mid_cycle_leaves_a_state_the_next_cycle_completes(
 ):
     # Given a master with six rendered variants and a real worker (slow stub calls)
     settings.META_STUB_UPLOAD_FAILURE_RATE = 0.0
-    master = master_with_fragments()
+    master = master_with_approved_cuts()
     variants = [rendered_variant(master, variant_number=n) for n in range(1, 7)]
     run = cycle_request(options={"generate_variants": False})
     cycle_queue(str(run.pk))

@@ -9,33 +9,17 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 
-from productions.choices import FragmentType
 from productions.models import CreativeProduction
 from promotion.meta.stub import StubMetaClient
 from promotion.services.meta_calls import record_meta_call
-from tests.factories import FragmentFactory, ProductionFactory, VariantFactory
+from tests.factories import (
+    VariantFactory,
+    master_with_approved_cuts,
+)
 from variants.choices import VariantStatus
 from variants.models import CreativeVariant
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-
-
-def master_with_fragments(**kwargs: Any) -> CreativeProduction:
-    master = ProductionFactory(**kwargs)
-    FragmentFactory(master_creative=master, fragment_type=FragmentType.HOOK)
-    FragmentFactory(
-        master_creative=master,
-        fragment_type=FragmentType.BODY,
-        start_time=3.0,
-        end_time=8.0,
-    )
-    FragmentFactory(
-        master_creative=master,
-        fragment_type=FragmentType.CTA,
-        start_time=8.0,
-        end_time=11.0,
-    )
-    return master
 
 
 def slots_of(master: CreativeProduction) -> list[dict[str, Any]]:
@@ -53,7 +37,7 @@ def slots_of(master: CreativeProduction) -> list[dict[str, Any]]:
 def rendered_variant(
     master: CreativeProduction | None = None, **kwargs: Any
 ) -> CreativeVariant:
-    master = master or master_with_fragments()
+    master = master or master_with_approved_cuts()
     kwargs.setdefault("fragments_order", slots_of(master))
     kwargs.setdefault("pixel_id", master.authorized_pixels[0])
     variant = VariantFactory(parent=master, status=VariantStatus.RENDERED, **kwargs)

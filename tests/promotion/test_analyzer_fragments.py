@@ -13,8 +13,12 @@ from promotion.fragment_scoring import (
     score_fragments,
 )
 from promotion.services.analyzer import fragments_update_performance
-from tests.factories import DailyMetricFactory, FragmentFactory, VariantFactory
-from tests.promotion.builders import master_with_fragments
+from tests.factories import (
+    DailyMetricFactory,
+    FragmentFactory,
+    VariantFactory,
+    master_with_approved_cuts,
+)
 from variants.choices import VariantStatus
 
 HBC = NarrativeStructure.HOOK_BODY_CTA
@@ -149,7 +153,7 @@ def variant_with_clicks(master, fragments, clicks: int, **kwargs):
 @pytest.mark.django_db
 def test_the_analyzer_writes_sensible_scores_on_approved_fragments_only():
     # Given a master with a strong hook, a weak hook, shared body and CTA
-    master = master_with_fragments()
+    master = master_with_approved_cuts()
     strong, body, cta = master.fragment_set.order_by("start_time")
     weak = FragmentFactory(master_creative=master, fragment_type=FragmentType.HOOK)
     unapproved = FragmentFactory(
@@ -178,7 +182,7 @@ def test_the_analyzer_writes_sensible_scores_on_approved_fragments_only():
 
 @pytest.mark.django_db
 def test_the_analyzer_never_lists_a_pixel_the_master_does_not_authorize():
-    master = master_with_fragments()
+    master = master_with_approved_cuts()
     hook, body, cta = master.fragment_set.order_by("start_time")
     variant_with_clicks(master, [hook, body, cta], clicks=50)
     # a row written around the guard (the services would refuse this pixel)

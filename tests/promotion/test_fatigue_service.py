@@ -8,11 +8,16 @@ from productions.guard import check_variant_respects_human_rules
 from productions.selectors import approved_fragment_ids
 from promotion.models import StubMetaObject
 from promotion.services.fatigue import fatigue_review
+from promotion.services.promote import master_promote_top
 from promotion.services.upload import variant_upload
-from tests.factories import DailyMetricFactory, FragmentFactory
+from promotion.suggestions import RefreshContext, Suggestion
+from tests.factories import (
+    DailyMetricFactory,
+    FragmentFactory,
+    master_with_approved_cuts,
+)
 from tests.promotion.builders import (
     T0,
-    master_with_fragments,
     rendered_variant,
     stub_client,
 )
@@ -21,9 +26,24 @@ from variants.models import CreativeVariant
 
 pytestmark = pytest.mark.django_db
 
+SWAP_THE_HOOK = Suggestion(
+    text="swap the hook", weak_fragment_id="", reason="", provider="test"
+)
+
+
+class RecordingSuggestions:
+    """A suggestion provider that remembers what fatigue told it."""
+
+    def __init__(self):
+        self.contexts = []
+
+    def suggest_refresh(self, ctx: RefreshContext) -> Suggestion:
+        self.contexts.append(ctx)
+        return SWAP_THE_HOOK
+
 
 def _live_variant(client):
-    master = master_with_fragments()
+    master = master_with_approved_cuts()
     variant = rendered_variant(master)
     # A second approved hook: the refresh needs an unused fragment to swap in.
     FragmentFactory(
@@ -54,14 +74,10 @@ def test_a_decaying_variant_is_archived_on_meta_and_refreshed_within_the_rules()
     variant = _live_variant(client)
     _series(variant, [0.03] * 14 + [0.03 - 0.0012 * i for i in range(1, 15)])
     as_of = T0 + dt.timedelta(days=29)
-    suggestions = []
+    provider = RecordingSuggestions()
 
     # When fatigue is reviewed
-    outcomes = fatigue_review(
-        as_of=as_of,
-        client=client,
-        suggest=lambda data: suggestions.append(data) or {"text": "swap the hook"},
-    )
+    outcomes = fatigue_review(as_of=as_of, client=client, suggestions=provider)
 
     # Then it is archived here and on Meta with its score, and a refresh exists
     assert [o.variant_id for o in outcomes] == [str(variant.pk)]
@@ -80,8 +96,12 @@ def test_a_decaying_variant_is_archived_on_meta_and_refreshed_within_the_rules()
         approved_fragment_ids=approved_fragment_ids(production_id=refresh.parent_id),
     )
     assert refresh.fragments_order != variant.fragments_order
-    assert suggestions[0]["weak_fragment"]["type"] == "hook"
-    assert refresh.plan_details["suggestion"] == {"text": "swap the hook"}
+    (context,) = provider.contexts
+    assert context.weak_fragment_type == "hook"
+    assert context.variant_id == str(variant.pk)
+    assert 0.2 <= context.drop <= 1.0
+    assert outcomes[0].suggestion == SWAP_THE_HOOK
+    assert refresh.plan_details["suggestion"] == SWAP_THE_HOOK.details()
     assert (
         outcomes[0].assessment.frequency_recent
         > outcomes[0].assessment.frequency_baseline
@@ -121,3 +141,28 @@ def test_a_dry_run_reports_fatigue_but_changes_nothing():
     variant.refresh_from_db()
     assert variant.status == VariantStatus.TESTING
     assert not CreativeVariant.objects.filter(refreshed_from=variant).exists()
+
+
+def test_fatigue_and_ranking_judge_a_master_by_the_same_metric():
+    # Given a decaying variant whose conversions reach 30 only with yesterday's rows,
+    # which are still arriving (10 mature conversions, 20 immature)
+    client = stub_client()
+    variant = _live_variant(client)
+    _series(variant, [0.03] * 14 + [0.03 - 0.0012 * i for i in range(1, 15)])
+    as_of = T0 + dt.timedelta(days=28)
+    first, yesterday = variant.daily_metrics.order_by("date")[::27]
+    assert yesterday.date == as_of.date() - dt.timedelta(days=1)
+    for row, conversions in [(first, 10), (yesterday, 20)]:
+        row.conversions = conversions
+        row.save(update_fields=["conversions"])
+
+    # When fatigue and the top-3 ranking judge the master
+    fatigued = fatigue_review(as_of=as_of, client=client, dry_run=True)
+    ranked = master_promote_top(
+        master_id=variant.parent_id, as_of=as_of, client=client, dry_run=True
+    )
+
+    # Then both count clicks (the immature conversions do not switch the metric),
+    # so the click decay is what retires the variant
+    assert ranked.metric == "ctr"
+    assert [(o.variant_id, o.metric) for o in fatigued] == [(str(variant.pk), "ctr")]

@@ -7,19 +7,22 @@ import pytest
 from productions.guard import Actor, UnauthorizedPixelRefused
 from promotion.models import PromotionLog, StubMetaObject
 from promotion.ranking import RankingPolicy, rank_master
-from promotion.services.promote import (
+from promotion.selectors import live_variants_with_metrics
+from promotion.services.manual import (
     PromotionRefused,
-    candidates_for,
-    live_variants_with_metrics,
-    master_promote_top,
     variant_archive,
     variant_promote_manual,
 )
+from promotion.services.promote import master_promote_top
+from promotion.services.ranking_inputs import candidates_for
 from promotion.services.upload import variant_upload
-from tests.factories import DailyMetricFactory, VariantFactory
+from tests.factories import (
+    DailyMetricFactory,
+    VariantFactory,
+    master_with_approved_cuts,
+)
 from tests.promotion.builders import (
     T0,
-    master_with_fragments,
     rendered_variant,
     stub_client,
 )
@@ -60,7 +63,7 @@ def _ad_status(variant):
 
 def test_the_posterior_top_three_go_active_and_no_one_below_the_gates():
     # Given six tested variants with clear CTR differences, and one with too little data
-    master = master_with_fragments()
+    master = master_with_approved_cuts()
     client = stub_client()
     variants = [_uploaded(master, client, n) for n in range(1, 8)]
     for variant, clicks in zip(variants[:6], [10, 40, 25, 35, 5, 15], strict=True):
@@ -99,7 +102,7 @@ def test_the_posterior_top_three_go_active_and_no_one_below_the_gates():
 
 
 def test_a_clear_loser_is_paused_on_meta_and_archived():
-    master = master_with_fragments()
+    master = master_with_approved_cuts()
     client = stub_client()
     variants = [_uploaded(master, client, n) for n in range(1, 6)]
     for variant, clicks in zip(variants, [60, 55, 50, 45, 2], strict=True):
@@ -115,7 +118,7 @@ def test_a_clear_loser_is_paused_on_meta_and_archived():
 
 
 def test_a_dry_run_decides_but_writes_nothing_and_calls_no_one():
-    master = master_with_fragments()
+    master = master_with_approved_cuts()
     client = stub_client()
     variants = [_uploaded(master, client, n) for n in range(1, 5)]
     for variant, clicks in zip(variants, [10, 40, 25, 35], strict=True):
@@ -139,7 +142,7 @@ def test_manual_promotion_of_an_archived_variant_is_refused_even_when_forced():
 
 
 def test_manual_promotion_never_breaks_a_human_rule_even_when_forced():
-    master = master_with_fragments()
+    master = master_with_approved_cuts()
     client = stub_client()
     variant = _uploaded(master, client, 1)
     CreativeVariant.objects.filter(pk=variant.pk).update(pixel_id="99999999")
@@ -154,7 +157,7 @@ def test_manual_promotion_never_breaks_a_human_rule_even_when_forced():
 
 
 def test_manual_promotion_activates_the_ad_and_records_who_asked():
-    master = master_with_fragments()
+    master = master_with_approved_cuts()
     client = stub_client()
     variant = _uploaded(master, client, 1)
 
@@ -174,7 +177,7 @@ def test_manual_promotion_activates_the_ad_and_records_who_asked():
 
 
 def test_manual_archive_archives_the_ad_first():
-    master = master_with_fragments()
+    master = master_with_approved_cuts()
     client = stub_client()
     variant = _uploaded(master, client, 1)
 
@@ -201,7 +204,7 @@ def test_the_roas_engine_never_raises_a_budget_past_the_configured_ceiling(
 ):
     # Given a master whose variants earn ROAS 10 on an ad set budgeted at 50.00
     settings.ROAS_MAX_DAILY_BUDGET_MINOR = ceiling
-    master = master_with_fragments()
+    master = master_with_approved_cuts()
     client = stub_client()
     variants = [_uploaded(master, client, n) for n in range(1, 5)]
     for variant, clicks in zip(variants, [10, 40, 25, 35], strict=True):

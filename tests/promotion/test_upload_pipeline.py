@@ -24,9 +24,8 @@ from promotion.tasks import (
     sweep_stuck_work,
     upload_variant,
 )
-from tests.factories import VariantFactory
+from tests.factories import VariantFactory, master_with_approved_cuts
 from tests.promotion.builders import (
-    master_with_fragments,
     rendered_variant,
     stub_client,
 )
@@ -210,7 +209,7 @@ def test_without_an_ad_set_anywhere_the_upload_is_a_clear_error_and_sends_nothin
 ):
     # Given a master without an ad set and no default
     settings.META_DEFAULT_ADSET_ID = ""
-    variant = rendered_variant(master_with_fragments(adset_id=""))
+    variant = rendered_variant(master_with_approved_cuts(adset_id=""))
 
     # When it is uploaded
     with pytest.raises(UploadConfigurationError, match="META_DEFAULT_ADSET_ID"):
@@ -227,7 +226,7 @@ def test_without_an_ad_set_anywhere_the_upload_is_a_clear_error_and_sends_nothin
 
 def test_the_default_ad_set_takes_ads_of_masters_without_one(settings):
     settings.META_DEFAULT_ADSET_ID = "120299999999999"
-    variant = rendered_variant(master_with_fragments(adset_id=""))
+    variant = rendered_variant(master_with_approved_cuts(adset_id=""))
 
     variant_upload(variant_id=variant.id, client=stub_client())
 

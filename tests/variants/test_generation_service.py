@@ -9,13 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from productions.guard import UnapprovedHashtagRefused
 from productions.models import CreativeProduction
 from tests.factories import (
-    DailyMetricFactory,
+    FULL_BATCH,
     FragmentFactory,
     ProductionFactory,
-    VariantFactory,
+    master_with_approved_cuts,
 )
 from variants.models import CreativeVariant
-from variants.planning_hints import performance_hints_for_master
 from variants.services import generation
 from variants.services.generation import (
     GenerationError,
@@ -24,25 +23,9 @@ from variants.services.generation import (
 )
 
 
-def master_with_fragments(**master_kwargs):
-    master = ProductionFactory(duration=30.0, **master_kwargs)
-    for ftype, start, end in [
-        ("hook", 0.0, 3.0),
-        ("hook", 3.0, 5.5),
-        ("body", 5.5, 12.0),
-        ("body", 12.0, 17.0),
-        ("cta", 17.0, 21.0),
-        ("outro", 21.0, 24.0),
-    ]:
-        FragmentFactory(
-            master_creative=master, fragment_type=ftype, start_time=start, end_time=end
-        )
-    return master
-
-
 @pytest.fixture
 def master(db):
-    return master_with_fragments()
+    return master_with_approved_cuts(sheet=FULL_BATCH)
 
 
 def test_generate_writes_a_batch_of_draft_variants_from_the_plan(master, settings):
@@ -203,9 +186,9 @@ def test_generation_itself_queues_nothing(master, django_capture_on_commit_callb
 def test_generation_stays_within_its_query_budget(
     master, django_assert_max_num_queries
 ):
-    # lock master, approved fragments, max batch, earlier signatures, 1 hint query (no
-    # metrics yet), one guard read for the whole batch, one INSERT, the counter UPDATE,
-    # plus savepoints
+    # lock master, approved fragments, max batch, earlier signatures, one guard read
+    # for the whole batch, one INSERT, the counter UPDATE, plus savepoints (hints are
+    # the caller's: promotion.services.generation_inputs)
     with django_assert_max_num_queries(5 + 1 + 2 + 2):
         variants_generate(master_id=master.pk, seed=3)
 
@@ -214,32 +197,10 @@ def test_generation_queries_do_not_grow_with_the_number_of_variants(db):
     """The human-rules check reads the approved set once per batch, not once per plan."""
 
     def queries_for(count: int) -> int:
-        master = master_with_fragments()
+        master = master_with_approved_cuts(sheet=FULL_BATCH)
         with CaptureQueriesContext(connection) as queries:
             written = variants_generate(master_id=master.pk, seed=5, count=count)
         assert len(written) == count
         return len(queries)
 
     assert queries_for(5) == queries_for(12)
-
-
-def test_measured_results_in_the_campaign_become_planning_hints(master):
-    # Given earlier variants in the campaign: CTA-first did far better than hook-first
-    other = ProductionFactory(campaign_id=master.campaign_id)
-    for number, structure, clicks in [
-        (1, "cta_forward", 120),
-        (2, "hook_body_cta", 10),
-        (3, "hook_inverted", 40),
-    ]:
-        variant = VariantFactory(
-            parent=other, variant_number=number, narrative_structure=structure
-        )
-        DailyMetricFactory(variant=variant, impressions=4000, clicks=clicks)
-
-    # When hints are read for the master
-    hints = performance_hints_for_master(master=master)
-
-    # Then the structures are ranked by their measured results, around 0.5
-    scores = hints.structure_scores
-    assert scores["cta_forward"] > 0.5 > scores["hook_body_cta"]
-    assert hints.evidence == 3

@@ -35,7 +35,6 @@ from variants.planning import (
     plan_refresh,
     slots_from_fragments_order,
 )
-from variants.planning_hints import performance_hints_for_master
 
 logger = logging.getLogger(__name__)
 
@@ -164,7 +163,8 @@ def variants_generate(
     1. Lock the master; refuse an unknown or inactive one, or one without a duration.
     2. Load its approved fragments, the signatures of its earlier variants and the
        next batch number; the seed defaults to one derived from both ids.
-    3. Plan the batch (pure; `hints` default to the measured performance in scope).
+    3. Plan the batch (pure; `hints`, what earlier variants measured, come from the
+       caller, which reads them from promotion; none plans from the neutral prior).
     4. Check every plan against the human rules before anything is written.
     5. Write the variants in one INSERT and count them on the master (F() update).
 
@@ -185,8 +185,6 @@ def variants_generate(
     )
     if seed is None:
         seed = generation_seed(master_id=master.pk, batch_number=batch_number)
-    if hints is None:
-        hints = performance_hints_for_master(master=master)
     try:
         batch = plan_batch(
             master=master_input(master),

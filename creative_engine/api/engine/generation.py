@@ -27,6 +27,7 @@ from creative_engine.api.variants import VariantSerializer
 from productions import selectors as production_selectors
 from productions.choices import EngineMode
 from productions.models import CreativeProduction
+from promotion.services.generation_inputs import performance_hints
 from variants import selectors as variant_selectors
 from variants.planning import PlanningError
 from variants.services.generation import GenerationError, variants_generate
@@ -167,6 +168,7 @@ class EngineGenerateView(EngineView):
                 master_id=master.pk,
                 count=data.validated_data["count"],
                 seed=data.validated_data["seed"],
+                hints=performance_hints(master_id=master.pk),
             )
         except (GenerationError, PlanningError) as exc:
             raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from exc

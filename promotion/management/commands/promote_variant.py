@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from productions.guard import Actor, HumanRuleViolation, actor_for_user
 from promotion.choices import PromotedBy
-from promotion.services.promote import PromotionRefused, variant_promote_manual
+from promotion.services.manual import PromotionRefused, variant_promote_manual
 from variants.models import CreativeVariant
 
 

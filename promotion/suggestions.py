@@ -1,7 +1,8 @@
 """The AI suggestion port: what to change when a variant wears out (7.x stand-in).
 
-When fatigue retires a variant, the refresh step asks a `SuggestionProvider` for a
-short note a marketer can act on: which fragment is weak and why. Two providers:
+When fatigue retires a variant (promotion.services.fatigue), it asks a
+`SuggestionProvider` for a short note a marketer can act on: which fragment is weak
+and why. Two providers:
 
 - `RuleBasedSuggestions`, the default: no network, deterministic, names the weakest
   fragment and reads the fatigue numbers (frequency up means the audience has seen
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -60,6 +61,10 @@ class Suggestion:
     weak_fragment_id: str
     reason: str
     provider: str
+
+    def details(self) -> dict[str, str]:
+        """JSON-ready, for the refresh's plan_details and the run's decisions."""
+        return asdict(self)
 
 
 class SuggestionProvider(Protocol):

@@ -5,6 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from productions.guard import HumanRuleViolation
+from productions.selectors import parse_uuid
+from promotion.services.generation_inputs import performance_hints
 from variants.services.generation import GenerationError, variants_generate
 from variants.tasks import renders_queue
 
@@ -21,11 +23,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        master_id = parse_uuid(options["master_id"])
+        if master_id is None:
+            raise CommandError(f"{options['master_id']!r} is not a valid master id.")
         try:
             variants = variants_generate(
-                master_id=options["master_id"],
+                master_id=master_id,
                 seed=options["seed"],
                 count=options["count"],
+                hints=performance_hints(master_id=master_id),
             )
         except (GenerationError, HumanRuleViolation) as exc:
             raise CommandError(str(exc)) from exc

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from creative_engine.suggestions import (
+from promotion.suggestions import (
     OpenAICompatibleSuggestions,
     RefreshContext,
     RuleBasedSuggestions,
@@ -210,7 +210,7 @@ def test_http_backend_falls_back_to_rule_based_text_on_errors(
     provider = http_provider(chat_server.url, api_key=api_key)
 
     # When a refresh is suggested
-    with caplog.at_level(logging.WARNING, logger="creative_engine.suggestions"):
+    with caplog.at_level(logging.WARNING, logger="promotion.suggestions"):
         suggestion = provider.suggest_refresh(make_context())
 
     # Then the rule-based text comes back, marked as a fallback, with a warning
@@ -229,7 +229,7 @@ def test_http_backend_falls_back_when_the_server_is_too_slow(chat_server, caplog
 
     # When a refresh is suggested
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="creative_engine.suggestions"):
+    with caplog.at_level(logging.WARNING, logger="promotion.suggestions"):
         suggestion = provider.suggest_refresh(make_context())
 
     # Then it gives up at the timeout and uses the rule-based text

@@ -5,10 +5,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.factories import ProductionFactory
+from tests.factories import FULL_BATCH, ProductionFactory, master_with_approved_cuts
 from variants.models import CreativeVariant
-
-from .test_generation_service import master_with_fragments
 
 
 def run(*args: str) -> str:
@@ -18,7 +16,7 @@ def run(*args: str) -> str:
 
 
 def test_command_prints_the_batch_it_created(db):
-    master = master_with_fragments()
+    master = master_with_approved_cuts(sheet=FULL_BATCH)
 
     output = run(str(master.pk), "--seed", "5", "--count", "6", "--no-render")
 
@@ -52,7 +50,7 @@ def test_command_reports_a_master_that_cannot_be_planned(db):
 
 
 def test_command_refuses_a_count_outside_five_to_fifteen(db):
-    master = master_with_fragments()
+    master = master_with_approved_cuts(sheet=FULL_BATCH)
 
     with pytest.raises(CommandError, match="5-15 variants; 20 were asked"):
         run(str(master.pk), "--count", "20", "--no-render")

@@ -141,13 +141,15 @@ class DailyMetrics:
     spike: bool = field(default=False, compare=False, repr=False)
 
 
-def _hash_int(seed: int, *parts: object) -> int:
+def seeded_hash(seed: int, *parts: object) -> int:
+    """A 64-bit hash of `(seed, parts...)`: every seeded draw of stub mode starts here,
+    so the market and the stub account agree in every process."""
     text = "|".join([str(seed), *(str(p) for p in parts)])
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
 def _rng(seed: int, *parts: object) -> np.random.Generator:
-    return np.random.default_rng(_hash_int(seed, *parts))
+    return np.random.default_rng(seeded_hash(seed, *parts))
 
 
 def _normal(seed: int, *parts: object, sd: float = 1.0) -> float:

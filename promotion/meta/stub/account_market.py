@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from promotion.fragment_scoring import fragment_ids_in_order, hook_fragment_id
@@ -23,7 +22,6 @@ from promotion.meta.market import (
     MarketSimulator,
     StatusChange,
 )
-from promotion.meta.protocol import InsightRow
 from promotion.models import StubMetaObject, StubObjectKind
 from variants.models import CreativeVariant
 
@@ -119,23 +117,3 @@ def video_features(name: str, path: str) -> dict[str, Any]:
         "caption": f"{variant.caption} {hashtags}".strip(),
         "look": variant.color_look,
     }
-
-
-def insight_row(row: Any) -> InsightRow:
-    return InsightRow(
-        ad_id=row.ad_id,
-        date=row.date,
-        impressions=row.impressions,
-        reach=row.reach,
-        frequency=row.frequency,
-        clicks=row.clicks,
-        spend=Decimal(str(row.spend)),
-        conversions=row.conversions,
-        revenue=Decimal(str(row.revenue)),
-        video_plays=row.video_plays,
-        video_p25=row.video_p25,
-        video_p50=row.video_p50,
-        video_p75=row.video_p75,
-        video_p100=row.video_p100,
-        video_avg_watch_seconds=row.video_avg_watch_seconds,
-    )

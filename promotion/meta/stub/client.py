@@ -34,11 +34,7 @@ from promotion.meta.protocol import (
     VideoStatus,
 )
 from promotion.meta.stub.account import StubAccount
-from promotion.meta.stub.account_market import (
-    insight_row,
-    load_stub_market,
-    video_features,
-)
+from promotion.meta.stub.account_market import load_stub_market, video_features
 from promotion.meta.stub.failures import (
     UPLOAD_OPERATIONS,
     FailurePlan,
@@ -362,10 +358,9 @@ class StubMetaClient(StubAccount):
 
         def act() -> list[InsightRow]:
             market = load_stub_market(seed=self.seed, ad_ids=ad_ids)
-            rows = market.daily_rows(
+            return market.daily_rows(
                 ad_ids, since=since, until=until, as_of=self._now()
             )
-            return [insight_row(r) for r in rows]
 
         rows = self._call(
             "get_daily_insights",

@@ -47,7 +47,24 @@ class FaultQueue:
         self._faults: list[Fault] = []
         self.fired: list[tuple[str, str, str]] = []  # (kind, method, path)
 
-    def _arm(self, fault: Fault) -> Fault:
+    def _arm(
+        self,
+        method: str,
+        path_regex: str,
+        kind: str,
+        *,
+        times: int,
+        when: Mapping[str, str] | None,
+        **details: Any,
+    ) -> Fault:
+        fault = Fault(
+            method=method,
+            pattern=re.compile(path_regex),
+            kind=kind,
+            remaining=times,
+            when=dict(when or {}),
+            **details,
+        )
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -81,16 +98,14 @@ class FaultQueue:
         else:
             raw = body.encode() if isinstance(body, str) else body
         return self._arm(
-            Fault(
-                method=method,
-                pattern=re.compile(path_regex),
-                kind="fail",
-                remaining=times,
-                when=dict(when or {}),
-                status=status,
-                body=raw,
-                headers=dict(headers or {}),
-            )
+            method,
+            path_regex,
+            "fail",
+            times=times,
+            when=when,
+            status=status,
+            body=raw,
+            headers=dict(headers or {}),
         )
 
     def timeout_next(
@@ -111,15 +126,13 @@ class FaultQueue:
         if work not in ("before", "after", "none"):
             raise ValueError(work)
         return self._arm(
-            Fault(
-                method=method,
-                pattern=re.compile(path_regex),
-                kind="timeout",
-                remaining=times,
-                when=dict(when or {}),
-                seconds=seconds,
-                work=work,
-            )
+            method,
+            path_regex,
+            "timeout",
+            times=times,
+            when=when,
+            seconds=seconds,
+            work=work,
         )
 
     def lose_response_next(
@@ -135,16 +148,7 @@ class FaultQueue:
         reset it ("reset"), or answer 502 with an empty body ("502")."""
         if mode not in ("drop", "reset", "502"):
             raise ValueError(mode)
-        return self._arm(
-            Fault(
-                method=method,
-                pattern=re.compile(path_regex),
-                kind="lose",
-                remaining=times,
-                when=dict(when or {}),
-                mode=mode,
-            )
-        )
+        return self._arm(method, path_regex, "lose", times=times, when=when, mode=mode)
 
     def rate_limit_next(
         self,
@@ -186,14 +190,12 @@ class FaultQueue:
         """On the next chunk transfer keep only `keep_bytes` of it (default: half)
         and answer 6001/1363037 naming the offsets to resume at."""
         return self._arm(
-            Fault(
-                method="POST",
-                pattern=re.compile(r"act_\d+/advideos$"),
-                kind="upload_interrupt",
-                remaining=times,
-                when={"upload_phase": "transfer"},
-                keep_bytes=keep_bytes,
-            )
+            "POST",
+            r"act_\d+/advideos$",
+            "upload_interrupt",
+            times=times,
+            when={"upload_phase": "transfer"},
+            keep_bytes=keep_bytes,
         )
 
     def take(self, method: str, path: str, params: Mapping[str, Any]) -> Fault | None:

@@ -3,7 +3,8 @@
 Pure: plain data in, plain data out, no Django. The stub Meta client persists which ads
 exist and their status/budget history, builds a `MarketSimulator` from it, and asks it
 for daily rows; benchmarks ask it for the truth. The engine's decisions never see the
-truth: they see only the noisy daily rows, as they would from Meta.
+truth: they see only the noisy daily rows (`InsightRow`s, as the Graph client reads
+them), as they would from Meta.
 
 The model, per ad:
 - A hidden true click-through rate (clicks per impression) and conversion rate
@@ -30,9 +31,12 @@ import hashlib
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
+
+from promotion.meta.protocol import InsightRow
 
 ACTIVE = "ACTIVE"
 
@@ -119,35 +123,15 @@ class MarketAdSet:
     budget_history: tuple[BudgetChange, ...] = ()
 
 
-@dataclass(frozen=True)
-class DailyMetrics:
-    """One ad, one day, as Meta would report it at the reading time."""
-
-    ad_id: str
-    date: dt.date
-    impressions: int
-    reach: int
-    frequency: float
-    clicks: int
-    conversions: int
-    spend: float
-    revenue: float
-    video_plays: int
-    video_p25: int
-    video_p50: int
-    video_p75: int
-    video_p100: int
-    video_avg_watch_seconds: float
-    spike: bool = field(default=False, compare=False, repr=False)
-
-
-def _hash_int(seed: int, *parts: object) -> int:
+def seeded_hash(seed: int, *parts: object) -> int:
+    """A 64-bit hash of `(seed, parts...)`: every seeded draw of stub mode starts here,
+    so the market and the stub account agree in every process."""
     text = "|".join([str(seed), *(str(p) for p in parts)])
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
 def _rng(seed: int, *parts: object) -> np.random.Generator:
-    return np.random.default_rng(_hash_int(seed, *parts))
+    return np.random.default_rng(seeded_hash(seed, *parts))
 
 
 def _normal(seed: int, *parts: object, sd: float = 1.0) -> float:
@@ -295,7 +279,7 @@ class MarketSimulator:
 
     def daily_row(
         self, ad_id: str, day: dt.date, *, as_of: dt.datetime
-    ) -> DailyMetrics | None:
+    ) -> InsightRow | None:
         """The ad's row for `day` as read at `as_of`; None if no delivery or not yet."""
         rows = self.daily_rows([ad_id], since=day, until=day, as_of=as_of)
         return rows[0] if rows else None
@@ -307,12 +291,12 @@ class MarketSimulator:
         since: dt.date,
         until: dt.date,
         as_of: dt.datetime,
-    ) -> list[DailyMetrics]:
+    ) -> list[InsightRow]:
         """Rows for these ads and days, skipping days with no delivery and days the
         clock (`as_of`) has not finished yet."""
         last_complete = _utc(as_of).date() - _DAY
         until = min(until, last_complete)
-        rows: list[DailyMetrics] = []
+        rows: list[InsightRow] = []
         for ad_id in ad_ids:
             ad = self._ads.get(ad_id)
             if ad is None:
@@ -399,7 +383,7 @@ class MarketSimulator:
         budget: float,
         exposure: float,
         as_of: dt.datetime,
-    ) -> DailyMetrics:
+    ) -> InsightRow:
         truth = self.appeal(ad.features)
         rng = _rng(self.seed, "day", ad.ad_id, day.isoformat())
         spike = self.is_spike_day(ad.ad_id, day)
@@ -427,7 +411,7 @@ class MarketSimulator:
         p50 = int(p25 * retention)
         p75 = int(p50 * retention)
         p100 = int(p75 * retention)
-        return DailyMetrics(
+        return InsightRow(
             ad_id=ad.ad_id,
             date=day,
             impressions=impressions,
@@ -435,15 +419,14 @@ class MarketSimulator:
             frequency=frequency,
             clicks=clicks,
             conversions=conversions,
-            spend=spend,
-            revenue=round(conversions * value, 2),
+            spend=Decimal(str(spend)),
+            revenue=Decimal(str(round(conversions * value, 2))),
             video_plays=plays,
             video_p25=p25,
             video_p50=p50,
             video_p75=p75,
             video_p100=p100,
             video_avg_watch_seconds=round(2.0 + 6.0 * retention, 2),
-            spike=spike,
         )
 
     def _attributed(

@@ -199,14 +199,13 @@ class GraphMetaClient(ChunkedVideoUpload):
 
     def find_video_by_name(self, *, name: str) -> str | None:
         """The newest library video titled `name` (advideos reads `title`)."""
-        for video in self._paged(
+        return self._find_listed(
             "find_video_by_name",
             f"{self.ad_account_id}/advideos",
             {"fields": "id,title"},
-        ):
-            if video.get("title") == name:
-                return str(video["id"])
-        return None
+            field="title",
+            value=name,
+        )
 
     def wait_video_ready(self, *, video_id: str, timeout_seconds: float) -> VideoStatus:
         """Poll `fields=status` until ready, error or the deadline (then PROCESSING)."""
@@ -294,22 +293,13 @@ class GraphMetaClient(ChunkedVideoUpload):
             "degrees_of_freedom_spec": opt_out_spec(self.creative_features),
         }
 
-        def create(attempt: int) -> str:
-            body = self._send(
-                "create_creative",
-                "POST",
-                f"{self.ad_account_id}/adcreatives",
-                attempt=attempt,
-                params=params,
-                details={"name": spec.name, "video_id": spec.video_id},
-            )
-            return id_of(body)
-
-        creative_id = self._create_once(
+        creative_id = self._create_once_in_account(
             "create_creative",
+            "adcreatives",
             name=spec.name,
             resume=resume,
-            create=create,
+            params=params,
+            details={"name": spec.name, "video_id": spec.video_id},
             find=lambda: self.find_creative_by_name(name=spec.name),
         )
         try:
@@ -337,13 +327,57 @@ class GraphMetaClient(ChunkedVideoUpload):
         }
 
     def find_creative_by_name(self, *, name: str) -> str | None:
-        for creative in self._paged(
+        return self._find_listed(
             "find_creative_by_name",
             f"{self.ad_account_id}/adcreatives",
             {"fields": "id,name"},
-        ):
-            if creative.get("name") == name:
-                return str(creative["id"])
+            field="name",
+            value=name,
+        )
+
+    def _create_once_in_account(
+        self,
+        operation: str,
+        edge: str,
+        *,
+        name: str,
+        resume: bool,
+        params: Mapping[str, Any],
+        details: Mapping[str, Any],
+        find: Callable[[], str | None],
+    ) -> str:
+        """Create-once (`_create_once`) an object POSTed to an edge of the ad
+        account; its id."""
+
+        def create(attempt: int) -> str:
+            body = self._send(
+                operation,
+                "POST",
+                f"{self.ad_account_id}/{edge}",
+                attempt=attempt,
+                params=params,
+                details=details,
+            )
+            return id_of(body)
+
+        return self._create_once(
+            operation, name=name, resume=resume, create=create, find=find
+        )
+
+    def _find_listed(
+        self,
+        operation: str,
+        path: str,
+        params: Mapping[str, Any],
+        *,
+        field: str,
+        value: str,
+    ) -> str | None:
+        """The id of the first object of the edge whose `field` is exactly `value`
+        (Graph's own filters only narrow: names may contain one another)."""
+        for obj in self._paged(operation, path, params):
+            if obj.get(field) == value:
+                return str(obj["id"])
         return None
 
     def _preferred_thumbnail(self, video_id: str) -> str:
@@ -370,22 +404,13 @@ class GraphMetaClient(ChunkedVideoUpload):
                 {"action.type": ["offsite_conversion"], "fb_pixel": [spec.pixel_id]}
             ]
 
-        def create(attempt: int) -> str:
-            body = self._send(
-                "create_ad",
-                "POST",
-                f"{self.ad_account_id}/ads",
-                attempt=attempt,
-                params=params,
-                details={"name": spec.name, "adset_id": spec.adset_id},
-            )
-            return id_of(body)
-
-        return self._create_once(
+        return self._create_once_in_account(
             "create_ad",
+            "ads",
             name=spec.name,
             resume=resume,
-            create=create,
+            params=params,
+            details={"name": spec.name, "adset_id": spec.adset_id},
             find=lambda: self.find_ad_by_name(adset_id=spec.adset_id, name=spec.name),
         )
 
@@ -393,14 +418,13 @@ class GraphMetaClient(ChunkedVideoUpload):
         """The ad set's ad named exactly `name` (archived/deleted ads excluded, as
         Graph does by default). The CONTAIN filter narrows; the match is exact."""
         filtering = [{"field": "name", "operator": "CONTAIN", "value": name}]
-        for ad in self._paged(
+        return self._find_listed(
             "find_ad_by_name",
             f"{adset_id}/ads",
             {"fields": "id,name", "filtering": filtering},
-        ):
-            if ad.get("name") == name:
-                return str(ad["id"])
-        return None
+            field="name",
+            value=name,
+        )
 
     def set_ad_status(self, *, ad_id: str, status: AdStatus) -> None:
         self._update(

@@ -8,6 +8,8 @@ reading the upload's status rather than repeated (meta-graph-api.md §4).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from typing import Any
 
 from promotion.meta.errors import MetaError, MetaVideoUploadError
 from promotion.meta.graph.transport import GraphTransport
@@ -45,17 +47,13 @@ class ChunkedVideoUpload(GraphTransport):
                 fh.seek(offset)
                 chunk = fh.read(end - offset)
                 try:
-                    body = self._send(
-                        "upload_video",
-                        "POST",
-                        account_path,
+                    body = self._send_session_phase(
+                        "transfer",
+                        account_path=account_path,
+                        session_id=session_id,
+                        video_id=video_id,
                         attempt=attempt,
-                        object_id=video_id,
-                        params={
-                            "upload_phase": "transfer",
-                            "upload_session_id": session_id,
-                            "start_offset": offset,
-                        },
+                        params={"start_offset": offset},
                         files={
                             "video_file_chunk": (
                                 os.path.basename(path),
@@ -63,7 +61,7 @@ class ChunkedVideoUpload(GraphTransport):
                                 "application/octet-stream",
                             )
                         },
-                        details={"phase": "transfer", "start_offset": offset},
+                        details={"start_offset": offset},
                     )
                 except MetaError as exc:
                     window = _resume_window(exc)
@@ -105,24 +103,44 @@ class ChunkedVideoUpload(GraphTransport):
                 )
                 return
             try:
-                self._send(
-                    "upload_video",
-                    "POST",
-                    account_path,
+                self._send_session_phase(
+                    "finish",
+                    account_path=account_path,
+                    session_id=session_id,
+                    video_id=video_id,
                     attempt=attempt,
-                    object_id=video_id,
-                    params={
-                        "upload_phase": "finish",
-                        "upload_session_id": session_id,
-                        "title": name,
-                    },
-                    details={"phase": "finish", "name": name},
+                    params={"title": name},
+                    details={"name": name},
                 )
                 return
             except MetaError as exc:
                 unsure = may_have_succeeded(exc)
                 self._wait_or_raise("upload_video", exc, attempt)
             attempt += 1
+
+    def _send_session_phase(
+        self,
+        phase: str,
+        *,
+        account_path: str,
+        session_id: str,
+        video_id: str,
+        attempt: int,
+        params: Mapping[str, Any],
+        details: Mapping[str, Any],
+        files: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """One request of a started upload session (its transfer or finish phase)."""
+        return self._send(
+            "upload_video",
+            "POST",
+            account_path,
+            attempt=attempt,
+            object_id=video_id,
+            params={"upload_phase": phase, "upload_session_id": session_id, **params},
+            files=files,
+            details={"phase": phase, **details},
+        )
 
     def _upload_complete(self, video_id: str) -> bool:
         body = self._read(

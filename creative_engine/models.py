@@ -9,14 +9,6 @@ from django.db.models import Q
 from productions.choices import EngineMode
 
 
-def _empty_dict() -> dict:
-    return {}
-
-
-def _empty_list() -> list:
-    return []
-
-
 class RunTrigger(models.TextChoices):
     SCHEDULER = "scheduler", "Scheduler"
     MANUAL = "manual", "Manual (command)"
@@ -51,7 +43,7 @@ class CycleRun(models.Model):
     )
     as_of = models.DateTimeField(help_text="The clock the cycle ran by.")
     dry_run = models.BooleanField(default=False)
-    options = models.JSONField(default=_empty_dict, blank=True)
+    options = models.JSONField(default=dict, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -62,22 +54,22 @@ class CycleRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    counts = models.JSONField(default=_empty_dict, blank=True)
-    timings = models.JSONField(default=_empty_dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(
-        default=_empty_list,
+        default=list,
         blank=True,
         help_text="Steps that failed; only these decide the run's status.",
     )
     refusals = models.JSONField(
-        default=_empty_list,
+        default=list,
         blank=True,
         help_text=(
             "Work refused for one master or variant (no approved fragments, a render "
             "that failed); the other masters' work went on."
         ),
     )
-    decisions = models.JSONField(default=_empty_list, blank=True)
+    decisions = models.JSONField(default=list, blank=True)
     mode = models.CharField(
         max_length=8, choices=EngineMode.choices, default=EngineMode.STUB
     )

@@ -28,14 +28,6 @@ from productions.validators import (
 )
 
 
-def _empty_list() -> list:
-    return []
-
-
-def _empty_dict() -> dict:
-    return {}
-
-
 class ProductionQuerySet(models.QuerySet):
     """Bulk writes get the same human-rule check as save(): no bypass through update()."""
 
@@ -91,20 +83,20 @@ class CreativeProduction(models.Model):
         help_text="Seconds, as probed from the video.",
     )
     authorized_pixels = models.JSONField(
-        default=_empty_list, blank=True, validators=[validate_pixel_ids]
+        default=list, blank=True, validators=[validate_pixel_ids]
     )
     authorized_subgenres = models.JSONField(
-        default=_empty_list, blank=True, validators=[validate_subgenres]
+        default=list, blank=True, validators=[validate_subgenres]
     )
     genre = models.CharField(max_length=60, blank=True)
     fragments = models.JSONField(
-        default=_empty_list,
+        default=list,
         blank=True,
         editable=False,
         help_text="Ids of the approved fragments, kept by the approval services.",
     )
     style_guide = models.JSONField(
-        default=_empty_dict, blank=True, validators=[validate_style_guide]
+        default=dict, blank=True, validators=[validate_style_guide]
     )
     human_instructions = models.TextField(blank=True)
     campaign_id = models.CharField(
@@ -235,13 +227,13 @@ class CreativeFragment(models.Model):
         max_length=16, choices=NarrativeStructure.choices, blank=True, editable=False
     )
     best_with_pixels = models.JSONField(
-        default=_empty_list,
+        default=list,
         blank=True,
         editable=False,
         validators=[validate_string_list],
     )
     performance_by_structure = models.JSONField(
-        default=_empty_dict, blank=True, editable=False
+        default=dict, blank=True, editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -339,8 +331,8 @@ class ApprovalAudit(models.Model):
         related_name="approval_audits",
     )
     object_repr = models.CharField(max_length=300)
-    before = models.JSONField(default=_empty_dict)
-    after = models.JSONField(default=_empty_dict)
+    before = models.JSONField(default=dict)
+    after = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

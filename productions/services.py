@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from productions.choices import ApprovalAction, FragmentType
@@ -26,6 +26,7 @@ from productions.guard import (
 )
 from productions.models import ApprovalAudit, CreativeFragment, CreativeProduction
 
+M = TypeVar("M", bound=models.Model)
 logger = logging.getLogger(__name__)
 
 # Fields a person may set on a master through the services (the rest are system-owned).
@@ -118,6 +119,26 @@ def _refuse_system_fields(
         )
 
 
+def _locked_with_changes(
+    model: type[M],
+    pk: UUID | str,
+    changes: Mapping[str, Any],
+    *,
+    editable: Sequence[str],
+) -> tuple[M, dict[str, Any], dict[str, Any]]:
+    """Lock the row, apply the editable `changes` and validate the result.
+
+    Returns the row, the old values of what changed, and the new values; an
+    unchanged row is returned as it was (nothing validated, nothing to save).
+    """
+    _refuse_system_fields(changes, editable=editable)
+    row = model._default_manager.select_for_update().get(pk=pk)
+    before, changed = _apply_changes(row, changes)
+    if changed:
+        row.full_clean()
+    return row, before, changed
+
+
 def _apply_changes(
     instance: Any, changes: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -203,12 +224,11 @@ def production_update(
     3. Save only the changed fields, inside human_authorization if protected ones change.
     4. Audit: one row for the authorization change, one for the rest.
     """
-    _refuse_system_fields(changes, editable=MASTER_EDITABLE_FIELDS)
-    production = CreativeProduction.objects.select_for_update().get(pk=production_id)
-    before, changed = _apply_changes(production, changes)
+    production, before, changed = _locked_with_changes(
+        CreativeProduction, production_id, changes, editable=MASTER_EDITABLE_FIELDS
+    )
     if not changed:
         return production
-    production.full_clean()
     if "duration" in changed and production.duration is not None:
         _check_fragments_fit(production)
     protected = _protected_changes(changed)
@@ -286,12 +306,11 @@ def fragment_update(
 ) -> CreativeFragment:
     """Edit a fragment. Changing its cut withdraws its approval: the approved cut is gone."""
     check_human_actor(actor=actor, action="change a fragment")
-    _refuse_system_fields(changes, editable=FRAGMENT_EDITABLE_FIELDS)
-    fragment = CreativeFragment.objects.select_for_update().get(pk=fragment_id)
-    before, changed = _apply_changes(fragment, changes)
+    fragment, before, changed = _locked_with_changes(
+        CreativeFragment, fragment_id, changes, editable=FRAGMENT_EDITABLE_FIELDS
+    )
     if not changed:
         return fragment
-    fragment.full_clean()
     update_fields = list(changed)
     cut_changed = bool({"fragment_type", "start_time", "end_time"} & set(changed))
     if cut_changed and fragment.approved:

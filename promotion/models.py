@@ -11,10 +11,6 @@ from promotion.choices import PromotedBy, PromotionStatus, PromotionType
 from variants.models import CreativeVariant
 
 
-def _empty_dict() -> dict:
-    return {}
-
-
 class PromotionLog(models.Model):
     """One row per call to Meta (or per decision): success, or the error Meta gave."""
 
@@ -57,9 +53,9 @@ class PromotionLog(models.Model):
     budget_allocated = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True
     )
-    targeting_details = models.JSONField(default=_empty_dict, blank=True)
+    targeting_details = models.JSONField(default=dict, blank=True)
     decision_details = models.JSONField(
-        default=_empty_dict, blank=True, help_text="The numbers behind a decision."
+        default=dict, blank=True, help_text="The numbers behind a decision."
     )
     promoted_by = models.CharField(
         max_length=12, choices=PromotedBy.choices, default=PromotedBy.SCHEDULER
@@ -168,7 +164,7 @@ class StubMetaObject(models.Model):
         max_length=64, blank=True, help_text="Ad: its ad set. Creative: its video."
     )
     status = models.CharField(max_length=16, blank=True)
-    payload = models.JSONField(default=_empty_dict, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
     history = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(help_text="On the stub's clock.")
 

@@ -18,14 +18,6 @@ from variants.choices import (
 )
 
 
-def _empty_list() -> list:
-    return []
-
-
-def _empty_dict() -> dict:
-    return {}
-
-
 class CreativeVariant(models.Model):
     """One ad variant: its own ad with its own video (dynamic creative only reports sums)."""
 
@@ -45,12 +37,12 @@ class CreativeVariant(models.Model):
         max_length=16, choices=NarrativeStructure.choices
     )
     fragments_order = models.JSONField(
-        default=_empty_list,
+        default=list,
         help_text="Slots in order: fragment id, fragment type, in/out seconds in the master.",
     )
     caption = models.TextField(blank=True)
     hashtags = models.JSONField(
-        default=_empty_list, blank=True, validators=[validate_string_list]
+        default=list, blank=True, validators=[validate_string_list]
     )
     text_overlay = models.CharField(max_length=200, blank=True)
     color_look = models.CharField(max_length=40, blank=True)
@@ -65,13 +57,13 @@ class CreativeVariant(models.Model):
         default=0.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
     actual_performance = models.JSONField(
-        default=_empty_dict,
+        default=dict,
         blank=True,
         help_text="Measured totals, refreshed from insights.",
     )
     plan_seed = models.BigIntegerField(default=0)
     plan_details = models.JSONField(
-        default=_empty_dict, blank=True, help_text="Why the planner chose this variant."
+        default=dict, blank=True, help_text="Why the planner chose this variant."
     )
     refreshed_from = models.ForeignKey(
         "self",

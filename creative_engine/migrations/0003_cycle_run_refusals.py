@@ -14,11 +14,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='cyclerun',
             name='refusals',
-            field=models.JSONField(blank=True, default=creative_engine.models._empty_list, help_text="Work refused for one master or variant (no approved fragments, a render that failed); the other masters' work went on."),
+            field=models.JSONField(blank=True, default=list, help_text="Work refused for one master or variant (no approved fragments, a render that failed); the other masters' work went on."),
         ),
         migrations.AlterField(
             model_name='cyclerun',
             name='errors',
-            field=models.JSONField(blank=True, default=creative_engine.models._empty_list, help_text="Steps that failed; only these decide the run's status."),
+            field=models.JSONField(blank=True, default=list, help_text="Steps that failed; only these decide the run's status."),
         ),
     ]

@@ -224,52 +224,29 @@ def render_and_upload(ctx: CycleContext) -> None:
     )
     # Uploads whose worker died (lease expired) resume from the ids already saved.
     stuck = variants_stuck_uploading(changed_before=timezone.now() - UPLOAD_LEASE)
-    if ctx.dry_run:
-        for pk in drafts:
+    upload_too = ctx.options.auto_upload
+    work = [
+        *[(pk, "render", "draft waiting for its render") for pk in drafts],
+        *[(pk, "upload", "rendered, not yet on Meta") for pk in rendered if upload_too],
+        *[
+            (
+                pk,
+                "resume_upload",
+                "upload left unfinished by a lost worker (lease expired)",
+            )
+            for pk in stuck
+        ],
+    ]
+    for pk, action, reason in work:
+        # A dry run lists every dispatch; a real one records only the unusual resumes.
+        if ctx.dry_run or action == "resume_upload":
             ctx.decide(
-                step="render_and_upload",
-                action="render",
-                variant_id=pk,
-                reason="draft waiting for its render",
+                step="render_and_upload", action=action, variant_id=pk, reason=reason
             )
-        for pk in rendered if ctx.options.auto_upload else []:
-            ctx.decide(
-                step="render_and_upload",
-                action="upload",
-                variant_id=pk,
-                reason="rendered, not yet on Meta",
-            )
-        return
-    as_of = ctx.as_of.isoformat()
-    for pk in drafts:
-        if ctx.options.auto_upload:
-            work = chain(
-                render_variant.si(str(pk)),
-                upload_variant.si(str(pk), run_id=ctx.run_id, as_of=as_of),
-            )
-        else:
-            work = render_variant.si(str(pk))
-        _dispatch(ctx, work, pk, "render")
-    for pk in rendered if ctx.options.auto_upload else []:
-        _dispatch(
-            ctx,
-            upload_variant.si(str(pk), run_id=ctx.run_id, as_of=as_of),
-            pk,
-            "upload",
-        )
-    for pk in stuck:
-        ctx.decide(
-            step="render_and_upload",
-            action="resume_upload",
-            variant_id=pk,
-            reason="upload left unfinished by a lost worker (lease expired)",
-        )
-        _dispatch(
-            ctx,
-            upload_variant.si(str(pk), run_id=ctx.run_id, as_of=as_of),
-            pk,
-            "upload",
-        )
+        if not ctx.dry_run:
+            render = action == "render"
+            work_item = _work_for(ctx, pk, render=render)
+            _dispatch(ctx, work_item, pk, "render" if render else "upload")
     statuses = dict(
         CreativeVariant.objects.filter(pk__in=[*drafts, *rendered])
         .values_list("status")
@@ -277,6 +254,18 @@ def render_and_upload(ctx: CycleContext) -> None:
     )
     for status, n in statuses.items():
         ctx.count(f"variants_now_{status}", n)
+
+
+def _work_for(ctx: CycleContext, variant_id: Any, *, render: bool) -> Any:
+    """The Celery work for one variant: render → upload chained, or one of them."""
+    upload = upload_variant.si(
+        str(variant_id), run_id=ctx.run_id, as_of=ctx.as_of.isoformat()
+    )
+    if not render:
+        return upload
+    if not ctx.options.auto_upload:
+        return render_variant.si(str(variant_id))
+    return chain(render_variant.si(str(variant_id)), upload)
 
 
 def _dispatch(ctx: CycleContext, work: Any, variant_id: Any, what: str) -> None:

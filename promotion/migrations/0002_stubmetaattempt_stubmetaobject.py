@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(blank=True, max_length=255)),
                 ('parent_meta_id', models.CharField(blank=True, help_text='Ad: its ad set. Creative: its video.', max_length=64)),
                 ('status', models.CharField(blank=True, max_length=16)),
-                ('payload', models.JSONField(blank=True, default=promotion.models._empty_dict)),
+                ('payload', models.JSONField(blank=True, default=dict)),
                 ('history', models.JSONField(blank=True, default=list)),
                 ('created_at', models.DateTimeField(help_text="On the stub's clock.")),
             ],

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served by us, not a CDN
     "django_celery_beat",
+    "axes",  # login throttling for the admin and the session API
     "productions",
     "variants",
     "promotion",
@@ -60,6 +61,15 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes checks every login (admin form, session API) before the password does.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,6 +150,46 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Login throttling (django-axes) ------------------------------------------------------
+# After LOGIN_FAILURE_LIMIT wrong passwords for one username from one address, that pair
+# is refused (429) for LOGIN_LOCKOUT_MINUTES, right password or not; success resets it.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind DJANGO_PROXY_COUNT trusted proxies the client is the address they report in
+# X-Forwarded-For; with none (the default) that header is the client's own and ignored.
+_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = _PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if _PROXY_COUNT else ("REMOTE_ADDR",)
+)
+if AXES_FAILURE_LIMIT < 1 or AXES_COOLOFF_TIME <= 0:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT must be at least 1 and LOGIN_LOCKOUT_MINUTES positive."
+    )
+
+# --- Content Security Policy (django-csp) on every page: admin, docs, API ---------------
+# Scripts only from our own static files (Swagger UI included); inline styles allowed,
+# since the admin and Swagger UI set them; media and posters from our own origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # --- REST framework -----------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -25,6 +25,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -209,24 +210,15 @@ class _PermanentUploadError(Exception):
     enhancements)."""
 
 
+@dataclass(kw_only=True, eq=False)
 class _Pipeline:
-    def __init__(
-        self,
-        *,
-        variant: CreativeVariant,
-        master: CreativeProduction,
-        adset_id: str,
-        page_id: str,
-        client: MetaAdsClient,
-        resuming: bool,
-    ) -> None:
-        self.variant = variant
-        self.master = master
-        self.adset_id = adset_id
-        self.page_id = page_id
-        self.client = client
-        self.resuming = resuming
-        self.step = "start"
+    variant: CreativeVariant
+    master: CreativeProduction
+    adset_id: str
+    page_id: str
+    client: MetaAdsClient
+    resuming: bool
+    step: str = field(default="start", init=False)
 
     def run(self, *, activate: bool) -> UploadOutcome:
         """Every step not done yet; the ad only if the rules and the cap allow."""

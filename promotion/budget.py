@@ -10,6 +10,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from promotion.policy_checks import require_fraction, require_positive
+
 
 @dataclass(frozen=True)
 class BudgetPolicy:
@@ -32,12 +34,10 @@ class BudgetPolicy:
     min_conversions: int = 3
 
     def __post_init__(self) -> None:
-        if not 0 < self.max_step < 1:
-            raise ValueError("max_step must be between 0 and 1.")
+        require_fraction(self, "max_step")
         if self.min_daily_budget_minor > self.max_daily_budget_minor:
             raise ValueError("min_daily_budget_minor exceeds max_daily_budget_minor.")
-        if self.target_roas <= 0:
-            raise ValueError("target_roas must be positive.")
+        require_positive(self, "target_roas")
 
 
 @dataclass(frozen=True)

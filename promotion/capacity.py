@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from promotion.policy_checks import require_at_least, require_positive
 from promotion.ranking import RankingPolicy
 
 
@@ -24,10 +25,8 @@ class CapacityPolicy:
     min_impressions: int = RankingPolicy.min_impressions
 
     def __post_init__(self) -> None:
-        if self.judge_within_days <= 0:
-            raise ValueError("judge_within_days must be positive.")
-        if self.min_impressions < 1:
-            raise ValueError("min_impressions must be at least 1.")
+        require_positive(self, "judge_within_days")
+        require_at_least(self, "min_impressions", 1)
 
 
 def new_variant_capacity(

@@ -49,6 +49,11 @@ from promotion.daystats import (
     spike_days,
     totals,
 )
+from promotion.policy_checks import (
+    require_at_least,
+    require_fraction,
+    require_not_negative,
+)
 
 _DAY = dt.timedelta(days=1)
 
@@ -75,12 +80,9 @@ class FatiguePolicy:
     spike_z: float = 3.0
 
     def __post_init__(self) -> None:
-        if self.window_days < 2:
-            raise ValueError("window_days must be at least 2.")
-        if not 0 < self.min_drop < 1:
-            raise ValueError("min_drop must be between 0 and 1.")
-        if self.conversion_lag_days < 0:
-            raise ValueError("conversion_lag_days must not be negative.")
+        require_at_least(self, "window_days", 2)
+        require_fraction(self, "min_drop")
+        require_not_negative(self, "conversion_lag_days")
         if self.first_baseline_days < self.window_days:
             raise ValueError("first_baseline_days must cover window_days.")
         if self.baseline not in ("first_week", "best_window"):

@@ -8,6 +8,12 @@ from dataclasses import dataclass
 
 from promotion.daystats import DayStats, SpikeGuard
 from promotion.evidence import MIN_CONVERSIONS, MetricRule
+from promotion.policy_checks import (
+    require_at_least,
+    require_fraction,
+    require_not_negative,
+    require_positive,
+)
 
 LIVE_STATUSES = ("testing", "active")
 
@@ -46,20 +52,13 @@ class RankingPolicy:
     credible_level: float = 0.95
 
     def __post_init__(self) -> None:
-        if self.top_n < 1:
-            raise ValueError("top_n must be at least 1.")
-        if self.min_days < 1:
-            raise ValueError("min_days must be at least 1.")
-        if self.prior_strength <= 0:
-            raise ValueError("prior_strength must be positive.")
-        if self.feature_effect_sd <= 0:
-            raise ValueError("feature_effect_sd must be positive.")
-        if not 0 < self.credible_level < 1:
-            raise ValueError("credible_level must be between 0 and 1.")
-        if self.thompson_draws < 100:
-            raise ValueError("thompson_draws must be at least 100.")
-        if self.conversion_lag_days < 0:
-            raise ValueError("conversion_lag_days must not be negative.")
+        require_at_least(self, "top_n", 1)
+        require_at_least(self, "min_days", 1)
+        require_positive(self, "prior_strength")
+        require_positive(self, "feature_effect_sd")
+        require_fraction(self, "credible_level")
+        require_at_least(self, "thompson_draws", 100)
+        require_not_negative(self, "conversion_lag_days")
         if self.lookback_days is not None and self.lookback_days < self.min_days:
             raise ValueError("lookback_days must cover min_days.")
 

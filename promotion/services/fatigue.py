@@ -35,7 +35,7 @@ from promotion.suggestions import (
 from variants.choices import LIVE_STATUSES, VariantStatus
 from variants.models import CreativeVariant
 from variants.services.generation import GenerationError, variant_create_refresh
-from variants.services.lifecycle import variant_transition
+from variants.services.lifecycle import variant_mark_archived, variant_mark_fatigued
 
 logger = logging.getLogger(__name__)
 
@@ -143,20 +143,9 @@ def _retire_and_refresh(
     ):
         ad_status_ensure(variant, AdStatus.ARCHIVED, client=client)
     score = round(float(outcome.assessment.fatigue_score), 6)
-    variant_transition(
-        variant_id=variant.pk,
-        from_statuses=list(LIVE_STATUSES),
-        to_status=VariantStatus.FATIGUED,
-        is_fatigued=True,
-        fatigue_score=score,
-        status_changed_at=as_of,
-    )
-    variant_transition(
-        variant_id=variant.pk,
-        from_statuses=[VariantStatus.FATIGUED],
-        to_status=VariantStatus.ARCHIVED,
-        archived_at=as_of,
-        status_changed_at=as_of,
+    variant_mark_fatigued(variant_id=variant.pk, fatigue_score=score, at=as_of)
+    variant_mark_archived(
+        variant_id=variant.pk, from_statuses=[VariantStatus.FATIGUED], at=as_of
     )
     outcome.archived = True
     try:

@@ -26,7 +26,7 @@ from promotion.services.ranking_inputs import hours_between
 from promotion.services.upload import variant_upload
 from variants.choices import LIVE_STATUSES, VARIANT_TRANSITIONS, VariantStatus
 from variants.models import CreativeVariant
-from variants.services.lifecycle import variant_transition
+from variants.services.lifecycle import variant_activate, variant_mark_archived
 from variants.services.rendering import variant_render
 
 logger = logging.getLogger(__name__)
@@ -114,13 +114,7 @@ def variant_promote_manual(
             )
         ad_status_ensure(variant, AdStatus.ACTIVE, client=client)
         if variant.status == VariantStatus.TESTING:
-            variant_transition(
-                variant_id=variant.pk,
-                from_statuses=[VariantStatus.TESTING],
-                to_status=VariantStatus.ACTIVE,
-                status_changed_at=now,
-                activated_at=now,
-            )
+            variant_activate(variant_id=variant.pk, at=now)
         log = promotion_log_decision(
             operation="promote_manual",
             message="",
@@ -213,10 +207,9 @@ def variant_archive(
         raise PromotionRefused(
             f"Variant {variant.pk} is {variant.status}; wait until its work finishes."
         )
-    variant_transition(
+    variant_mark_archived(
         variant_id=variant.pk,
         from_statuses=[variant.status],
-        to_status=VariantStatus.ARCHIVED,
         failure_reason=f"archived by {actor.name}: {reason}"[:4000] if reason else "",
     )
     variant.refresh_from_db()

@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -45,7 +46,11 @@ from promotion.services.ranking_inputs import (
 )
 from variants.choices import VariantStatus
 from variants.models import CreativeVariant
-from variants.services.lifecycle import variant_transition
+from variants.services.lifecycle import (
+    variant_activate,
+    variant_demote,
+    variant_mark_archived,
+)
 
 # Kept importable from here for callers written before the split (the API views and
 # the decision benchmark); new code imports them from their own modules.
@@ -173,9 +178,8 @@ class _StatusMove:
 
     promotion_type: str
     ad_status: AdStatus | None  # the ad's status on Meta first, when it changes
-    from_statuses: tuple[VariantStatus, ...]
-    to_status: VariantStatus
-    stamp: str | None  # the variant's timestamp field set to the cycle's time
+    # The lifecycle service that moves the variant, called with the cycle's time.
+    transition: Callable[..., None]
     log_operation: str | None  # a decision row in PromotionLog, when wanted
     log_reason: bool = False  # its message is the judgement's reason
 
@@ -184,26 +188,23 @@ _MOVES = {
     Action.PROMOTE: _StatusMove(
         PromotionType.WINNER,
         AdStatus.ACTIVE,
-        (VariantStatus.TESTING,),
-        VariantStatus.ACTIVE,
-        stamp="activated_at",
+        variant_activate,
         log_operation="promote_top",
     ),
     Action.DEMOTE: _StatusMove(
         PromotionType.TEST,
         None,
-        (VariantStatus.ACTIVE,),
-        VariantStatus.TESTING,
-        stamp=None,
+        variant_demote,
         log_operation="demote",
         log_reason=True,
     ),
     Action.PAUSE: _StatusMove(
         PromotionType.PAUSE,
         AdStatus.PAUSED,
-        (VariantStatus.TESTING, VariantStatus.ACTIVE),
-        VariantStatus.ARCHIVED,
-        stamp="archived_at",
+        partial(
+            variant_mark_archived,
+            from_statuses=(VariantStatus.TESTING, VariantStatus.ACTIVE),
+        ),
         log_operation=None,
     ),
 }
@@ -234,13 +235,7 @@ def _carry_out(
     with variant_call_context(variant, promotion_type=move.promotion_type, **context):
         if move.ad_status is not None:
             ad_status_ensure(variant, move.ad_status, client=client)
-        variant_transition(
-            variant_id=variant.pk,
-            from_statuses=list(move.from_statuses),
-            to_status=move.to_status,
-            status_changed_at=as_of,
-            **({move.stamp: as_of} if move.stamp else {}),
-        )
+        move.transition(variant_id=variant.pk, at=as_of)
         if move.log_operation:
             promotion_log_decision(
                 operation=move.log_operation,

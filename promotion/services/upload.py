@@ -25,6 +25,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -55,7 +56,11 @@ from promotion.services.meta_calls import (
 )
 from variants.choices import LIVE_STATUSES, UploadStatus, VariantStatus
 from variants.models import CreativeVariant
-from variants.services.lifecycle import VariantTransitionRefused, variant_transition
+from variants.services.lifecycle import (
+    VariantTransitionRefused,
+    variant_release_upload,
+    variant_transition,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -188,19 +193,11 @@ def variant_upload_abandon(
     """Give up an upload whose retries are spent: back to `rendered` for the sweep
     (`retry_later`, e.g. still throttled) or `failed` with the reason."""
     if retry_later:
-        variant_transition(
-            variant_id=variant_id,
-            from_statuses=[VariantStatus.UPLOADING],
-            to_status=VariantStatus.RENDERED,
-        )
+        variant_release_upload(variant_id=variant_id)
         logger.warning("variant %s upload postponed: %s", variant_id, reason)
         return
-    variant_transition(
-        variant_id=variant_id,
-        from_statuses=[VariantStatus.UPLOADING],
-        to_status=VariantStatus.FAILED,
-        failure_reason=reason[:4000],
-        upload_status=UploadStatus.FAILED,
+    _mark_upload_failed(
+        variant_id=variant_id, from_statuses=[VariantStatus.UPLOADING], reason=reason
     )
     logger.error("variant %s upload failed: %s", variant_id, reason)
 
@@ -213,24 +210,15 @@ class _PermanentUploadError(Exception):
     enhancements)."""
 
 
+@dataclass(kw_only=True, eq=False)
 class _Pipeline:
-    def __init__(
-        self,
-        *,
-        variant: CreativeVariant,
-        master: CreativeProduction,
-        adset_id: str,
-        page_id: str,
-        client: MetaAdsClient,
-        resuming: bool,
-    ) -> None:
-        self.variant = variant
-        self.master = master
-        self.adset_id = adset_id
-        self.page_id = page_id
-        self.client = client
-        self.resuming = resuming
-        self.step = "start"
+    variant: CreativeVariant
+    master: CreativeProduction
+    adset_id: str
+    page_id: str
+    client: MetaAdsClient
+    resuming: bool
+    step: str = field(default="start", init=False)
 
     def run(self, *, activate: bool) -> UploadOutcome:
         """Every step not done yet; the ad only if the rules and the cap allow."""
@@ -452,11 +440,7 @@ def _room_under_cap(variant: CreativeVariant, *, releasing: bool) -> bool:
         details={"running_ads": running, "cap": cap},
     )
     if releasing:
-        variant_transition(
-            variant_id=variant.id,
-            from_statuses=[VariantStatus.UPLOADING],
-            to_status=VariantStatus.RENDERED,
-        )
+        variant_release_upload(variant_id=variant.id)
     logger.warning("variant %s not uploaded: %s", variant.id, message)
     return False
 
@@ -465,11 +449,7 @@ def _after_meta_error(
     variant: CreativeVariant, exc: MetaError, *, step: str
 ) -> UploadOutcome:
     if is_account_error(exc):
-        variant_transition(
-            variant_id=variant.id,
-            from_statuses=[VariantStatus.UPLOADING],
-            to_status=VariantStatus.RENDERED,
-        )
+        variant_release_upload(variant_id=variant.id)
         raise exc
     if not DEFAULT_RETRY_POLICY.is_permanent(exc):
         logger.warning("variant %s: %s failed, will retry: %s", variant.id, step, exc)
@@ -480,12 +460,10 @@ def _after_meta_error(
 
 def _fail(variant: CreativeVariant, reason: str) -> None:
     try:
-        variant_transition(
+        _mark_upload_failed(
             variant_id=variant.id,
             from_statuses=[VariantStatus.RENDERED, VariantStatus.UPLOADING],
-            to_status=VariantStatus.FAILED,
-            failure_reason=reason[:4000],
-            upload_status=UploadStatus.FAILED,
+            reason=reason,
         )
     except VariantTransitionRefused:
         logger.warning(
@@ -493,6 +471,19 @@ def _fail(variant: CreativeVariant, reason: str) -> None:
         )
         return
     logger.error("variant %s failed: %s", variant.id, reason)
+
+
+def _mark_upload_failed(
+    *, variant_id: UUID | str, from_statuses: list[VariantStatus], reason: str
+) -> None:
+    """The variant and its upload failed, with the reason kept for humans."""
+    variant_transition(
+        variant_id=variant_id,
+        from_statuses=from_statuses,
+        to_status=VariantStatus.FAILED,
+        failure_reason=reason[:4000],
+        upload_status=UploadStatus.FAILED,
+    )
 
 
 def _ensure_object_key(variant: CreativeVariant) -> str:

@@ -25,7 +25,7 @@ from variants.rendering.demo_media import read_frame_code
 from variants.rendering.errors import FFmpegError
 from variants.rendering.ffmpeg import ffmpeg_binary, run_ffmpeg
 from variants.rendering.looks import Grading, cube_text, grading_lut
-from variants.rendering.renderer import GradeCache, file_sha256, render_to_file
+from variants.rendering.renderer import GradeCache, Span, file_sha256, render_to_file
 from variants.rendering.text_layout import safe_zone
 
 from .conftest import TEST_HEIGHT, TEST_WIDTH
@@ -432,3 +432,32 @@ def test_the_cache_evicts_the_least_recently_used_spans_beyond_its_bound(tmp_pat
 
     # Then the oldest idle entries went until it fits, and the busy one stayed
     assert sorted(p.stem for p in tmp_path.glob("*.nut")) == ["busy", "c"]
+
+
+def test_a_graded_span_reads_its_cache_entry_from_the_start_with_sound():
+    natural = Span(
+        source=Path("/masters/m.mp4"),
+        start=90,
+        frames=120,
+        look=None,
+        width=360,
+        height=640,
+        fps=30,
+        has_audio=False,
+    )
+
+    graded = natural.graded_from(
+        Path("/cache/abc.nut"), entry_key="abc", look=Path("/luts/film.cube")
+    )
+
+    assert graded == Span(
+        source=Path("/cache/abc.nut"),
+        source_key="abc",
+        start=0,
+        frames=120,
+        look=Path("/luts/film.cube"),
+        width=360,
+        height=640,
+        fps=30,
+        has_audio=True,
+    )

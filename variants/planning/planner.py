@@ -248,18 +248,27 @@ def structure_category_pair(
 
 
 @dataclass
+class UsedChoices:
+    """How often each caption, hashtag and look is taken already: draws avoid them."""
+
+    captions: Counter[str] = field(default_factory=Counter)
+    hashtags: Counter[str] = field(default_factory=Counter)
+    looks: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
 class _BatchState:
     first_impressions: set[tuple[str, str, str]] = field(default_factory=set)
     role_uses: Counter[tuple[str, str]] = field(default_factory=Counter)
     category_counts: Counter[str] = field(default_factory=Counter)
-    captions: Counter[str] = field(default_factory=Counter)
-    hashtags: Counter[str] = field(default_factory=Counter)
-    looks: Counter[str] = field(default_factory=Counter)
+    used: UsedChoices = field(default_factory=UsedChoices)
     signatures: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
-class _Context:
+class PlanningContext:
+    """What every plan of a master draws from (see `planning_context`)."""
+
     master: MasterInput
     pool: FragmentPool
     hints: PerformanceHints
@@ -270,6 +279,127 @@ class _Context:
     pixel_id: str | None
     max_hashtags: int
     excluded: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PlanLayout:
+    """A plan's cuts, before its caption, hashtags and look are drawn."""
+
+    structure: str
+    category: str
+    slots: tuple[SlotPlan, ...]
+    duration_seconds: float
+
+    @property
+    def opening_fragment_id(self) -> str:
+        return self.slots[0].fragment_id
+
+    @property
+    def hook_fragment_id(self) -> str:
+        return next(
+            s.fragment_id for s in self.slots if s.fragment_type == FragmentType.HOOK
+        )
+
+
+@dataclass(frozen=True)
+class Dressing:
+    """What a plan shows besides its cuts, and the signature of the ad they make."""
+
+    caption: CaptionCandidate
+    hashtags: tuple[str, ...]
+    look: str
+    signature: str
+
+
+def draw_dressing(
+    *,
+    ctx: PlanningContext,
+    layout: PlanLayout,
+    used: UsedChoices,
+    rng: random.Random,
+    attempt: int,
+) -> Dressing:
+    """Caption, hashtags and look for `layout`, each drawn away from what is `used`;
+    each further attempt explores the captions a little more."""
+    caption = choose_caption(
+        candidates=ctx.captions,
+        rng=rng,
+        used=used.captions,
+        exploration=0.05 * (1 + attempt),
+    )
+    hashtags = choose_hashtags(
+        approved=ctx.hashtags,
+        hints=ctx.hints,
+        rng=rng,
+        used=used.hashtags,
+        max_count=ctx.max_hashtags,
+    )
+    look = choose_look(looks=ctx.looks, hints=ctx.hints, rng=rng, used=used.looks)
+    signature = plan_signature(
+        opening_fragment_id=layout.opening_fragment_id,
+        hook_fragment_id=layout.hook_fragment_id,
+        structure=layout.structure,
+        duration_category=layout.category,
+        duration_seconds=layout.duration_seconds,
+        caption=caption.text,
+        color_look=look,
+        hashtags=hashtags,
+    )
+    return Dressing(caption=caption, hashtags=hashtags, look=look, signature=signature)
+
+
+def estimate_dressed_plan(
+    *,
+    ctx: PlanningContext,
+    layout: PlanLayout,
+    dressing: Dressing,
+    fragments: Sequence[FragmentInput],
+) -> tuple[float, float, dict[str, float]]:
+    """`estimate_plan` of `fragments` cut to `layout` and shown with `dressing`."""
+    return estimate_plan(
+        fragments=[
+            (f.fragment_type, fragment_evidence(f, layout.structure)) for f in fragments
+        ],
+        structure=layout.structure,
+        duration_category=layout.category,
+        caption_score=dressing.caption.score,
+        look=dressing.look,
+        hints=ctx.hints,
+    )
+
+
+def assemble_plan(
+    *,
+    ctx: PlanningContext,
+    layout: PlanLayout,
+    dressing: Dressing,
+    score: float,
+    confidence: float,
+    variant_number: int,
+    variant_type: str,
+    rationale: Mapping[str, Any],
+) -> VariantPlan:
+    """The `VariantPlan` of a layout and its dressing (the text overlay follows from
+    the structure and the master's rules)."""
+    return VariantPlan(
+        variant_number=variant_number,
+        variant_type=variant_type,
+        narrative_structure=layout.structure,
+        slots=layout.slots,
+        duration_seconds=layout.duration_seconds,
+        duration_category=layout.category,
+        caption=dressing.caption.text,
+        hashtags=dressing.hashtags,
+        text_overlay=text_overlay(
+            structure=layout.structure, title=ctx.master.title, rules=ctx.rules
+        ),
+        color_look=dressing.look,
+        pixel_id=ctx.pixel_id,
+        estimated_score=score,
+        confidence=confidence,
+        signature=dressing.signature,
+        rationale=rationale,
+    )
 
 
 def _pick_fragment(
@@ -298,7 +428,7 @@ def _pick_fragment(
 
 def _fit_slots(
     *,
-    ctx: _Context,
+    ctx: PlanningContext,
     structure: str,
     category: str,
     chosen: dict[str, FragmentInput],
@@ -354,8 +484,8 @@ def _fit_slots(
     return list(zip(ordered, frames, strict=True)), notes
 
 
-def _slots(
-    pool: FragmentPool, fitted: Sequence[tuple[FragmentInput, int]]
+def slots_for(
+    pool: FragmentPool, fitted: Iterable[tuple[FragmentInput, int]]
 ) -> tuple[SlotPlan, ...]:
     """Each slot keeps the start of its fragment: the first frames are what was approved
     as the moment that opens the cut."""
@@ -375,7 +505,7 @@ def _slots(
 
 def _plan_once(
     *,
-    ctx: _Context,
+    ctx: PlanningContext,
     structure: str,
     category: str,
     state: _BatchState,
@@ -431,46 +561,22 @@ def _plan_once(
     if fitted is None:
         return None
     placed, fit_notes = fitted
-    slots = _slots(pool, placed)
-    total_frames = sum(s.frames for s in slots)
-
-    caption = choose_caption(
-        candidates=ctx.captions,
-        rng=rng,
-        used=state.captions,
-        exploration=0.05 * (1 + attempt),
-    )
-    hashtags = choose_hashtags(
-        approved=ctx.hashtags,
-        hints=ctx.hints,
-        rng=rng,
-        used=state.hashtags,
-        max_count=ctx.max_hashtags,
-    )
-    look = choose_look(looks=ctx.looks, hints=ctx.hints, rng=rng, used=state.looks)
-    duration_seconds = frames_to_seconds(total_frames)
-    signature = plan_signature(
-        opening_fragment_id=slots[0].fragment_id,
-        hook_fragment_id=chosen[FragmentType.HOOK].id,
+    slots = slots_for(pool, placed)
+    layout = PlanLayout(
         structure=structure,
-        duration_category=category,
-        duration_seconds=duration_seconds,
-        caption=caption.text,
-        color_look=look,
-        hashtags=hashtags,
+        category=category,
+        slots=slots,
+        duration_seconds=frames_to_seconds(sum(s.frames for s in slots)),
     )
-    if signature in state.signatures or signature in ctx.excluded:
+    dressing = draw_dressing(
+        ctx=ctx, layout=layout, used=state.used, rng=rng, attempt=attempt
+    )
+    if dressing.signature in state.signatures or dressing.signature in ctx.excluded:
         return None
-    score, confidence, parts = estimate_plan(
-        fragments=[
-            (f.fragment_type, fragment_evidence(f, structure)) for f, _ in placed
-        ],
-        structure=structure,
-        duration_category=category,
-        caption_score=caption.score,
-        look=look,
-        hints=ctx.hints,
+    score, confidence, parts = estimate_dressed_plan(
+        ctx=ctx, layout=layout, dressing=dressing, fragments=[f for f, _ in placed]
     )
+    caption = dressing.caption
     rationale: dict[str, Any] = {
         "first_impression": {
             "opening_fragment_id": slots[0].fragment_id,
@@ -498,23 +604,14 @@ def _plan_once(
     }
     if ctx.master.human_instructions:
         rationale["human_instructions"] = ctx.master.human_instructions
-    return VariantPlan(
+    return assemble_plan(
+        ctx=ctx,
+        layout=layout,
+        dressing=dressing,
+        score=score,
+        confidence=confidence,
         variant_number=0,  # numbered once the batch is complete
         variant_type=VariantType.FRAGMENT_REORDER,  # labelled once the batch is done
-        narrative_structure=structure,
-        slots=slots,
-        duration_seconds=duration_seconds,
-        duration_category=category,
-        caption=caption.text,
-        hashtags=hashtags,
-        text_overlay=text_overlay(
-            structure=structure, title=ctx.master.title, rules=ctx.rules
-        ),
-        color_look=look,
-        pixel_id=ctx.pixel_id,
-        estimated_score=score,
-        confidence=confidence,
-        signature=signature,
         rationale=rationale,
     )
 
@@ -526,9 +623,9 @@ def _record(state: _BatchState, plan: VariantPlan) -> None:
     for slot in plan.slots:
         state.role_uses[(slot.fragment_type, slot.fragment_id)] += 1
     state.category_counts[plan.duration_category] += 1
-    state.captions[plan.caption] += 1
-    state.hashtags.update(plan.hashtags)
-    state.looks[plan.color_look] += 1
+    state.used.captions[plan.caption] += 1
+    state.used.hashtags.update(plan.hashtags)
+    state.used.looks[plan.color_look] += 1
     state.signatures.add(plan.signature)
 
 
@@ -569,18 +666,19 @@ def planning_context(
     *,
     master: MasterInput,
     fragments: Iterable[FragmentInput],
-    hints: PerformanceHints,
+    hints: PerformanceHints | None,
     max_hashtags: int,
-    exclude_signatures: frozenset[str],
-) -> _Context:
+    exclude_signatures: Iterable[str],
+) -> PlanningContext:
     """Validate the human inputs once and prepare what every plan draws from."""
+    hints = hints or PerformanceHints()
     if master.duration is None or master.duration <= 0:
         raise PlanningError(f"Master {master.id} has no usable duration.")
     pool = build_fragment_pool(master=master, fragments=fragments)
     require_fragment_types(master=master, pool=pool)
     rules = CaptionRules.from_style_guide(master.style_guide)
     check_caption_rules_satisfiable(rules)
-    return _Context(
+    return PlanningContext(
         master=master,
         pool=pool,
         hints=hints,
@@ -594,7 +692,7 @@ def planning_context(
             authorized_pixels=[str(p) for p in master.authorized_pixels], hints=hints
         ),
         max_hashtags=max_hashtags,
-        excluded=exclude_signatures,
+        excluded=frozenset(exclude_signatures),
     )
 
 
@@ -623,23 +721,22 @@ def plan_batch(
         raise PlanningError(
             f"A batch has {MIN_VARIANTS}-{MAX_VARIANTS} variants; {count} were asked."
         )
-    hints = hints or PerformanceHints()
     rng = random.Random(seed)
     ctx = planning_context(
         master=master,
         fragments=fragments,
         hints=hints,
         max_hashtags=max_hashtags,
-        exclude_signatures=frozenset(exclude_signatures),
+        exclude_signatures=exclude_signatures,
     )
     found = possible_first_impressions(ctx.pool)
     if len(found) < MIN_VARIANTS:
         raise _too_few_plans_error(master, ctx.pool, found)
     wanted = count if count is not None else min(max_variants, len(found))
     categories = {c for _, _, c in found}
-    structures = _ranked(STRUCTURES, hints.structure_scores, rng)
+    structures = _ranked(STRUCTURES, ctx.hints.structure_scores, rng)
     ordered_categories = _ranked(
-        [c for c in CATEGORIES if c in categories], hints.duration_scores, rng
+        [c for c in CATEGORIES if c in categories], ctx.hints.duration_scores, rng
     )
     notes = list(ctx.pool.set_aside)
     notes += [

@@ -17,9 +17,7 @@ from typing import Any, Protocol
 
 from productions.choices import FragmentType
 from variants.choices import VariantType
-from variants.planning.captions import choose_caption, text_overlay
-from variants.planning.diversity import plan_signature
-from variants.planning.hashtags import DEFAULT_MAX_HASHTAGS, choose_hashtags
+from variants.planning.hashtags import DEFAULT_MAX_HASHTAGS
 from variants.planning.inputs import (
     FragmentInput,
     MasterInput,
@@ -28,9 +26,17 @@ from variants.planning.inputs import (
     SlotPlan,
     VariantPlan,
 )
-from variants.planning.looks import choose_look
-from variants.planning.planner import SIGNATURE_RETRIES, planning_context
-from variants.planning.scoring import PRIOR_MEAN, estimate_plan, fragment_evidence
+from variants.planning.planner import (
+    SIGNATURE_RETRIES,
+    PlanLayout,
+    UsedChoices,
+    assemble_plan,
+    draw_dressing,
+    estimate_dressed_plan,
+    planning_context,
+    slots_for,
+)
+from variants.planning.scoring import PRIOR_MEAN, fragment_evidence
 from variants.planning.timing import (
     CATEGORY_FRAMES,
     OUTRO_WEIGHT,
@@ -104,14 +110,13 @@ def plan_refresh(
     a fragment without one falls back to its overall evidence. Raises `PlanningError`
     when no fragment of the variant has an unused approved alternative of its type.
     """
-    hints = hints or PerformanceHints()
     rng = random.Random(seed)
     ctx = planning_context(
         master=master,
         fragments=fragments,
         hints=hints,
         max_hashtags=max_hashtags,
-        exclude_signatures=frozenset(exclude_signatures),
+        exclude_signatures=exclude_signatures,
     )
     pool = ctx.pool
     structure = fatigued.narrative_structure
@@ -219,86 +224,48 @@ def plan_refresh(
             f"The replacement fragments are too short for a {category} refresh of "
             f"{fatigued.duration_seconds} s."
         )
-    slots = tuple(
-        SlotPlan(
-            fragment_id=f.id,
-            fragment_type=f.fragment_type,
-            source_in=frames_to_seconds(pool.windows[f.id][0]),
-            source_out=frames_to_seconds(pool.windows[f.id][0] + n),
-        )
-        for f, n in zip(placed, frames, strict=True)
+    layout = PlanLayout(
+        structure=structure,
+        category=category,
+        slots=slots_for(pool, zip(placed, frames, strict=True)),
+        duration_seconds=frames_to_seconds(sum(frames)),
     )
-    duration_seconds = frames_to_seconds(sum(frames))
-    hook_id = next(s.fragment_id for s in slots if s.fragment_type == FragmentType.HOOK)
 
     # Viewers tired of the fatigued caption, hashtags and look: steer away from them.
-    used_captions: Counter[str] = Counter({fatigued.caption: 2})
-    used_tags: Counter[str] = Counter(fatigued.hashtags)
-    used_looks: Counter[str] = Counter({fatigued.color_look: 1})
+    used = UsedChoices(
+        captions=Counter({fatigued.caption: 2}),
+        hashtags=Counter(fatigued.hashtags),
+        looks=Counter({fatigued.color_look: 1}),
+    )
     taken_signatures = set(ctx.excluded)
     for attempt in range(SIGNATURE_RETRIES):
-        caption = choose_caption(
-            candidates=ctx.captions,
-            rng=rng,
-            used=used_captions,
-            exploration=0.05 * (1 + attempt),
+        dressing = draw_dressing(
+            ctx=ctx, layout=layout, used=used, rng=rng, attempt=attempt
         )
-        hashtags = choose_hashtags(
-            approved=ctx.hashtags,
-            hints=hints,
-            rng=rng,
-            used=used_tags,
-            max_count=ctx.max_hashtags,
-        )
-        look = choose_look(looks=ctx.looks, hints=hints, rng=rng, used=used_looks)
-        signature = plan_signature(
-            opening_fragment_id=slots[0].fragment_id,
-            hook_fragment_id=hook_id,
-            structure=structure,
-            duration_category=category,
-            duration_seconds=duration_seconds,
-            caption=caption.text,
-            color_look=look,
-            hashtags=hashtags,
-        )
-        if signature not in taken_signatures:
+        if dressing.signature not in taken_signatures:
             break
-        used_captions[caption.text] += 1
+        used.captions[dressing.caption.text] += 1
     else:
         raise PlanningError(
             "Every refresh drawn repeats an earlier variant of master "
             f"{master.id}; approve more fragments or captions."
         )
-    score, confidence, parts = estimate_plan(
-        fragments=[(f.fragment_type, fragment_evidence(f, structure)) for f in placed],
-        structure=structure,
-        duration_category=category,
-        caption_score=caption.score,
-        look=look,
-        hints=hints,
+    score, confidence, parts = estimate_dressed_plan(
+        ctx=ctx, layout=layout, dressing=dressing, fragments=placed
     )
-    return VariantPlan(
+    return assemble_plan(
+        ctx=ctx,
+        layout=layout,
+        dressing=dressing,
+        score=score,
+        confidence=confidence,
         variant_number=variant_number,
         variant_type=VariantType.REFRESH,
-        narrative_structure=structure,
-        slots=slots,
-        duration_seconds=duration_seconds,
-        duration_category=category,
-        caption=caption.text,
-        hashtags=hashtags,
-        text_overlay=text_overlay(
-            structure=structure, title=master.title, rules=ctx.rules
-        ),
-        color_look=look,
-        pixel_id=ctx.pixel_id,
-        estimated_score=score,
-        confidence=confidence,
-        signature=signature,
         rationale={
             "lever": "refresh of a fatigued variant",
             "replaced": replaced,
-            "caption_template": caption.template,
-            "caption_score": caption.score,
+            "caption_template": dressing.caption.template,
+            "caption_score": dressing.caption.score,
             "score_parts": parts,
         },
     )

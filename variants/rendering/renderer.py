@@ -13,6 +13,7 @@ of variants sharing fragments and looks saves most of both.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -83,6 +84,18 @@ class Span:
     has_audio: bool
     # Identifies `source` when it is itself a cache entry (hashing raw frames is slow).
     source_key: str | None = None
+
+    def graded_from(self, entry: Path, *, entry_key: str, look: Path) -> Span:
+        """This span read back from its cache `entry` (which always has a sound
+        track) and graded by `look`."""
+        return dataclasses.replace(
+            self,
+            source=entry,
+            source_key=entry_key,
+            start=0,
+            look=look,
+            has_audio=True,
+        )
 
 
 class GradeCache:
@@ -206,16 +219,8 @@ def plan_cuts(spec: RenderSpec, cache: GradeCache | None) -> list[Cut]:
         path = cache.prepared(natural, timeout_seconds=timeout)
         still_to_apply = spec.look
         if isinstance(spec.look, Path):
-            graded = Span(
-                source=path,
-                source_key=cache.key(natural),
-                start=0,
-                frames=span_frames,
-                look=spec.look,
-                width=width,
-                height=height,
-                fps=spec.fps,
-                has_audio=True,
+            graded = natural.graded_from(
+                path, entry_key=cache.key(natural), look=spec.look
             )
             path = cache.prepared(graded, timeout_seconds=timeout)
             still_to_apply = None

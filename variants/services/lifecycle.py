@@ -5,6 +5,7 @@ row; a retried task or a racing worker finds the row moved on and gets
 `VariantTransitionRefused` instead of doing the work twice.
 """
 
+import datetime as dt
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -12,7 +13,7 @@ from uuid import UUID
 
 from django.utils import timezone
 
-from variants.choices import VARIANT_TRANSITIONS, VariantStatus
+from variants.choices import LIVE_STATUSES, VARIANT_TRANSITIONS, VariantStatus
 from variants.models import CreativeVariant
 
 logger = logging.getLogger(__name__)
@@ -72,3 +73,100 @@ def variant_mark_failed(*, variant_id: UUID | str, reason: str) -> None:
         failure_reason=reason[:4000],
     )
     logger.error("variant %s failed: %s", variant_id, reason)
+
+
+def _stamped(at: dt.datetime | None, *stamps: str) -> dict[str, dt.datetime]:
+    """`status_changed_at` and a transition's own timestamps at `at`, the caller's
+    clock (a cycle's `as_of`); none when `at` is None, so the transition's now holds."""
+    if at is None:
+        return {}
+    return dict.fromkeys(("status_changed_at", *stamps), at)
+
+
+def variant_mark_rendered(
+    *,
+    variant_id: UUID | str,
+    video_file: str,
+    poster_file: str,
+    video_checksum: str,
+    probed_duration: float,
+) -> None:
+    """Rendering → rendered, with the stored files; an earlier failure is forgotten."""
+    variant_transition(
+        variant_id=variant_id,
+        from_statuses=[VariantStatus.RENDERING],
+        to_status=VariantStatus.RENDERED,
+        video_file=video_file,
+        poster_file=poster_file,
+        video_checksum=video_checksum,
+        probed_duration=probed_duration,
+        rendered_at=timezone.now(),
+        failure_reason="",
+    )
+
+
+def variant_release_upload(*, variant_id: UUID | str) -> None:
+    """Uploading → rendered: the upload stops for now and a later attempt (the sweep,
+    the next cycle) takes it again."""
+    variant_transition(
+        variant_id=variant_id,
+        from_statuses=[VariantStatus.UPLOADING],
+        to_status=VariantStatus.RENDERED,
+    )
+
+
+def variant_activate(*, variant_id: UUID | str, at: dt.datetime | None = None) -> None:
+    """Testing → active: a winner (of the ranking or of a person) runs as one."""
+    variant_transition(
+        variant_id=variant_id,
+        from_statuses=[VariantStatus.TESTING],
+        to_status=VariantStatus.ACTIVE,
+        **_stamped(at, "activated_at"),
+    )
+
+
+def variant_demote(*, variant_id: UUID | str, at: dt.datetime | None = None) -> None:
+    """Active → testing: a former winner is judged again with the others."""
+    variant_transition(
+        variant_id=variant_id,
+        from_statuses=[VariantStatus.ACTIVE],
+        to_status=VariantStatus.TESTING,
+        **_stamped(at),
+    )
+
+
+def variant_mark_fatigued(
+    *, variant_id: UUID | str, fatigue_score: float, at: dt.datetime | None = None
+) -> None:
+    """Testing/active → fatigued, with the score that said so."""
+    variant_transition(
+        variant_id=variant_id,
+        from_statuses=list(LIVE_STATUSES),
+        to_status=VariantStatus.FATIGUED,
+        is_fatigued=True,
+        fatigue_score=fatigue_score,
+        **_stamped(at),
+    )
+
+
+def variant_mark_archived(
+    *,
+    variant_id: UUID | str,
+    from_statuses: Iterable[str],
+    at: dt.datetime | None = None,
+    failure_reason: str | None = None,
+) -> None:
+    """One of `from_statuses` → archived, for good.
+
+    The callers archive from different places (paused by the ranking, fatigued, or
+    by hand from wherever it stood), so they name them; `failure_reason`, when given,
+    replaces the stored one (a person's reason, or "" to clear it).
+    """
+    fields = {} if failure_reason is None else {"failure_reason": failure_reason}
+    variant_transition(
+        variant_id=variant_id,
+        from_statuses=from_statuses,
+        to_status=VariantStatus.ARCHIVED,
+        **_stamped(at, "archived_at"),
+        **fields,
+    )

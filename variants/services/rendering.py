@@ -46,6 +46,7 @@ from variants.rendering.renderer import (
 from variants.services.lifecycle import (
     VariantTransitionRefused,
     variant_mark_failed,
+    variant_mark_rendered,
     variant_transition,
 )
 
@@ -169,16 +170,12 @@ def variant_render(
                     cache=cache if cache is not None else default_grade_cache(),
                 )
             video_name, poster_name = _store(variant, result, stored)
-        variant_transition(
+        variant_mark_rendered(
             variant_id=variant.id,
-            from_statuses=[VariantStatus.RENDERING],
-            to_status=VariantStatus.RENDERED,
             video_file=video_name,
             poster_file=poster_name,
             video_checksum=result.checksum_sha256,
             probed_duration=result.probed_duration,
-            rendered_at=timezone.now(),
-            failure_reason="",
         )
     except VariantTransitionRefused:
         # Moved on under us (archived by a human, taken over as stale): not ours now.

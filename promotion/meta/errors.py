@@ -7,8 +7,10 @@ Branch on `code` / `error_subcode` / `is_transient`, never on the HTTP status
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from promotion.meta.redaction import redact_secrets, redact_structure
 
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 341, 613}) | frozenset(range(80000, 80015))
 TRANSIENT_CODES = frozenset({1, 2})
@@ -44,7 +46,11 @@ class MetaApiError(MetaError):
         user_message: str = "",
         error_data: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        secrets: Iterable[str] = (),
     ) -> None:
+        # Meta may echo the request: no credential survives into str(), logs or rows.
+        known = tuple(secrets)
+        message = redact_secrets(message, known)
         super().__init__(message)
         self.message = message
         self.code = code
@@ -53,9 +59,9 @@ class MetaApiError(MetaError):
         self.http_status = http_status
         self.error_type = error_type
         self.fbtrace_id = fbtrace_id
-        self.user_title = user_title
-        self.user_message = user_message
-        self.error_data = dict(error_data or {})
+        self.user_title = redact_secrets(user_title, known)
+        self.user_message = redact_secrets(user_message, known)
+        self.error_data = redact_structure(dict(error_data or {}), known)
         self.headers = dict(headers or {})
 
     def __str__(self) -> str:
@@ -103,7 +109,7 @@ class MetaAmbiguousError(MetaError):
     the work. Look the object up by name before creating it again."""
 
     def __init__(self, message: str, *, http_status: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(redact_secrets(message))  # a transport error may quote the URL
         self.http_status = http_status
 
 
@@ -132,8 +138,10 @@ def error_from_payload(
     *,
     http_status: int | None = None,
     headers: Mapping[str, str] | None = None,
+    secrets: Iterable[str] = (),
 ) -> MetaApiError:
-    """Build the typed exception for a Graph error body `{"error": {...}}`."""
+    """Build the typed exception for a Graph error body `{"error": {...}}`; `secrets`
+    (the caller's token and proof) are blanked wherever the body echoes them."""
     err = payload.get("error") if isinstance(payload, Mapping) else None
     if not isinstance(err, Mapping):
         err = {}
@@ -156,6 +164,7 @@ def error_from_payload(
         "user_message": str(err.get("error_user_msg", "")),
         "error_data": error_data if isinstance(error_data, Mapping) else {},
         "headers": headers,
+        "secrets": tuple(secrets),
     }
     message = str(err.get("message") or "Unknown Meta error")
     cls: type[MetaApiError]

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from promotion.meta.errors import MetaError
+from promotion.meta.redaction import redact_secrets
 
 
 class AdStatus(StrEnum):
@@ -68,7 +69,7 @@ class MetaCall:
             object_id=object_id,
             error_code=error.code,
             error_subcode=error.subcode,
-            error_message=str(error),
+            error_message=redact_secrets(str(error)),
             http_status=getattr(error, "http_status", None),
             duration_ms=(time.perf_counter() - started) * 1000,
             details=dict(details or {}),

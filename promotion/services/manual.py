@@ -22,7 +22,7 @@ from promotion.models import PromotionLog
 from promotion.ranking import RankingPolicy
 from promotion.services.ad_control import ad_status_ensure, variant_call_context
 from promotion.services.meta_calls import meta_client, promotion_log_decision
-from promotion.services.ranking_inputs import hours_between
+from promotion.services.ranking_inputs import budget_policy_from_settings, hours_between
 from promotion.services.upload import variant_upload
 from variants.choices import LIVE_STATUSES, VARIANT_TRANSITIONS, VariantStatus
 from variants.models import CreativeVariant
@@ -49,14 +49,18 @@ def variant_promote_manual(
 ) -> PromotionLog:
     """A person promotes one variant: its ad goes ACTIVE, the variant becomes active.
 
-    1. Refuse what cannot be promoted: not uploaded yet, archived/failed, or an ad that
-       lives in another ad set than the one named (an ad cannot move ad sets).
+    1. Refuse what cannot be promoted: a budget outside the deployment's bounds (the
+       ceiling the engine obeys binds people too, `force` or not), not uploaded yet,
+       archived/failed, or an ad that lives in another ad set than the one named (an
+       ad cannot move ad sets). Nothing is rendered, uploaded or changed before that.
     2. The human rules are checked always; `force` never overrides them.
     3. Without `force`, the cooldown after the last status change is respected.
     4. Ad ACTIVE, variant active; with `budget`, the ad set's daily budget is set
        (steps above 20 % need `force`: they reset Meta's learning phase).
     """
     now = timezone.now()
+    if budget is not None:
+        _check_budget_bounds(budget)
     variant = CreativeVariant.objects.select_related("parent").get(pk=variant_id)
     master = variant.parent
     if variant.status not in LIVE_STATUSES:
@@ -160,11 +164,23 @@ def _prepare_forced(
     return variant
 
 
+def _check_budget_bounds(budget: Decimal) -> None:
+    """A person may set any positive daily budget up to the deployment's ceiling
+    (ROAS_MAX_DAILY_BUDGET_MINOR), the same one the ROAS engine never passes."""
+    if budget <= 0:
+        raise PromotionRefused("The budget must be positive.")
+    ceiling_minor = budget_policy_from_settings().max_daily_budget_minor
+    if budget * 100 > ceiling_minor:
+        raise PromotionRefused(
+            f"A daily budget of {budget:,.2f} is above this deployment's ceiling of "
+            f"{Decimal(ceiling_minor) / 100:,.2f} (ROAS_MAX_DAILY_BUDGET_MINOR); "
+            "force does not lift it. Ask an admin to raise the ceiling."
+        )
+
+
 def _set_budget_by_hand(
     *, adset_id: str, budget: Decimal, force: bool, client: MetaAdsClient
 ) -> None:
-    if budget <= 0:
-        raise PromotionRefused("The budget must be positive.")
     new_minor = int((budget * 100).to_integral_value())
     current = client.get_adset(adset_id=adset_id).daily_budget_minor
     if current is None:

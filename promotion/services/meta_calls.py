@@ -25,6 +25,7 @@ from django.utils import timezone
 from promotion.choices import PromotedBy, PromotionStatus, PromotionType
 from promotion.meta.configured import get_meta_client
 from promotion.meta.protocol import MetaAdsClient, MetaCall
+from promotion.meta.redaction import redact_secrets
 from promotion.models import PromotionLog
 
 _STATUS_TYPES = {
@@ -112,7 +113,7 @@ def record_meta_call(call: MetaCall) -> None:
         upload_timestamp=now - dt.timedelta(milliseconds=call.duration_ms),
         completed_timestamp=now,
         success=call.success,
-        error_message=call.error_message[:4000],
+        error_message=_without_secrets(call.error_message)[:4000],
         error_code="" if call.error_code is None else str(call.error_code),
         error_subcode="" if call.error_subcode is None else str(call.error_subcode),
         attempt=min(max(call.attempt, 1), 32767),
@@ -155,7 +156,7 @@ def promotion_log_decision(
         upload_timestamp=now,
         completed_timestamp=now,
         success=False,
-        error_message=message[:4000],
+        error_message=_without_secrets(message)[:4000],
         error_code=error_code[:32],
         decision_details={**dict(ctx.decision or {}), **_jsonable(details or {})},
         promoted_by=ctx.promoted_by,
@@ -183,3 +184,11 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
+
+
+def _without_secrets(message: str) -> str:
+    """The last line of defence before a row is written: the configured credentials
+    never reach PromotionLog, whatever text carried them."""
+    return redact_secrets(
+        message, (settings.META_ACCESS_TOKEN, settings.META_APP_SECRET)
+    )

@@ -145,7 +145,7 @@ class GraphTransport:
                     files=files,
                 )
             status = response.status_code
-            body = parse_response(response)
+            body = parse_response(response, secrets=(self._access_token, self._proof))
         except httpx.TransportError as exc:
             error = _transport_error(exc, self.timeout)
             self._report_failure(
@@ -341,7 +341,9 @@ class GraphTransport:
             attempt += 1
 
 
-def parse_response(response: httpx.Response) -> dict[str, Any]:
+def parse_response(
+    response: httpx.Response, *, secrets: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Graph's body or a typed error. Branch on the envelope, not the status:
     a 5xx without an `error` object says nothing about whether work was done."""
     try:
@@ -351,7 +353,9 @@ def parse_response(response: httpx.Response) -> dict[str, Any]:
     status = response.status_code
     headers = dict(response.headers)
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        raise error_from_payload(body, http_status=status, headers=headers)
+        raise error_from_payload(
+            body, http_status=status, headers=headers, secrets=secrets
+        )
     if status >= 500 or status in (408, 429):
         raise MetaAmbiguousError(
             f"HTTP {status} without a Graph error body", http_status=status

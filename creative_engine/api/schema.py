@@ -8,6 +8,8 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
+from creative_engine.api.fields import StrictChoiceField
+
 
 class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code.")
@@ -91,6 +93,6 @@ def named_choice_field(
             values.append("")
         field_class = extend_schema_field(
             {"type": "string", "enum": values}, component_name=component_name
-        )(type(f"{component_name}Field", (serializers.ChoiceField,), {}))
+        )(type(f"{component_name}Field", (StrictChoiceField,), {}))
         _NAMED_CHOICE_FIELDS[component_name] = field_class
     return field_class(choices=choices, **kwargs)

@@ -45,7 +45,7 @@ def refuse_protected_change(
 
 
 class ProductionFilter(django_filters.FilterSet):
-    title = django_filters.CharFilter(lookup_expr="icontains")
+    title = django_filters.CharFilter(lookup_expr="icontains", max_length=200)
 
     class Meta:
         model = CreativeProduction

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every failure on an API path answers the API's JSON error shape.
+    "creative_engine.api.middleware.APIErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -198,6 +200,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["creative_engine.api.permissions.IsAdminOrManager"],
+    # JSON only, by the API's rules (depth, size, storable text); the master upload adds
+    # multipart on its own view. No browsable API: every answer is JSON.
+    "DEFAULT_PARSER_CLASSES": ["creative_engine.api.parsers.SafeJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -216,6 +222,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "creative_engine.api.errors.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Creative Engine API",
     "DESCRIPTION": "Autonomous Meta video-ad variant production under human rules.",
@@ -228,6 +235,44 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- API input limits ----------------------------------------------------------------------
+# What one request may carry; each refusal is a 400/413 that names its setting.
+
+
+def _int_setting(name: str, *, default: int, low: int, high: int) -> int:
+    raw = env.str(name, default=str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number, not {raw!r}."
+        ) from None
+    if not low <= value <= high:
+        raise ImproperlyConfigured(
+            f"{name} must be between {low} and {high}, not {value}."
+        )
+    return value
+
+
+# Nesting of any JSON value (a body, or a JSON field of a form). Real payloads nest 4
+# deep; the ceiling stays far below Python's recursion limit (1000), which every later
+# walk of the value (serializers, json.dumps, the database adapter) spends.
+API_MAX_JSON_DEPTH = _int_setting("API_MAX_JSON_DEPTH", default=32, low=4, high=200)
+# A JSON body (not the multipart master upload). A master with 50 cuts, a full style
+# guide and 10,000 characters of instructions is under 40 KB.
+API_MAX_BODY_BYTES = _int_setting(
+    "API_MAX_BODY_BYTES", default=1024 * 1024, low=16 * 1024, high=100 * 1024 * 1024
+)
+# Fragments created with their master in one request: each one is validated, stored
+# and audited in one transaction, and later planned by the render worker.
+API_MAX_NESTED_FRAGMENTS = _int_setting(
+    "API_MAX_NESTED_FRAGMENTS", default=50, low=1, high=1000
+)
+# Django reads a body whole only up to this; never below the API's own limit, so the
+# limit a JSON client meets is API_MAX_BODY_BYTES.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(DATA_UPLOAD_MAX_MEMORY_SIZE, API_MAX_BODY_BYTES)
+
 
 # --- Cache (Redis when REDIS_URL is set; used by throttling) -----------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -25,4 +25,7 @@ class SchemaView(_JSONErrors, SpectacularAPIView):
 
 class DocsView(_JSONErrors, SpectacularSwaggerView):
     permission_classes = [IsAdminOrManager]
+    # A page to read: OPTIONS would render DRF's metadata through the HTML template
+    # renderer, which has no template for it.
+    http_method_names = ["get", "head"]
     url_name = "api-schema"

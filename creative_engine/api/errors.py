@@ -5,13 +5,23 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.db import DataError
+from django.http import Http404, JsonResponse, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from creative_engine.api.parsers import RequestTooLarge
 from productions.guard import HumanRuleViolation
 
 logger = logging.getLogger(__name__)
@@ -34,7 +44,64 @@ def refuse_unknown_ids(*, field: str, noun: str, missing: Sequence[UUID]) -> Non
         )
 
 
+class BadRequest(exceptions.APIException):
+    """400 for a request Django itself refused to read (not a field's fault)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "The request could not be read."
+    default_code = "bad_request"
+
+
+def error_json(*, status_code: int, code: str, message: str) -> JsonResponse:
+    """The one error shape outside a DRF view (routing, middleware, a crash)."""
+    return JsonResponse(
+        {"error": {"code": code, "message": message}}, status=status_code
+    )
+
+
+def as_api_exception(exc: Exception) -> exceptions.APIException | None:
+    """What Django and the database raise on hostile input, as the API's answer;
+    None for anything else (a genuine bug stays a 500)."""
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge(
+            "The request's form fields are larger than "
+            f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
+            "(DATA_UPLOAD_MAX_MEMORY_SIZE); JSON bodies may be at most "
+            f"{settings.API_MAX_BODY_BYTES} bytes (API_MAX_BODY_BYTES)."
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return BadRequest(
+            "The form has more than "
+            f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields "
+            "(DATA_UPLOAD_MAX_NUMBER_FIELDS).",
+            code="too_many_fields",
+        )
+    if isinstance(exc, TooManyFilesSent):
+        return BadRequest(
+            f"The form has more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files "
+            "(DATA_UPLOAD_MAX_NUMBER_FILES).",
+            code="too_many_files",
+        )
+    if isinstance(exc, SuspiciousOperation | UnreadablePostError):
+        return BadRequest()
+    if isinstance(exc, DataError):
+        # Validation should have refused the value first; the database's own words
+        # may name tables and columns, so they go to the log, not to the client.
+        logger.warning("the database refused a value from an API request: %s", exc)
+        return exceptions.ValidationError(
+            {
+                "non_field_errors": [
+                    "A value could not be stored (out of range or not "
+                    "representable); nothing was saved."
+                ]
+            },
+            code="unstorable_value",
+        )
+    return None
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    exc = as_api_exception(exc) or exc
     if isinstance(exc, HumanRuleViolation):
         logger.error("human rule refused an API request: %s", exc)
         return Response(

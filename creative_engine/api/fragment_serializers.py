@@ -11,7 +11,14 @@ from uuid import UUID
 
 from rest_framework import serializers
 
-from creative_engine.api.fields import PublicVideoURLField, optional_text
+from creative_engine.api.fields import (
+    PublicVideoURLField,
+    StrictChoiceField,
+    StrictFloatField,
+    StrictModelSerializer,
+    StrictUUIDField,
+    optional_text,
+)
 from creative_engine.api.schema import named_choice_field
 from productions.choices import FragmentType, NarrativeStructure
 from productions.models import CreativeFragment
@@ -20,7 +27,7 @@ from productions.services import FRAGMENT_SYSTEM_FIELDS
 # --- output --------------------------------------------------------------------------
 
 
-class FragmentSerializer(serializers.ModelSerializer):
+class FragmentSerializer(StrictModelSerializer):
     """A fragment as the API shows it; everything but the cut is the engine's."""
 
     approved_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
@@ -66,9 +73,9 @@ class FragmentsChangedSerializer(serializers.Serializer):
 class FragmentCutSerializer(serializers.Serializer):
     """A fragment as a person describes it: a typed cut of the master, in seconds."""
 
-    fragment_type = serializers.ChoiceField(choices=FragmentType.choices)
-    start_time = serializers.FloatField(min_value=0.0, max_value=86_400.0)
-    end_time = serializers.FloatField(min_value=0.0, max_value=86_400.0)
+    fragment_type = StrictChoiceField(choices=FragmentType.choices)
+    start_time = StrictFloatField(min_value=0.0, max_value=86_400.0)
+    end_time = StrictFloatField(min_value=0.0, max_value=86_400.0)
     # A declared field named like Field.label: DRF pops it off the class, stubs object.
     label = optional_text(120)  # type: ignore[assignment]
     video_url = PublicVideoURLField()
@@ -84,17 +91,20 @@ class FragmentCutSerializer(serializers.Serializer):
 
 
 class FragmentCreateSerializer(FragmentCutSerializer):
-    master_creative = serializers.UUIDField()
+    master_creative = StrictUUIDField()
 
 
 class FragmentUpdateSerializer(FragmentCutSerializer):
     """PATCH: any of the cut's fields; changing the cut withdraws its approval."""
 
 
+class NoInputSerializer(serializers.Serializer):
+    """An action that takes no input still reads its body: empty or a JSON object,
+    so a malformed or hostile one is refused before the action runs."""
+
+
 class FragmentIdsSerializer(serializers.Serializer):
-    ids = serializers.ListField(
-        child=serializers.UUIDField(), min_length=1, max_length=500
-    )
+    ids = serializers.ListField(child=StrictUUIDField(), min_length=1, max_length=500)
 
     def validate_ids(self, value: list[UUID]) -> list[UUID]:
         return list(dict.fromkeys(value))

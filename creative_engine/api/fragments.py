@@ -12,7 +12,6 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,6 +22,7 @@ from creative_engine.api.fragment_serializers import (
     FragmentsChangedSerializer,
     FragmentSerializer,
     FragmentUpdateSerializer,
+    NoInputSerializer,
 )
 from creative_engine.api.schema import EngineAutoSchema
 from productions import selectors, services
@@ -50,7 +50,6 @@ class FragmentViewSet(
 
     schema = EngineAutoSchema()
     serializer_class = FragmentSerializer
-    parser_classes = [JSONParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filterset_class = FragmentFilter
     ordering_fields = ["created_at", "start_time", "performance_score", "usage_count"]
@@ -120,6 +119,7 @@ class FragmentViewSet(
 
     def _one(self, service: ApprovalService) -> Response:
         fragment = self.get_object()
+        NoInputSerializer(data=self.request.data).is_valid(raise_exception=True)
         service(actor=self._actor(), fragment_ids=[fragment.pk])
         return Response(self._output(fragment.pk))
 

@@ -9,13 +9,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 
 from creative_engine import selectors as engine_selectors
+from creative_engine.api.fields import StrictModelSerializer
 from creative_engine.api.schema import EngineAutoSchema, named_choice_field
 from creative_engine.models import CycleRun, RunStatus
 from promotion import selectors as promotion_selectors
 from promotion.models import PromotionLog
 
 
-class PromotionLogSerializer(serializers.ModelSerializer):
+class PromotionLogSerializer(StrictModelSerializer):
     class Meta:
         model = PromotionLog
         fields = [
@@ -80,7 +81,7 @@ class PromotionLogViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-class CycleRunSerializer(serializers.ModelSerializer):
+class CycleRunSerializer(StrictModelSerializer):
     requested_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )

@@ -10,11 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from creative_engine.api.fields import (
     PublicVideoURLField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictFloatField,
+    StrictJSONField,
+    StrictModelSerializer,
     optional_or_null,
     optional_text,
 )
@@ -37,7 +43,7 @@ ADMIN_ONLY = "Admin role only."
 # --- output --------------------------------------------------------------------------
 
 
-class ProductionSerializer(serializers.ModelSerializer):
+class ProductionSerializer(StrictModelSerializer):
     """A master as the API shows it, with its fragments."""
 
     created_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
@@ -82,7 +88,7 @@ def _name_list(
 ) -> serializers.ListField:
     """Pixels or subgenres: a list of names only the admin role may set."""
     return serializers.ListField(
-        child=serializers.CharField(max_length=max_name_length),
+        child=StrictCharField(max_length=max_name_length),
         max_length=100,
         required=False,
         default=list,
@@ -94,11 +100,11 @@ def _name_list(
 class ProductionInputSerializer(serializers.Serializer):
     """What a person may set on a master. Anything else in the payload is ignored."""
 
-    title = serializers.CharField(max_length=200)
+    title = StrictCharField(max_length=200)
     video_url = PublicVideoURLField()
     video_file = optional_or_null(serializers.FileField, max_length=500)
     duration = optional_or_null(
-        serializers.FloatField,
+        StrictFloatField,
         min_value=1.0,
         max_value=86_400.0,
         help_text="Seconds; probed from an uploaded file when omitted.",
@@ -106,13 +112,13 @@ class ProductionInputSerializer(serializers.Serializer):
     authorized_pixels = _name_list(max_name_length=20, validator=validate_pixel_ids)
     authorized_subgenres = _name_list(max_name_length=60, validator=validate_subgenres)
     genre = optional_text(60, help_text=ADMIN_ONLY)
-    style_guide = serializers.JSONField(
+    style_guide = StrictJSONField(
         required=False, default=dict, validators=[validate_style_guide]
     )
     human_instructions = optional_text(10_000)
     campaign_id = optional_text(64)
     adset_id = optional_text(64)
-    is_active = serializers.BooleanField(required=False, default=True)
+    is_active = StrictBooleanField(required=False, default=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         upload = attrs.get("video_file")
@@ -125,6 +131,18 @@ class ProductionInputSerializer(serializers.Serializer):
 
 class ProductionCreateSerializer(ProductionInputSerializer):
     fragments = FragmentCutSerializer(many=True, required=False, default=list)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read per request, so the setting is the one in force; counted before any
+        # cut is validated.
+        limit = settings.API_MAX_NESTED_FRAGMENTS
+        cuts = self.fields["fragments"]
+        cuts.max_length = limit  # type: ignore[attr-defined]
+        cuts.error_messages["max_length"] = (
+            f"At most {limit} fragments may be created with their master in one "
+            "request (API_MAX_NESTED_FRAGMENTS); add more under /api/fragments/."
+        )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         attrs = super().validate(attrs)

@@ -12,7 +12,7 @@ import django_filters
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -21,6 +21,7 @@ from creative_engine.api.master_serializers import (
     ProductionSerializer,
     ProductionUpdateSerializer,
 )
+from creative_engine.api.parsers import SafeJSONParser
 from creative_engine.api.schema import EngineAutoSchema
 from productions import selectors, services
 from productions.guard import PROTECTED_FIELDS, Actor, actor_for_user
@@ -44,7 +45,7 @@ def refuse_protected_change(
 
 
 class ProductionFilter(django_filters.FilterSet):
-    title = django_filters.CharFilter(lookup_expr="icontains")
+    title = django_filters.CharFilter(lookup_expr="icontains", max_length=200)
 
     class Meta:
         model = CreativeProduction
@@ -62,7 +63,9 @@ class ProductionViewSet(
 
     schema = EngineAutoSchema()
     serializer_class = ProductionSerializer
-    parser_classes = [JSONParser, MultiPartParser]
+    # JSON, or a multipart form carrying the master's video file (its JSON fields go
+    # through the same rules: `StrictJSONField`).
+    parser_classes = [SafeJSONParser, MultiPartParser]
     http_method_names = ["get", "post", "patch", "head", "options"]
     filterset_class = ProductionFilter
     ordering_fields = ["created_at", "updated_at", "title", "total_variants_generated"]

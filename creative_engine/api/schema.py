@@ -8,6 +8,8 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
+from creative_engine.api.fields import StrictChoiceField
+
 
 class ErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable code.")
@@ -29,12 +31,15 @@ def error_response(description: str) -> OpenApiResponse:
 
 
 _DESCRIPTIONS = {
-    "400": "Malformed JSON, wrong types or values (field messages in `fields`).",
+    "400": "Malformed JSON, JSON nested deeper than API_MAX_JSON_DEPTH, text with NUL "
+    "or lone surrogates, wrong types (no coercion) or values (field messages in "
+    "`fields`).",
     "401": "No or invalid credentials.",
     "403": "Authenticated without the `admin` or `manager` role (or the action needs "
     "`admin`).",
     "404": "No such object (or, on a list, no such page).",
     "409": "Refused: a human rule or the object's state forbids it.",
+    "413": "The body is larger than API_MAX_BODY_BYTES.",
     "429": "Too many requests.",
     "502": "Meta did not complete the request (its message is passed on).",
 }
@@ -44,7 +49,8 @@ class EngineAutoSchema(AutoSchema):
     """Adds the error responses every operation can give, in the one error shape.
 
     401/403/429 everywhere (roles are denied by default); 404 where the path names an
-    object; 400 where there is input (a body or query parameters); a view lists extra
+    object; 400 where there is input (a body or query parameters), 413 where there is
+    a body; a view lists extra
     codes (409) in `error_codes` or with `extend_schema`.
     """
 
@@ -58,6 +64,8 @@ class EngineAutoSchema(AutoSchema):
         )
         if has_input:
             codes.append("400")
+        if self.method in {"POST", "PUT", "PATCH"}:
+            codes.append("413")
         codes += [
             str(c)
             for c in getattr(self.view, "error_codes", {}).get(self.method.lower(), ())
@@ -91,6 +99,6 @@ def named_choice_field(
             values.append("")
         field_class = extend_schema_field(
             {"type": "string", "enum": values}, component_name=component_name
-        )(type(f"{component_name}Field", (serializers.ChoiceField,), {}))
+        )(type(f"{component_name}Field", (StrictChoiceField,), {}))
         _NAMED_CHOICE_FIELDS[component_name] = field_class
     return field_class(choices=choices, **kwargs)

@@ -9,12 +9,11 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from creative_engine.api.errors import Conflict
-from creative_engine.api.fields import optional_text
+from creative_engine.api.fields import StrictModelSerializer, optional_text
 from creative_engine.api.schema import EngineAutoSchema, named_choice_field
 from productions.choices import NarrativeStructure
 from productions.guard import actor_for_user
@@ -29,7 +28,7 @@ from variants.services.lifecycle import VariantTransitionRefused
 _NULLABLE_URI = {"type": "string", "format": "uri", "nullable": True}
 
 
-class VariantSerializer(serializers.ModelSerializer):
+class VariantSerializer(StrictModelSerializer):
     """Everything about a variant is the engine's: the whole representation is output."""
 
     master_creative_id = serializers.UUIDField(source="parent_id", read_only=True)
@@ -131,7 +130,6 @@ class VariantViewSet(viewsets.ReadOnlyModelViewSet):
 
     schema = EngineAutoSchema()
     serializer_class = VariantSerializer
-    parser_classes = [JSONParser]
     filterset_class = VariantFilter
     ordering_fields = [
         "generated_at",

@@ -218,7 +218,8 @@ def _call(user: Any, method: str, row: Row, world: World):
     return client.generic(
         method,
         row.url(world),
-        data=None if body is None else __import__("json").dumps(body),
+        # No body is an empty one (Django's generic() would send the text "None").
+        data="" if body is None else __import__("json").dumps(body),
         content_type="application/json",
     )
 

@@ -7,7 +7,6 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
 from creative_engine.api.schema import EngineAutoSchema
@@ -30,4 +29,3 @@ def uuid_path_parameter(name: str, description: str) -> OpenApiParameter:
 
 class EngineView(APIView):
     schema = EngineAutoSchema()
-    parser_classes = [JSONParser]

@@ -15,6 +15,12 @@ from rest_framework.response import Response
 from creative_engine import selectors as engine_selectors
 from creative_engine.api.engine.base import EngineView, mode_must_match
 from creative_engine.api.errors import Conflict, refuse_unknown_ids
+from creative_engine.api.fields import (
+    StrictBooleanField,
+    StrictChoiceField,
+    StrictIntegerField,
+    StrictUUIDField,
+)
 from creative_engine.api.history import CycleRunSummarySerializer
 from creative_engine.api.schema import named_choice_field
 from creative_engine.models import RunStatus
@@ -61,21 +67,21 @@ class EngineStatusView(EngineView):
 
 class RunOptionsSerializer(serializers.Serializer):
     master_creative_ids = serializers.ListField(
-        child=serializers.UUIDField(),
+        child=StrictUUIDField(),
         required=False,
         default=list,
         max_length=500,
         help_text="Limit the cycle to these masters (default: every active master).",
     )
-    generate_variants = serializers.BooleanField(required=False, default=True)
-    auto_upload = serializers.BooleanField(required=False, default=True)
-    promote_top_3 = serializers.BooleanField(required=False, default=True)
-    mode = serializers.ChoiceField(
+    generate_variants = StrictBooleanField(required=False, default=True)
+    auto_upload = StrictBooleanField(required=False, default=True)
+    promote_top_3 = StrictBooleanField(required=False, default=True)
+    mode = StrictChoiceField(
         choices=EngineMode.choices,
         required=False,
         help_text="Must equal the server's mode when given.",
     )
-    dry_run = serializers.BooleanField(
+    dry_run = StrictBooleanField(
         required=False,
         default=False,
         help_text="Decide and record the plan, write nothing to Meta.",
@@ -181,7 +187,7 @@ class EngineHistorySerializer(serializers.Serializer):
 
 
 class HistoryQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(
+    limit = StrictIntegerField(
         min_value=1, max_value=HISTORY_MAX_LIMIT, default=HISTORY_DEFAULT_LIMIT
     )
 

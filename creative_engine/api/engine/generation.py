@@ -21,7 +21,12 @@ from creative_engine.api.engine.base import (
     mode_must_match,
     uuid_path_parameter,
 )
-from creative_engine.api.fields import optional_or_null
+from creative_engine.api.fields import (
+    StrictChoiceField,
+    StrictIntegerField,
+    StrictJSONField,
+    optional_or_null,
+)
 from creative_engine.api.master_serializers import ProductionSerializer
 from creative_engine.api.variants import VariantSerializer
 from productions import selectors as production_selectors
@@ -48,28 +53,29 @@ class GenerateSerializer(serializers.Serializer):
     fragments prefetched, so comparing against it costs no query)."""
 
     count = optional_or_null(
-        serializers.IntegerField,
+        StrictIntegerField,
         min_value=5,
         max_value=15,
         help_text="How many variants (5–15); the planner chooses when omitted.",
     )
     seed = optional_or_null(
-        serializers.IntegerField,
+        StrictIntegerField,
         min_value=0,
         max_value=2**63 - 1,
         help_text="Reproduce a batch; derived from the master and batch when omitted.",
     )
-    mode = serializers.ChoiceField(choices=EngineMode.choices, required=False)
-    master_creative = serializers.JSONField(
+    mode = StrictChoiceField(choices=EngineMode.choices, required=False)
+    master_creative = StrictJSONField(
         required=False,
         help_text="Accepted for SPEC.md compatibility only if equal to the stored master.",
     )
     fragments = serializers.ListField(
-        child=serializers.JSONField(),
+        child=StrictJSONField(),
         required=False,
+        max_length=1000,
         help_text="Accepted only if it names exactly the approved fragments.",
     )
-    style_guide = serializers.JSONField(
+    style_guide = StrictJSONField(
         required=False,
         help_text="Accepted only if equal to the stored style guide.",
     )

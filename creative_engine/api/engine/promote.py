@@ -11,7 +11,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from creative_engine.api.engine.base import EngineView, uuid_path_parameter
-from creative_engine.api.fields import optional_or_null
+from creative_engine.api.fields import (
+    StrictBooleanField,
+    StrictDecimalField,
+    StrictRegexField,
+    StrictUUIDField,
+    optional_or_null,
+)
 from creative_engine.api.history import PromotionLogSerializer
 from creative_engine.api.variants import run_refusable
 from productions.guard import actor_for_user
@@ -19,9 +25,9 @@ from promotion.services.promote import variant_promote_manual
 from variants import selectors as variant_selectors
 
 
-def _meta_id_field(help_text: str) -> serializers.RegexField:
+def _meta_id_field(help_text: str) -> StrictRegexField:
     """An optional Meta object id (campaign, ad set): letters, digits, _ and -."""
-    return serializers.RegexField(
+    return StrictRegexField(
         r"^[0-9A-Za-z_\-]{1,64}$",
         required=False,
         allow_blank=True,
@@ -31,7 +37,7 @@ def _meta_id_field(help_text: str) -> serializers.RegexField:
 
 
 class PromoteSerializer(serializers.Serializer):
-    variant_id = serializers.UUIDField(
+    variant_id = StrictUUIDField(
         required=False,
         help_text="SPEC.md's body field; must equal the path when given.",
     )
@@ -40,13 +46,13 @@ class PromoteSerializer(serializers.Serializer):
         "Meta ad set (default: the master's, else the configured default)."
     )
     budget = optional_or_null(
-        serializers.DecimalField,
+        StrictDecimalField,
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0.01"),
         help_text="Daily budget in the account currency; > 0.",
     )
-    force = serializers.BooleanField(
+    force = StrictBooleanField(
         required=False,
         default=False,
         help_text="Promote a variant that is not rendered or is archived. Never "

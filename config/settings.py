@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: every failure on an API path answers the API's JSON error shape.
     "creative_engine.api.middleware.APIErrorShapeMiddleware",
+    "creative_engine.api.flood_guard.AuthFailureFloodMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -220,6 +221,8 @@ REST_FRAMEWORK = {
         "anon": env.str("API_THROTTLE_ANON", default="60/hour"),
     },
     "EXCEPTION_HANDLER": "creative_engine.api.errors.api_exception_handler",
+    # The client's address for throttles: behind DJANGO_PROXY_COUNT trusted proxies.
+    "NUM_PROXIES": _PROXY_COUNT or None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -272,6 +275,15 @@ API_MAX_NESTED_FRAGMENTS = _int_setting(
 # Django reads a body whole only up to this; never below the API's own limit, so the
 # limit a JSON client meets is API_MAX_BODY_BYTES.
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(DATA_UPLOAD_MAX_MEMORY_SIZE, API_MAX_BODY_BYTES)
+# An address whose API requests fail authentication this many times within the window
+# (no credentials, a bad token) is answered 429 on every API request until the window
+# passes: floods meet a throttle before they meet the permission check.
+API_AUTH_FAILURE_LIMIT = _int_setting(
+    "API_AUTH_FAILURE_LIMIT", default=30, low=1, high=100_000
+)
+API_AUTH_FAILURE_WINDOW_SECONDS = _int_setting(
+    "API_AUTH_FAILURE_WINDOW_SECONDS", default=60, low=1, high=86_400
+)
 
 
 # --- Cache (Redis when REDIS_URL is set; used by throttling) -----------------------------

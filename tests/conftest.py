@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from config.celery import app as celery_app
 from productions.roles import ADMIN_GROUP, MANAGER_GROUP
@@ -15,7 +16,10 @@ def _isolated_media(settings, tmp_path):
     # real worker use the `celery_worker_process` fixture instead.
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
+    # Throttle and flood counters live in the cache: every test starts from zero.
+    cache.clear()
     yield
+    cache.clear()
     celery_app.conf.task_always_eager = previous
 
 

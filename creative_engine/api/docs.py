@@ -1,8 +1,15 @@
-"""The OpenAPI schema and Swagger UI, for role holders only, with JSON errors."""
+"""The OpenAPI schema and Swagger UI, for role holders only, with JSON errors.
+
+Swagger UI is the split view: its start-up script is served from this same URL
+(`?script=`), not inlined, so the page runs under the site's Content-Security-Policy
+(`script-src 'self'`) and keeps Django's same-origin opener policy.
+"""
 
 from __future__ import annotations
 
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import ensure_csrf_cookie
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -23,7 +30,9 @@ class SchemaView(_JSONErrors, SpectacularAPIView):
     permission_classes = [IsAdminOrManager]
 
 
-class DocsView(_JSONErrors, SpectacularSwaggerView):
+# "Try it out" posts with the session: the page hands out the CSRF cookie it needs.
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class DocsView(_JSONErrors, SpectacularSwaggerSplitView):
     permission_classes = [IsAdminOrManager]
     # A page to read: OPTIONS would render DRF's metadata through the HTML template
     # renderer, which has no template for it.

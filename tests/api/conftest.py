@@ -1,9 +1,8 @@
-"""API clients per role, a fresh throttle cache, and a fake DNS (no network in tests)."""
+"""API clients per role and a fake DNS (no network in tests)."""
 
 import socket
 
 import pytest
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -12,11 +11,8 @@ from tests.api.fake_dns import fake_getaddrinfo
 
 @pytest.fixture(autouse=True)
 def _api_isolation(monkeypatch, settings):
-    """Throttle counters start at zero per test; DNS answers come from FAKE_DNS."""
-    cache.clear()
+    """DNS answers come from FAKE_DNS (throttle counters: tests/conftest.py)."""
     monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
-    yield
-    cache.clear()
 
 
 def token_client(user) -> APIClient:

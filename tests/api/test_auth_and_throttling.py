@@ -103,3 +103,30 @@ def test_the_docs_page_loads_swagger_ui_from_our_static_files_not_a_cdn(manager_
         "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     )
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+def test_the_docs_page_runs_under_the_content_security_policy(manager_api):
+    """No inline script (CSP `script-src 'self'`), and no unsafe-none opener policy."""
+    import re
+
+    response = manager_api.get("/api/docs/")
+    page = response.content.decode()
+
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert (
+        "unsafe-inline"
+        not in response.headers["Content-Security-Policy"]
+        .split("script-src")[1]
+        .split(";")[0]
+    )
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+    assert scripts and all(
+        "src=" in attrs and not body.strip() for attrs, body in scripts
+    )
+    init = re.search(r'<script src="([^"]*script=[^"]*)"', page)
+    assert init is not None
+    script = manager_api.get(init.group(1).replace("&amp;", "&"))
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert b"SwaggerUIBundle" in script.content

@@ -100,8 +100,8 @@ class FetchHTTPError(FetchError):
         self.transient = status_code >= 500 or status_code in {408, 425, 429}
 
 
-class FetchRedirectError(FetchHTTPError):
-    """A redirect whose Location cannot be followed (not a URL)."""
+class FetchRedirectError(FetchError):
+    """A redirect whose Location is not a URL: the server's error, not worth a retry."""
 
 
 class FetchNetworkError(FetchError):
@@ -162,7 +162,7 @@ def address_refusal(address: IPAddress) -> str | None:
     )
     for name, matched in checks:
         if matched:
-            return f"a {name} address"
+            return f"{'an' if name[0] in 'aeiou' else 'a'} {name} address"
     if not address.is_global:
         return "not a public address"
     return None
@@ -431,6 +431,14 @@ def _get_once(
         raise FetchTimeoutError(
             f"Fetching {target.url} timed out ({type(exc).__name__})."
         ) from exc
+    except httpx.RemoteProtocolError as exc:
+        # httpx reads a redirect's Location itself, even when it does not follow it.
+        if "location header" in str(exc):
+            raise FetchRedirectError(
+                f"{target.url} redirected to a Location that is not a valid URL "
+                f"({exc})."
+            ) from exc
+        raise FetchNetworkError(f"Fetching {target.url} failed: {exc}.") from exc
     except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
         raise FetchNetworkError(f"Fetching {target.url} failed: {exc}.") from exc
     return None
@@ -443,6 +451,5 @@ def _redirect_target(base: httpx.URL, location: str, status_code: int) -> httpx.
     except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
         raise FetchRedirectError(
             f"Redirect {status_code} to {location[:200]!r}, which is not a valid URL "
-            f"({exc}).",
-            status_code=status_code,
+            f"({exc})."
         ) from exc

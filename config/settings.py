@@ -141,6 +141,35 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
+# --- Master input limits -----------------------------------------------------------------
+# What a person may hand the engine as a master and its style guide; past these the API
+# answers 400 and the admin shows a form error, each naming the setting. One size cap
+# for uploads and URL fetches (FETCH_MAX_BYTES is read as its former name).
+MASTER_MAX_BYTES = env.int(
+    "MASTER_MAX_BYTES", default=env.int("FETCH_MAX_BYTES", default=1024**3)
+)
+# The API's own ceiling on a master's duration is a day; a setting may only lower it.
+MASTER_MAX_SECONDS = env.float("MASTER_MAX_SECONDS", default=86_400.0)
+MASTER_MAX_DIMENSION = env.int("MASTER_MAX_DIMENSION", default=4096)
+MASTER_MAX_STREAMS = env.int("MASTER_MAX_STREAMS", default=8)
+# Stored names are slugs of at most this many characters, extension included; the
+# storage adds its own suffix when a name is taken.
+MASTER_FILE_NAME_MAX_CHARS = env.int("MASTER_FILE_NAME_MAX_CHARS", default=100)
+STYLE_GUIDE_MAX_LIST_ITEMS = env.int("STYLE_GUIDE_MAX_LIST_ITEMS", default=100)
+STYLE_GUIDE_MAX_TEXT_CHARS = env.int("STYLE_GUIDE_MAX_TEXT_CHARS", default=1000)
+for _name, _value, _low, _high in (
+    ("MASTER_MAX_BYTES", MASTER_MAX_BYTES, 1, 1 << 62),
+    ("MASTER_MAX_SECONDS", MASTER_MAX_SECONDS, 1, 86_400),
+    ("MASTER_MAX_DIMENSION", MASTER_MAX_DIMENSION, 16, 16_384),
+    ("MASTER_MAX_STREAMS", MASTER_MAX_STREAMS, 1, 64),
+    # A slug this long plus the storage's suffix stays inside one path component.
+    ("MASTER_FILE_NAME_MAX_CHARS", MASTER_FILE_NAME_MAX_CHARS, 16, 200),
+    ("STYLE_GUIDE_MAX_LIST_ITEMS", STYLE_GUIDE_MAX_LIST_ITEMS, 1, 10_000),
+    ("STYLE_GUIDE_MAX_TEXT_CHARS", STYLE_GUIDE_MAX_TEXT_CHARS, 1, 100_000),
+):
+    if not _low <= _value <= _high:
+        raise ImproperlyConfigured(f"{_name} must be between {_low} and {_high}.")
+
 # --- Security (production values when DJANGO_DEBUG is off) -------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -342,7 +371,6 @@ RENDER_CACHE_MAX_BYTES = env.int("RENDER_CACHE_MAX_BYTES", default=4 * 1024**3)
 VARIANTS_PER_MASTER_MAX = env.int("VARIANTS_PER_MASTER_MAX", default=15)
 if not 5 <= VARIANTS_PER_MASTER_MAX <= 15:
     raise ImproperlyConfigured("VARIANTS_PER_MASTER_MAX must be between 5 and 15.")
-FETCH_MAX_BYTES = env.int("FETCH_MAX_BYTES", default=1024 * 1024 * 1024)
 FETCH_TIMEOUT_SECONDS = env.float("FETCH_TIMEOUT_SECONDS", default=120.0)
 
 META_GRAPH_URL = env.str("META_GRAPH_URL", default="https://graph.facebook.com")

@@ -4,10 +4,14 @@ Every save goes through productions.services, so the admin obeys the same human 
 writes the same audit rows as the API.
 """
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
@@ -34,6 +38,7 @@ from productions.services import (
     production_create,
     production_update,
 )
+from productions.uploads import uploaded_master_duration
 from productions.url_safety import validate_public_video_url
 
 
@@ -80,6 +85,73 @@ class PublicVideoURLForm(ModelForm):
         return url
 
 
+class DepthSafeJSONField(forms.JSONField):
+    """The admin's JSON box: text nested too deeply for Python's parser (thousands of
+    brackets) is a form error, not a RecursionError and a 500."""
+
+    default_error_messages = {
+        "too_deep": "This JSON nests too deeply to read; the style guide is at most "
+        "three levels deep (luts → look → number).",
+    }
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            return super().to_python(value)
+        except RecursionError as exc:
+            raise ValidationError(
+                self.error_messages["too_deep"], code="too_deep"
+            ) from exc
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
+
+    def prepare_value(self, value: Any) -> Any:
+        # A refused value is shown again; a lone surrogate it carries cannot be
+        # written as UTF-8, so it is shown as the escape the person typed.
+        text = super().prepare_value(value)
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            return json.dumps(value, cls=self.encoder)
+        return text
+
+
+class MasterForm(PublicVideoURLForm):
+    """The master's form: its video URL checked as it arrives (`PublicVideoURLForm`),
+    a new upload checked and probed by `productions.uploads` like the API's (type,
+    MASTER_MAX_BYTES, MASTER_MAX_DIMENSION, MASTER_MAX_STREAMS, MASTER_MAX_SECONDS),
+    its duration taken from the file unless the person typed one."""
+
+    class Meta:
+        field_classes = {
+            "authorized_pixels": DepthSafeJSONField,
+            "authorized_subgenres": DepthSafeJSONField,
+            "style_guide": DepthSafeJSONField,
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        upload = cleaned.get("video_file")
+        if "video_file" not in self.changed_data or not isinstance(
+            upload, UploadedFile
+        ):
+            return cleaned
+        typed = "duration" in self.changed_data
+        try:
+            cleaned["duration"] = uploaded_master_duration(
+                upload, declared=cleaned.get("duration") if typed else None
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+            return cleaned
+        if not typed:  # the probed duration is a change the service must save
+            self.changed_data.append("duration")
+        return cleaned
+
+
 def submitted_values(
     form: ModelForm, editable: Sequence[str]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -122,7 +194,7 @@ class CreativeProductionAdmin(admin.ModelAdmin):
     list_filter = ("is_active", "genre", "mode")
     search_fields = ("title", "campaign_id", "adset_id", "genre")
     list_select_related = ("created_by",)
-    form = PublicVideoURLForm
+    form = MasterForm
     inlines = [FragmentInline]
     engine_fields = (
         "fragments",

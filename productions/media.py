@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.base import File
 
 from productions.url_safety import (
     IPNetwork,
@@ -39,6 +39,50 @@ class MissingMediaError(CorruptMediaError):
     """The master has no file, or its file is gone from storage."""
 
 
+class MediaLimitError(CorruptMediaError):
+    """A readable video past a master limit; the message names the setting."""
+
+
+# The containers a master may be, as PyAV names their demuxers ("mov,mp4,m4a,..." reads
+# .mp4/.mov/.m4v, "matroska,webm" reads .mkv/.webm). Anything else (GIF, PNG, AVI,
+# MPEG-TS, HTML) is refused whatever its file is called.
+MASTER_CONTAINERS = frozenset({"mov", "mp4", "matroska", "webm"})
+
+
+def check_master_headers(
+    *, container: str, width: int, height: int, streams: int
+) -> None:
+    """Refuse a video whose headers are past the master limits, before any frame is
+    decoded (a 60000x60000 header would otherwise allocate gigabytes)."""
+    if not MASTER_CONTAINERS & set(container.split(",")):
+        raise MediaLimitError(
+            f"The file is a {container or 'unknown'} file; masters must be MP4, "
+            "QuickTime, Matroska or WebM video."
+        )
+    limit = int(settings.MASTER_MAX_DIMENSION)
+    if width > limit or height > limit:
+        raise MediaLimitError(
+            f"The video is {width}x{height} pixels; masters may be at most {limit} "
+            "pixels wide and high (MASTER_MAX_DIMENSION)."
+        )
+    most_streams = int(settings.MASTER_MAX_STREAMS)
+    if streams > most_streams:
+        raise MediaLimitError(
+            f"The video has {streams} streams; masters may have at most {most_streams} "
+            "(MASTER_MAX_STREAMS)."
+        )
+
+
+def check_master_seconds(seconds: float, *, what: str) -> None:
+    """Refuse a master longer than MASTER_MAX_SECONDS (probed or declared)."""
+    limit = float(settings.MASTER_MAX_SECONDS)
+    if seconds > limit:
+        raise MediaLimitError(
+            f"{what} is {seconds:.0f}s long; masters may be at most {limit:.0f}s "
+            "(MASTER_MAX_SECONDS)."
+        )
+
+
 @dataclass(frozen=True)
 class MediaInfo:
     duration: float
@@ -54,10 +98,17 @@ class MediaInfo:
     channels: int | None
     frame_count: int | None = None
     audio_profile: str | None = None
+    container: str = ""
+    stream_count: int = 0
 
 
 def probe_media(path: Path | str) -> MediaInfo:
-    """Read the streams of a media file and prove its first video frame decodes."""
+    """Read the streams of a media file and prove its first video frame decodes.
+
+    Every video the engine reads is a master or made from one, so the master limits
+    (container, MASTER_MAX_DIMENSION, MASTER_MAX_STREAMS, MASTER_MAX_SECONDS) are
+    checked on the headers first; past one, MediaLimitError names the setting.
+    """
     # PyAV loads the FFmpeg libraries: imported on the first probe, not by every module
     # (admin, API, tasks) that imports this one.
     import av
@@ -72,6 +123,10 @@ def probe_media(path: Path | str) -> MediaInfo:
             if not container.streams.video:
                 raise CorruptMediaError(f"{path.name} has no video stream.")
             video = container.streams.video[0]
+            if video.codec_context is None:
+                raise CorruptMediaError(
+                    f"{path.name} has a video stream that no decoder reads."
+                )
             audio = container.streams.audio[0] if container.streams.audio else None
             duration = _duration_seconds(container, video)
             rate = video.average_rate or video.guessed_rate or video.base_rate
@@ -89,7 +144,16 @@ def probe_media(path: Path | str) -> MediaInfo:
                 channels=_channels(audio.codec_context) if audio else None,
                 frame_count=int(video.frames) or None,
                 audio_profile=audio.profile if audio else None,
+                container=str(container.format.name or ""),
+                stream_count=len(container.streams),
             )
+            check_master_headers(
+                container=info.container,
+                width=info.width,
+                height=info.height,
+                streams=info.stream_count,
+            )
+            check_master_seconds(info.duration, what="The video")
             # Headers can look fine on a damaged or truncated file: decode the first
             # frame and one near the end to be sure the whole length is there.
             next(container.decode(video=0))
@@ -98,7 +162,14 @@ def probe_media(path: Path | str) -> MediaInfo:
         raise
     except StopIteration as exc:
         raise CorruptMediaError(f"{path.name} has no decodable video frame.") from exc
-    except (av.error.FFmpegError, OSError, ValueError, IndexError) as exc:
+    except (
+        av.error.FFmpegError,
+        OSError,
+        ValueError,
+        IndexError,
+        AttributeError,
+        TypeError,
+    ) as exc:
         raise CorruptMediaError(
             f"{path.name} is not a readable video ({type(exc).__name__}: {exc})."
         ) from exc
@@ -109,7 +180,7 @@ def probe_media(path: Path | str) -> MediaInfo:
     return info
 
 
-def probe_upload(upload: UploadedFile) -> MediaInfo:
+def probe_upload(upload: File) -> MediaInfo:
     """Probe an uploaded video where it lies on local disk (Django's temporary file), or
     from a temporary copy of a small in-memory upload; the upload is rewound after.
 
@@ -169,7 +240,7 @@ def master_local_path(
 
     An uploaded file is used in place when its storage is on this disk, else copied out
     through the storage API. A `video_url` is fetched under the SSRF rules of
-    `productions.url_safety` with the FETCH_MAX_BYTES and FETCH_TIMEOUT_SECONDS caps;
+    `productions.url_safety` with the MASTER_MAX_BYTES and FETCH_TIMEOUT_SECONDS caps;
     with `fetch_cache` (a folder) the copy is kept there, so a batch of 15 variants
     downloads its master once per worker disk instead of 15 times.
     """
@@ -264,7 +335,7 @@ def _fetch_master_url(
     fetch_to_file(
         master.video_url,
         dest,
-        max_bytes=settings.FETCH_MAX_BYTES,
+        max_bytes=settings.MASTER_MAX_BYTES,
         timeout_seconds=settings.FETCH_TIMEOUT_SECONDS,
         resolver=resolver,
         allowed_networks=allowed_networks,

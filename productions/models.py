@@ -21,10 +21,14 @@ from productions.guard import (
     current_authorizing_actor,
 )
 from productions.validators import (
+    validate_master_file,
+    validate_master_seconds,
     validate_pixel_ids,
     validate_string_list,
     validate_style_guide,
     validate_subgenres,
+    validate_text,
+    validate_video_url_shape,
 )
 
 
@@ -64,22 +68,24 @@ class CreativeProduction(models.Model):
     """A master creative. Pixels, subgenres and genre are written by humans only."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[validate_text])
     video_url = models.URLField(
         max_length=1000,
         blank=True,
+        validators=[validate_video_url_shape],
         help_text="Remote master; fetched after SSRF checks.",
     )
     video_file = models.FileField(
         upload_to="masters/%Y/%m/",
         max_length=500,
         blank=True,
+        validators=[validate_master_file],
         help_text="Uploaded master.",
     )
     duration = models.FloatField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(1.0)],
+        validators=[MinValueValidator(1.0), validate_master_seconds],
         help_text="Seconds, as probed from the video.",
     )
     authorized_pixels = models.JSONField(
@@ -88,7 +94,7 @@ class CreativeProduction(models.Model):
     authorized_subgenres = models.JSONField(
         default=list, blank=True, validators=[validate_subgenres]
     )
-    genre = models.CharField(max_length=60, blank=True)
+    genre = models.CharField(max_length=60, blank=True, validators=[validate_text])
     fragments = models.JSONField(
         default=list,
         blank=True,
@@ -98,13 +104,17 @@ class CreativeProduction(models.Model):
     style_guide = models.JSONField(
         default=dict, blank=True, validators=[validate_style_guide]
     )
-    human_instructions = models.TextField(blank=True)
+    human_instructions = models.TextField(blank=True, validators=[validate_text])
     campaign_id = models.CharField(
-        max_length=64, blank=True, help_text="Meta campaign id."
+        max_length=64,
+        blank=True,
+        validators=[validate_text],
+        help_text="Meta campaign id.",
     )
     adset_id = models.CharField(
         max_length=64,
         blank=True,
+        validators=[validate_text],
         help_text="Meta ad set for new ads (else the default).",
     )
     created_by = models.ForeignKey(
@@ -202,14 +212,20 @@ class CreativeFragment(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     fragment_type = models.CharField(max_length=8, choices=FragmentType.choices)
-    video_url = models.URLField(max_length=1000, blank=True)
-    start_time = models.FloatField(validators=[MinValueValidator(0.0)])
-    end_time = models.FloatField(validators=[MinValueValidator(0.0)])
+    video_url = models.URLField(
+        max_length=1000, blank=True, validators=[validate_video_url_shape]
+    )
+    start_time = models.FloatField(
+        validators=[MinValueValidator(0.0), validate_master_seconds]
+    )
+    end_time = models.FloatField(
+        validators=[MinValueValidator(0.0), validate_master_seconds]
+    )
     duration = models.FloatField(editable=False, default=0.0)
     master_creative = models.ForeignKey(
         CreativeProduction, on_delete=models.CASCADE, related_name="fragment_set"
     )
-    label = models.CharField(max_length=120, blank=True)
+    label = models.CharField(max_length=120, blank=True, validators=[validate_text])
     approved = models.BooleanField(default=False, editable=False)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

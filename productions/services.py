@@ -25,6 +25,8 @@ from productions.guard import (
     human_authorization,
 )
 from productions.models import ApprovalAudit, CreativeFragment, CreativeProduction
+from productions.uploads import prepared_master_file
+from productions.validators import refuse_non_numbers
 
 M = TypeVar("M", bound=models.Model)
 logger = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ FRAGMENT_EDITABLE_FIELDS = (
     "label",
     "video_url",
 )
+FRAGMENT_CUT_SECONDS = ("start_time", "end_time")
 # Fields of a fragment that approvals and the engine set; a person never types them.
 FRAGMENT_SYSTEM_FIELDS = (
     "approved",
@@ -179,6 +182,7 @@ def production_create(
     3. Create each fragment, validated against the master's duration, audited.
     """
     check_human_actor(actor=actor, action="create a master")
+    refuse_non_numbers({"duration": duration}, fields=["duration"], optional=True)
     production = CreativeProduction(
         title=title,
         video_url=video_url,
@@ -194,7 +198,7 @@ def production_create(
         created_by_id=actor.user_id,
     )
     if video_file is not None:
-        production.video_file = video_file  # type: ignore[assignment]
+        production.video_file = prepared_master_file(video_file)  # type: ignore[assignment]
     production.full_clean()
     protected = {f: v for f, v in _protected_changes(production.__dict__).items() if v}
     if protected:
@@ -224,6 +228,9 @@ def production_update(
     3. Save only the changed fields, inside human_authorization if protected ones change.
     4. Audit: one row for the authorization change, one for the rest.
     """
+    refuse_non_numbers(changes, fields=["duration"], optional=True)
+    if changes.get("video_file"):
+        changes = {**changes, "video_file": prepared_master_file(changes["video_file"])}
     production, before, changed = _locked_with_changes(
         CreativeProduction, production_id, changes, editable=MASTER_EDITABLE_FIELDS
     )
@@ -278,6 +285,7 @@ def fragment_create(
 ) -> CreativeFragment:
     """A new fragment starts unapproved: approval is a separate, explicit act."""
     check_human_actor(actor=actor, action="add a fragment")
+    refuse_non_numbers(asdict(data), fields=FRAGMENT_CUT_SECONDS)
     if data.fragment_type not in FragmentType.values:
         raise ValidationError(
             {
@@ -306,6 +314,7 @@ def fragment_update(
 ) -> CreativeFragment:
     """Edit a fragment. Changing its cut withdraws its approval: the approved cut is gone."""
     check_human_actor(actor=actor, action="change a fragment")
+    refuse_non_numbers(changes, fields=FRAGMENT_CUT_SECONDS)
     fragment, before, changed = _locked_with_changes(
         CreativeFragment, fragment_id, changes, editable=FRAGMENT_EDITABLE_FIELDS
     )

@@ -39,6 +39,7 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Sequence[str]]
 
 MAX_URL_LENGTH = 2048
+MAX_PORT = 65535
 # A single socket read never waits longer than this, so a server that stalls cannot keep
 # the worker past its deadline by more than this much.
 MAX_READ_WAIT_SECONDS = 15.0
@@ -99,7 +100,17 @@ class FetchHTTPError(FetchError):
         self.transient = status_code >= 500 or status_code in {408, 425, 429}
 
 
+class FetchRedirectError(FetchError):
+    """A redirect whose Location is not a URL: the server's error, not worth a retry."""
+
+
 class FetchNetworkError(FetchError):
+    transient = True
+
+
+class FetchWriteError(FetchError):
+    """The body could not be written here (disk full, folder gone); may pass later."""
+
     transient = True
 
 
@@ -151,7 +162,7 @@ def address_refusal(address: IPAddress) -> str | None:
     )
     for name, matched in checks:
         if matched:
-            return f"a {name} address"
+            return f"{'an' if name[0] in 'aeiou' else 'a'} {name} address"
     if not address.is_global:
         return "not a public address"
     return None
@@ -212,6 +223,15 @@ def validate_public_url(
     check_url(url, resolver=resolver, allowed_networks=allowed_networks)
 
 
+def check_url_shape(url: str) -> None:
+    """Every check that needs no DNS: scheme, credentials, host and port shape, and a
+    literal address must be public. What a model field can check on any write path,
+    offline; names are resolved and checked as a URL arrives and again at fetch."""
+    parsed = _parse(url)
+    if _ip_literal(parsed.host):
+        check_url(parsed)
+
+
 def validate_public_video_url(url: str) -> None:
     """The check of a video URL as it arrives (API serializers, admin forms): a Django
     ValidationError saying why the worker must not fetch it. Blank passes (no URL).
@@ -251,6 +271,10 @@ def _parse(url: str | httpx.URL) -> httpx.URL:
         raise UnsafeURLError("The URL has no host.")
     if "%" in host:
         raise UnsafeURLError("The URL's host must not be percent-encoded.")
+    if parsed.port is not None and not 1 <= parsed.port <= MAX_PORT:
+        raise UnsafeURLError(
+            f"The URL's port {parsed.port} is not a TCP port: use 1 to {MAX_PORT}."
+        )
     if _looks_numeric(host) and not _DOTTED_QUAD.match(host):
         raise UnsafeURLError(
             f"The host {host!r} is a non-standard numeric address; write the address "
@@ -285,15 +309,22 @@ def fetch_to_file(
 ) -> Path:
     """Download `url` to `dest` under the rules above; return `dest`.
 
-    Raises UnsafeURLError (refused before connecting), FetchTooLargeError,
-    FetchTimeoutError, FetchHTTPError or FetchNetworkError. Nothing is left at `dest`
-    (or next to it) unless the whole body arrived.
+    Raises UnsafeURLError (refused before connecting, a redirect's target too),
+    FetchTooLargeError, FetchTimeoutError, FetchHTTPError (FetchRedirectError for a
+    Location that is not a URL), FetchNetworkError or FetchWriteError: every failure
+    is one of the UnsafeURLError / FetchError family. Nothing is left at `dest` (or
+    next to it) unless the whole body arrived.
     """
     dest = Path(dest)
     deadline = time.monotonic() + timeout_seconds
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{dest.name}.", suffix=".part", dir=dest.parent
-    )
+    try:
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{dest.name}.", suffix=".part", dir=dest.parent
+        )
+    except OSError as exc:
+        raise FetchWriteError(
+            f"The fetched file cannot be written in {dest.parent}: {exc}."
+        ) from exc
     tmp_path = Path(tmp_name)
     try:
         with (
@@ -321,9 +352,13 @@ def fetch_to_file(
             else:
                 raise FetchError(f"More than {max_redirects} redirects from {url}.")
         os.replace(tmp_path, dest)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+        if isinstance(exc, OSError):  # network errors arrive as httpx errors
+            raise FetchWriteError(
+                f"The fetched file cannot be written to {dest}: {exc}."
+            ) from exc
         raise
     return dest
 
@@ -365,7 +400,7 @@ def _get_once(
                         f"Redirect {response.status_code} without a Location header.",
                         status_code=response.status_code,
                     )
-                return target.url.join(location)
+                return _redirect_target(target.url, location, response.status_code)
             if response.status_code != 200:
                 raise FetchHTTPError(
                     f"The server answered {response.status_code} for {target.url}.",
@@ -396,6 +431,25 @@ def _get_once(
         raise FetchTimeoutError(
             f"Fetching {target.url} timed out ({type(exc).__name__})."
         ) from exc
-    except httpx.HTTPError as exc:
+    except httpx.RemoteProtocolError as exc:
+        # httpx reads a redirect's Location itself, even when it does not follow it.
+        if "location header" in str(exc):
+            raise FetchRedirectError(
+                f"{target.url} redirected to a Location that is not a valid URL "
+                f"({exc})."
+            ) from exc
+        raise FetchNetworkError(f"Fetching {target.url} failed: {exc}.") from exc
+    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
         raise FetchNetworkError(f"Fetching {target.url} failed: {exc}.") from exc
     return None
+
+
+def _redirect_target(base: httpx.URL, location: str, status_code: int) -> httpx.URL:
+    """Where a redirect leads; a Location that is not a URL is the server's error."""
+    try:
+        return base.join(location)
+    except (httpx.InvalidURL, ValueError, UnicodeError) as exc:
+        raise FetchRedirectError(
+            f"Redirect {status_code} to {location[:200]!r}, which is not a valid URL "
+            f"({exc})."
+        ) from exc

@@ -21,22 +21,13 @@ from typing import Any
 
 import numpy as np
 
-NATURAL_LOOK = "natural"
-LUTS_DIRNAME = "luts"
+from productions.looks import GRADING_RANGES, LUTS_DIRNAME, NATURAL_LOOK
+
 MAX_CUBE_BYTES = 64 * 1024 * 1024
 MIN_CUBE_SIZE = 2
 MAX_CUBE_SIZE = 129
 GRADING_CUBE_SIZE = 33
 _KNOWN_KEYWORDS = {"TITLE", "LUT_3D_SIZE", "DOMAIN_MIN", "DOMAIN_MAX"}
-
-# name: (lowest, highest, neutral)
-GRADING_RANGES: dict[str, tuple[float, float, float]] = {
-    "contrast": (0.5, 2.0, 1.0),
-    "saturation": (0.0, 2.0, 1.0),
-    "brightness": (-0.5, 0.5, 0.0),
-    "gamma": (0.2, 5.0, 1.0),
-    "warmth": (-1.0, 1.0, 0.0),
-}
 
 
 class LookError(ValueError):

@@ -10,10 +10,9 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from productions.looks import NATURAL_LOOK
 from variants.planning.inputs import PerformanceHints
 from variants.planning.scoring import hint_score
-
-NATURAL_LOOK = "natural"
 
 
 def available_looks(style_guide: Mapping[str, Any]) -> tuple[str, ...]:

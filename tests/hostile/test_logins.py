@@ -118,3 +118,87 @@ def test_the_login_page_carries_a_content_security_policy(db):
     assert "frame-ancestors 'none'" in policy
     assert "object-src 'none'" in policy
     assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+HOSTILE_CREDENTIALS = [
+    ("", ""),
+    ("marketer", ""),
+    ("", PASSWORD),
+    ("marketer\x00", PASSWORD),
+    ("\x00", "\x00"),
+    ("marketer", PASSWORD + "\x00"),
+    ("a" * 10_000, PASSWORD),
+    ("marketer", "p" * 100_000),
+    ("a" * 151, PASSWORD),
+    ("a" * 256, "x"),
+    ("' OR '1'='1", "' OR '1'='1"),
+    ("marketer'; DROP TABLE auth_user; --", "x"),
+    ("MARKETER", PASSWORD),
+    ("märketer", PASSWORD),
+    ("<script>alert(1)</script>", "x"),
+    ("%00", "%00"),
+    ("marketer\u202e", PASSWORD),
+]
+
+
+@pytest.mark.parametrize(("username", "password"), HOSTILE_CREDENTIALS)
+def test_hostile_credentials_get_the_form_again_and_no_session(
+    manager, username, password
+):
+    client = Client()
+
+    response = client.post(
+        LOGIN_URL,
+        {"username": username, "password": password},
+        REMOTE_ADDR="203.0.113.9",
+    )
+
+    assert response.status_code == 200
+    assert not _logged_in(client)
+    assert b"errornote" in response.content or b"errorlist" in response.content
+
+
+@pytest.mark.parametrize(
+    "raw_body",
+    [
+        "username=marketer%ED%A0%80&password=x",  # a lone surrogate, UTF-8 encoded
+        "username=%FF%FE&password=%C0%AF",  # not UTF-8 at all
+        "username=marketer&password=" + "%00" * 50,
+        "username=marketer&username=admin&password=x",  # the field twice
+        "username[]=marketer&password=x",
+        "password=" + "x" * 1_000,
+        "=" * 1_000,
+    ],
+)
+def test_malformed_login_bodies_get_the_form_again_not_a_500(manager, raw_body):
+    client = Client()
+
+    response = client.post(
+        LOGIN_URL,
+        raw_body,
+        content_type="application/x-www-form-urlencoded",
+        REMOTE_ADDR="203.0.113.10",
+    )
+
+    assert response.status_code == 200
+    assert not _logged_in(client)
+
+
+def test_hostile_attempts_count_toward_the_lockout(manager, settings):
+    client = Client()
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "marketer", f"' OR 1=1 -- {n}")
+
+    assert _login(client, "marketer", PASSWORD).status_code == 429
+
+
+def test_an_overlong_username_is_a_form_error_and_writes_no_attempt(manager):
+    from axes.models import AccessAttempt
+
+    client = Client()
+
+    response = _login(client, "m" * 10_000, PASSWORD)
+
+    assert response.status_code == 200
+    assert b"at most 150 characters" in response.content
+    assert not AccessAttempt.objects.filter(username__startswith="mmm").exists()

@@ -169,6 +169,23 @@ for _name, _value, _low, _high in (
 ):
     if not _low <= _value <= _high:
         raise ImproperlyConfigured(f"{_name} must be between {_low} and {_high}.")
+# The extensions a master may have: those whose demuxer the engine knows (see
+# productions/uploads.py); a deployment may only narrow them.
+_READABLE_MASTER_EXTENSIONS = (".mp4", ".mov", ".m4v", ".webm", ".mkv")
+MASTER_FILE_EXTENSIONS = tuple(
+    e.lower()
+    for e in env.list(
+        "MASTER_FILE_EXTENSIONS", default=list(_READABLE_MASTER_EXTENSIONS)
+    )
+)
+if not MASTER_FILE_EXTENSIONS or not set(MASTER_FILE_EXTENSIONS) <= set(
+    _READABLE_MASTER_EXTENSIONS
+):
+    raise ImproperlyConfigured(
+        "MASTER_FILE_EXTENSIONS must be one or more of "
+        + ", ".join(_READABLE_MASTER_EXTENSIONS)
+        + "."
+    )
 
 # --- Security (production values when DJANGO_DEBUG is off) -------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

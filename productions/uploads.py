@@ -1,7 +1,7 @@
 """An uploaded master checked as it arrives, by the API and the admin alike.
 
 1. The cheap checks first, before a byte is decoded: a video extension
-   (MASTER_EXTENSIONS) and at most MASTER_MAX_BYTES.
+   (MASTER_FILE_EXTENSIONS) and at most MASTER_MAX_BYTES.
 2. One probe: the content must be an MP4/QuickTime or Matroska/WebM video matching its
    extension, within MASTER_MAX_DIMENSION, MASTER_MAX_STREAMS and MASTER_MAX_SECONDS
    (`productions.media`); its duration comes from the file unless the person gave one.

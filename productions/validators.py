@@ -295,9 +295,8 @@ def _luts_errors(luts: Any, *, max_items: int) -> list[str]:
     return errors[:20]
 
 
-# What a master may be called: extensions that every browser and ffmpeg read as video,
-# so a stored master is never served as HTML or SVG.
-MASTER_EXTENSIONS = (".mp4", ".mov", ".m4v", ".webm", ".mkv")
+# What a master may be called (MASTER_FILE_EXTENSIONS): extensions that every browser
+# and ffmpeg read as video, so a stored master is never served as HTML or SVG.
 
 
 def master_extension(name: str) -> str:
@@ -314,12 +313,13 @@ def validate_master_file(value: Any) -> None:
     if not value or getattr(value, "_committed", False):
         return
     extension = master_extension(getattr(value, "name", "") or "")
-    if extension not in MASTER_EXTENSIONS:
+    allowed = settings.MASTER_FILE_EXTENSIONS
+    if extension not in allowed:
         raise ValidationError(
             "A master must be a video file (%(allowed)s); %(found)s is not accepted.",
             code="extension",
             params={
-                "allowed": ", ".join(MASTER_EXTENSIONS),
+                "allowed": ", ".join(allowed) + " (MASTER_FILE_EXTENSIONS)",
                 "found": extension or "a name without an extension",
             },
         )

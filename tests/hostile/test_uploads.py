@@ -424,3 +424,24 @@ def test_the_update_service_stores_a_replacement_under_a_normalised_name(
 
     master.refresh_from_db()
     assert Path(master.video_file.name).name == "a" * 96 + ".mp4"
+
+
+def test_the_extension_setting_names_only_extensions_the_engine_can_read():
+    from django.conf import settings
+
+    from productions.uploads import _CONTAINER_OF_EXTENSION
+
+    assert set(settings.MASTER_FILE_EXTENSIONS) <= set(_CONTAINER_OF_EXTENSION)
+    assert set(settings._READABLE_MASTER_EXTENSIONS) == set(_CONTAINER_OF_EXTENSION)
+
+
+def test_a_deployment_may_narrow_the_extensions(settings):
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from productions.validators import validate_master_file
+
+    settings.MASTER_FILE_EXTENSIONS = (".mp4",)
+
+    with pytest.raises(ValidationError, match="MASTER_FILE_EXTENSIONS"):
+        validate_master_file(SimpleUploadedFile("clip.mov", b"\x00" * 16))

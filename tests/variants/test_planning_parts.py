@@ -3,8 +3,7 @@
 import random
 from collections import Counter
 
-from variants.planning.diversity import plan_signature
-from variants.planning.planner import (
+from variants.planning.assembly import (
     PlanLayout,
     UsedChoices,
     assemble_plan,
@@ -13,6 +12,7 @@ from variants.planning.planner import (
     planning_context,
     slots_for,
 )
+from variants.planning.diversity import plan_signature
 from variants.planning.scoring import estimate_plan, fragment_evidence
 
 from .test_planning_batch import frag, make_master

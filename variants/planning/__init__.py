@@ -2,11 +2,14 @@
 
 No ORM, no I/O, no clock: the same inputs and seed give the same plans. See
 `planner.plan_batch` for how a batch is planned and `refresh.plan_refresh` for
-refreshes.
+refreshes; `pool` holds what the approved fragments can make, `assembly` the pieces
+both share (layout, dressing, the assembled plan).
 """
 
 from variants.planning.diversity import batch_diversity, plan_distance, plan_signature
 from variants.planning.inputs import (
+    MAX_VARIANTS,
+    MIN_VARIANTS,
     BatchPlan,
     FragmentInput,
     MasterInput,
@@ -15,7 +18,7 @@ from variants.planning.inputs import (
     SlotPlan,
     VariantPlan,
 )
-from variants.planning.planner import MAX_VARIANTS, MIN_VARIANTS, plan_batch
+from variants.planning.planner import plan_batch
 from variants.planning.refresh import (
     FatiguedVariant,
     FatiguedVariantInput,

@@ -13,6 +13,10 @@ from typing import Any
 
 from variants.planning.timing import FPS
 
+# A batch has 5-15 variants (SPEC.md).
+MIN_VARIANTS = 5
+MAX_VARIANTS = 15
+
 
 class PlanningError(ValueError):
     """The inputs cannot yield a valid plan; the message names what is missing."""

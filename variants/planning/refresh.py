@@ -17,16 +17,7 @@ from typing import Any, Protocol
 
 from productions.choices import FragmentType
 from variants.choices import VariantType
-from variants.planning.hashtags import DEFAULT_MAX_HASHTAGS
-from variants.planning.inputs import (
-    FragmentInput,
-    MasterInput,
-    PerformanceHints,
-    PlanningError,
-    SlotPlan,
-    VariantPlan,
-)
-from variants.planning.planner import (
+from variants.planning.assembly import (
     SIGNATURE_RETRIES,
     PlanLayout,
     UsedChoices,
@@ -35,6 +26,15 @@ from variants.planning.planner import (
     estimate_dressed_plan,
     planning_context,
     slots_for,
+)
+from variants.planning.hashtags import DEFAULT_MAX_HASHTAGS
+from variants.planning.inputs import (
+    FragmentInput,
+    MasterInput,
+    PerformanceHints,
+    PlanningError,
+    SlotPlan,
+    VariantPlan,
 )
 from variants.planning.scoring import PRIOR_MEAN, fragment_evidence
 from variants.planning.timing import (

@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -104,7 +104,10 @@ class CreativeProduction(models.Model):
     style_guide = models.JSONField(
         default=dict, blank=True, validators=[validate_style_guide]
     )
-    human_instructions = models.TextField(blank=True, validators=[validate_text])
+    # The API's bound, for every path (admin, commands): notes for people, not essays.
+    human_instructions = models.TextField(
+        blank=True, validators=[validate_text, MaxLengthValidator(10_000)]
+    )
     campaign_id = models.CharField(
         max_length=64,
         blank=True,

@@ -302,3 +302,19 @@ def test_values_json_can_carry_only_outside_the_api_are_refused_by_the_validator
     # reach the validator with it.
     with pytest.raises(ValidationError):
         validate_style_guide(style_guide)
+
+
+def test_human_instructions_are_bounded_on_every_path(db):
+    from django.core.exceptions import ValidationError
+
+    from productions.models import CreativeProduction
+    from tests.factories import ProductionFactory
+
+    master = ProductionFactory()
+    master.human_instructions = "x" * 10_001
+
+    with pytest.raises(ValidationError, match="at most 10000 characters"):
+        master.full_clean()
+    assert (
+        CreativeProduction.objects.get(pk=master.pk).human_instructions != "x" * 10_001
+    )

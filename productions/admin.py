@@ -121,11 +121,19 @@ class DepthSafeJSONField(forms.JSONField):
         return text
 
 
+# How far a typed duration may be from the probed one (container vs stream rounding).
+DURATION_TOLERANCE_SECONDS = 0.5
+
+
 class MasterForm(PublicVideoURLForm):
     """The master's form: its video URL checked as it arrives (`PublicVideoURLForm`),
     a new upload checked and probed by `productions.uploads` like the API's (type,
-    MASTER_MAX_BYTES, MASTER_MAX_DIMENSION, MASTER_MAX_STREAMS, MASTER_MAX_SECONDS),
-    its duration taken from the file unless the person typed one."""
+    MASTER_MAX_BYTES, MASTER_MAX_DIMENSION, MASTER_MAX_STREAMS, MASTER_MAX_SECONDS).
+
+    A master with a video file takes its duration from the file, on add and when the
+    file is replaced: a typed duration the probe contradicts is refused, so no
+    fragment can be cut (and approved) past the video's real end.
+    """
 
     class Meta:
         field_classes = {
@@ -141,15 +149,21 @@ class MasterForm(PublicVideoURLForm):
             upload, UploadedFile
         ):
             return cleaned
-        typed = "duration" in self.changed_data
         try:
-            cleaned["duration"] = uploaded_master_duration(
-                upload, declared=cleaned.get("duration") if typed else None
-            )
+            probed = uploaded_master_duration(upload, declared=None)
         except ValidationError as exc:
             self.add_error(None, exc)
             return cleaned
-        if not typed:  # the probed duration is a change the service must save
+        typed = cleaned.get("duration") if "duration" in self.changed_data else None
+        if typed is not None and abs(typed - probed) > DURATION_TOLERANCE_SECONDS:
+            self.add_error(
+                "duration",
+                f"The uploaded video is {probed:.2f}s long, not {typed:.2f}s; "
+                "leave the duration empty to take it from the file.",
+            )
+            return cleaned
+        cleaned["duration"] = probed
+        if "duration" not in self.changed_data:  # a change the service must save
             self.changed_data.append("duration")
         return cleaned
 

@@ -5,16 +5,18 @@ writes the same audit rows as the API.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
 from productions.admin_permissions import EvidenceAdmin
@@ -119,11 +121,19 @@ class DepthSafeJSONField(forms.JSONField):
         return text
 
 
+# How far a typed duration may be from the probed one (container vs stream rounding).
+DURATION_TOLERANCE_SECONDS = 0.5
+
+
 class MasterForm(PublicVideoURLForm):
     """The master's form: its video URL checked as it arrives (`PublicVideoURLForm`),
     a new upload checked and probed by `productions.uploads` like the API's (type,
-    MASTER_MAX_BYTES, MASTER_MAX_DIMENSION, MASTER_MAX_STREAMS, MASTER_MAX_SECONDS),
-    its duration taken from the file unless the person typed one."""
+    MASTER_MAX_BYTES, MASTER_MAX_DIMENSION, MASTER_MAX_STREAMS, MASTER_MAX_SECONDS).
+
+    A master with a video file takes its duration from the file, on add and when the
+    file is replaced: a typed duration the probe contradicts is refused, so no
+    fragment can be cut (and approved) past the video's real end.
+    """
 
     class Meta:
         field_classes = {
@@ -139,17 +149,44 @@ class MasterForm(PublicVideoURLForm):
             upload, UploadedFile
         ):
             return cleaned
-        typed = "duration" in self.changed_data
         try:
-            cleaned["duration"] = uploaded_master_duration(
-                upload, declared=cleaned.get("duration") if typed else None
-            )
+            probed = uploaded_master_duration(upload, declared=None)
         except ValidationError as exc:
             self.add_error(None, exc)
             return cleaned
-        if not typed:  # the probed duration is a change the service must save
+        typed = cleaned.get("duration") if "duration" in self.changed_data else None
+        if typed is not None and abs(typed - probed) > DURATION_TOLERANCE_SECONDS:
+            self.add_error(
+                "duration",
+                f"The uploaded video is {probed:.2f}s long, not {typed:.2f}s; "
+                "leave the duration empty to take it from the file.",
+            )
+            return cleaned
+        cleaned["duration"] = probed
+        if "duration" not in self.changed_data:  # a change the service must save
             self.changed_data.append("duration")
         return cleaned
+
+
+_REFUSAL_ATTRIBUTE = "_console_refusal"
+
+
+@contextmanager
+def _refusal_kept(request: HttpRequest) -> Iterator[None]:
+    """Run a page's service calls in one savepoint; a refusal that the form could not
+    foresee (a fragment added meanwhile, a rule only the service knows) rolls all of
+    them back and is kept on the request, in plain words, for the response to show
+    instead of "was changed successfully" (and no change is logged)."""
+    try:
+        with transaction.atomic():
+            yield
+    except (ValidationError, HumanRuleViolation) as exc:
+        words = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        setattr(request, _REFUSAL_ATTRIBUTE, " ".join(words))
+
+
+def _refusal(request: HttpRequest) -> str | None:
+    return getattr(request, _REFUSAL_ATTRIBUTE, None)
 
 
 def submitted_values(
@@ -254,19 +291,63 @@ class CreativeProductionAdmin(admin.ModelAdmin):
         form: ModelForm,
         change: bool,
     ) -> None:
-        actor = actor_for_user(request.user)
-        data, changes = submitted_values(form, MASTER_EDITABLE_FIELDS)
         if change:
-            saved = production_update(
-                actor=actor, production_id=obj.pk, changes=changes
-            )
-        else:
+            return  # saved by save_related, after the inline's deletions
+        with _refusal_kept(request):
+            data, _ = submitted_values(form, MASTER_EDITABLE_FIELDS)
             video_file = data.pop("video_file", None) or None
-            saved = production_create(actor=actor, video_file=video_file, **data)
-        # The inline formsets hang their rows on this instance.
-        obj.pk = saved.pk
-        obj._state.adding = False
-        obj._state.db = saved._state.db
+            saved = production_create(
+                actor=actor_for_user(request.user), video_file=video_file, **data
+            )
+            # The inline formsets hang their rows on this instance.
+            obj.pk = saved.pk
+            obj._state.adding = False
+            obj._state.db = saved._state.db
+
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: ModelForm,
+        formsets: Sequence[BaseInlineFormSet],
+        change: bool,
+    ) -> None:
+        """One save of the page, in the order that lets it hold together.
+
+        1. Delete the fragments marked DELETE, so that
+        2. a changed master (a shorter duration) is checked against the fragments that
+           remain, then
+        3. create and change the inline's fragments against the saved master.
+        A refusal of any service rolls back the whole save (`_refusal_kept`).
+        """
+        if _refusal(request) is None:
+            with _refusal_kept(request):
+                self._save_page(request, form, formsets, change)
+        if _refusal(request) is not None:
+            for formset in formsets:  # the change message names nothing saved
+                formset.new_objects, formset.changed_objects = [], []
+                formset.deleted_objects = []
+
+    def _save_page(
+        self,
+        request: HttpRequest,
+        form: ModelForm,
+        formsets: Sequence[BaseInlineFormSet],
+        change: bool,
+    ) -> None:
+        actor = actor_for_user(request.user)
+        for formset in formsets:
+            if formset.model is CreativeFragment:
+                for inline_form in formset.deleted_forms:
+                    if inline_form.instance.pk:
+                        fragment_delete(
+                            actor=actor, fragment_id=inline_form.instance.pk
+                        )
+        if change:
+            _, changes = submitted_values(form, MASTER_EDITABLE_FIELDS)
+            production_update(
+                actor=actor, production_id=form.instance.pk, changes=changes
+            )
+        super().save_related(request, form, formsets, change)
 
     def save_formset(
         self,
@@ -279,12 +360,9 @@ class CreativeProductionAdmin(admin.ModelAdmin):
             return super().save_formset(request, form, formset, change)
         actor = actor_for_user(request.user)
         master = CreativeProduction.objects.get(pk=form.instance.pk)
-        for inline_form in formset.deleted_forms:
-            if inline_form.instance.pk:
-                fragment_delete(actor=actor, fragment_id=inline_form.instance.pk)
         for inline_form in formset.forms:
             if inline_form in formset.deleted_forms or not inline_form.has_changed():
-                continue
+                continue  # deletions ran first, in save_related
             data, changes = submitted_values(inline_form, FRAGMENT_EDITABLE_FIELDS)
             if inline_form.instance._state.adding:
                 fragment_create(
@@ -300,6 +378,39 @@ class CreativeProductionAdmin(admin.ModelAdmin):
             [],
         )
         return None
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if _refusal(request) is None:
+            return super().log_addition(request, obj, message)
+        return None
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if _refusal(request) is None:
+            return super().log_change(request, obj, message)
+        return None
+
+    def response_add(
+        self,
+        request: HttpRequest,
+        obj: CreativeProduction,
+        post_url_continue: Any = None,
+    ) -> HttpResponse:
+        if (refusal := _refusal(request)) is not None:
+            return self._refused(request, refusal)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(
+        self, request: HttpRequest, obj: CreativeProduction
+    ) -> HttpResponse:
+        if (refusal := _refusal(request)) is not None:
+            return self._refused(request, refusal)
+        return super().response_change(request, obj)
+
+    def _refused(self, request: HttpRequest, refusal: str) -> HttpResponse:
+        self.message_user(
+            request, f"Nothing was saved: {refusal}", level=messages.ERROR
+        )
+        return HttpResponseRedirect(request.get_full_path())
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and obj.variants.exists():

@@ -1,14 +1,15 @@
-"""Variants are the engine's output: staff watch them here; the engine owns every field."""
+"""Variants are the engine's output: staff watch them here; the engine owns every field,
+so the page is read-only (no Save, a POST refused) for everyone."""
 
 from django.contrib import admin
 
 from productions.admin import video_player
-from productions.admin_permissions import EngineOwnedAdmin
+from productions.admin_permissions import EvidenceAdmin
 from variants.models import CreativeVariant
 
 
 @admin.register(CreativeVariant)
-class CreativeVariantAdmin(EngineOwnedAdmin):
+class CreativeVariantAdmin(EvidenceAdmin):
     list_display = (
         "__str__",
         "parent",

@@ -3,6 +3,7 @@
 import socket
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from productions.models import ApprovalAudit, CreativeFragment, CreativeProduction
@@ -357,3 +358,108 @@ def test_variant_system_fields_are_read_only_in_the_admin(admin_client_engine):
     ).content.decode()
 
     assert 'name="status"' not in page and 'name="meta_ad_id"' not in page
+
+
+def _inline(master, fragments, *, delete=()):
+    """The fragment inline of `master` as the change page posts it back."""
+    data = {
+        "fragment_set-TOTAL_FORMS": str(len(fragments)),
+        "fragment_set-INITIAL_FORMS": str(len(fragments)),
+    }
+    for i, fragment in enumerate(fragments):
+        data.update(
+            {
+                f"fragment_set-{i}-id": str(fragment.pk),
+                f"fragment_set-{i}-master_creative": str(master.pk),
+                f"fragment_set-{i}-fragment_type": fragment.fragment_type,
+                f"fragment_set-{i}-start_time": str(fragment.start_time),
+                f"fragment_set-{i}-end_time": str(fragment.end_time),
+                f"fragment_set-{i}-label": fragment.label,
+            }
+        )
+        if fragment in delete:
+            data[f"fragment_set-{i}-DELETE"] = "on"
+    return data
+
+
+def test_deleting_the_bad_fragment_and_shortening_the_master_in_one_save_works(
+    manager_client,
+):
+    # Given a 20 s master whose one fragment runs to 18 s, the other to 9 s
+    master = ProductionFactory(duration=20.0)
+    keep = FragmentFactory(master_creative=master, start_time=1, end_time=9)
+    bad = FragmentFactory(master_creative=master, start_time=12, end_time=18)
+    url = reverse("admin:productions_creativeproduction_change", args=[master.pk])
+
+    # When the manager deletes the bad one and sets the real duration, 10 s, at once
+    response = manager_client.post(
+        url,
+        _master_form(
+            master, duration="10", **_inline(master, [keep, bad], delete=[bad])
+        ),
+    )
+
+    # Then it saves: the bad fragment is gone, the master is 10 s, both audited
+    assert response.status_code == 302, response.content.decode()[:2000]
+    master.refresh_from_db()
+    assert master.duration == 10.0
+    assert list(master.fragment_set.all()) == [keep]
+    assert ApprovalAudit.objects.filter(action="master_changed").count() == 1
+
+
+def test_a_duration_the_kept_fragments_do_not_fit_is_a_form_error_not_a_500(
+    manager_client,
+):
+    # Given a 20 s master with fragments to 9 s and to 18 s
+    master = ProductionFactory(duration=20.0)
+    keep = FragmentFactory(master_creative=master, start_time=12, end_time=18)
+    other = FragmentFactory(master_creative=master, start_time=1, end_time=9)
+    url = reverse("admin:productions_creativeproduction_change", args=[master.pk])
+
+    # When the manager deletes the short one and sets 10 s, which the other overruns
+    response = manager_client.post(
+        url,
+        _master_form(
+            master, duration="10", **_inline(master, [keep, other], delete=[other])
+        ),
+    )
+
+    # Then the form comes back with a readable error and nothing is written
+    assert response.status_code == 200
+    assert "master is only 10.00s long" in response.content.decode()
+    master.refresh_from_db()
+    assert master.duration == 20.0
+    assert master.fragment_set.count() == 2
+    assert not ApprovalAudit.objects.exists()
+
+
+def test_a_refusal_the_form_could_not_see_is_a_message_and_nothing_is_written(
+    manager_client,
+):
+    # Given a master shortened to 10 s while, unseen by the open page, a fragment
+    # running to 15 s was added (by the API, another tab)
+    master = ProductionFactory(duration=20.0)
+    doomed = FragmentFactory(master_creative=master, start_time=1, end_time=9)
+    url = reverse("admin:productions_creativeproduction_change", args=[master.pk])
+    data = _master_form(
+        master,
+        duration="10",
+        title="Renamed",
+        **_inline(master, [doomed], delete=[doomed]),
+    )
+    FragmentFactory(master_creative=master, start_time=5, end_time=15)
+
+    # When the page is saved
+    response = manager_client.post(url, data, follow=True)
+
+    # Then the service's refusal is shown in plain words and nothing is half-written
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Nothing was saved" in page and "shorten them first" in page
+    assert "was changed successfully" not in page
+    master.refresh_from_db()
+    assert master.duration == 20.0
+    assert master.title != "Renamed"
+    assert master.fragment_set.filter(pk=doomed.pk).exists()
+    assert not ApprovalAudit.objects.exists()
+    assert not LogEntry.objects.exists()

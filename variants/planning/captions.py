@@ -1,5 +1,11 @@
 """Captions and text overlays inside the style guide.
 
+Captions are the public face of an ad: they are built from the style guide only (its
+`required_phrases` — the wording the team wants said, a product's public name among
+them —, `vibes`, `tone` and `cta_text`), never from the master's title, which is the
+team's internal working name ("Summer Sale 2027 — hero cut"). The title is handed in
+only so that no caption can carry it unless the guide itself says it.
+
 Every caption carries the guide's CTA wording and required phrases, stays within
 `max_caption_length` and contains no banned word (whole words, any case). Templates and
 words that performed better (`PerformanceHints`) score higher; the planner then samples
@@ -120,9 +126,10 @@ def check_caption_rules_satisfiable(rules: CaptionRules) -> None:
 
 @dataclass(frozen=True)
 class _Context:
-    title: str
     cta: str
     vibes: tuple[str, ...]
+    # The guide's first required phrase: public wording the team chose to lead with.
+    phrase: str
 
 
 @dataclass(frozen=True)
@@ -132,44 +139,75 @@ class CaptionTemplate:
     build: Callable[[_Context], str | None]
 
 
-def _vibe_line(c: _Context) -> str | None:
+def _vibes(c: _Context) -> str | None:
     if not c.vibes:
         return None
     vibes = " and ".join(v.lower() for v in c.vibes[:2])
-    return f"{vibes[0].upper()}{vibes[1:]}: {_sentence(c.title)} {_sentence(c.cta)}"
+    return f"{vibes[0].upper()}{vibes[1:]}"
 
 
+def _vibe_line(c: _Context) -> str | None:
+    vibes = _vibes(c)
+    if vibes is None:
+        return None
+    lead = f"{vibes}: {_sentence(c.phrase)}" if c.phrase else _sentence(vibes)
+    return f"{lead} {_sentence(c.cta)}"
+
+
+def _lead(opening: str, c: _Context) -> str:
+    """`opening` then the guide's phrase ("Out now: Summer Sale."), or alone."""
+    return f"{opening}: {_sentence(c.phrase)}" if c.phrase else _sentence(opening)
+
+
+def _cta_first(c: _Context) -> str | None:
+    follow = c.phrase or _vibes(c)
+    return f"{_bare(c.cta)} — {_sentence(follow)}" if follow else None
+
+
+# Template names are stable: they are the keys of PerformanceHints'
+# caption_template_scores, learned from past ads ("title_cta" now leads with the
+# guide's phrase, not the title).
 TEMPLATES: tuple[CaptionTemplate, ...] = (
     CaptionTemplate(
-        "title_cta", frozenset(), lambda c: f"{_sentence(c.title)} {_sentence(c.cta)}"
+        "title_cta",
+        frozenset(),
+        lambda c: f"{_sentence(c.phrase)} {_sentence(c.cta)}" if c.phrase else None,
     ),
     CaptionTemplate(
         "out_now",
         frozenset({"energetic", "bold", "upbeat", "hype"}),
-        lambda c: f"Out now: {_sentence(c.title)} {_sentence(c.cta)}",
+        lambda c: f"{_lead('Out now', c)} {_sentence(c.cta)}",
     ),
     CaptionTemplate(
         "question",
         frozenset({"playful", "friendly", "casual"}),
-        lambda c: f"Have you heard {_bare(c.title)} yet? {_sentence(c.cta)}",
+        lambda c: f"Have you heard {_bare(c.phrase) or 'it'} yet? {_sentence(c.cta)}",
     ),
-    CaptionTemplate(
-        "cta_first", frozenset(), lambda c: f"{_bare(c.cta)} — {_sentence(c.title)}"
-    ),
+    CaptionTemplate("cta_first", frozenset(), _cta_first),
     CaptionTemplate("vibes", frozenset(), _vibe_line),
     CaptionTemplate(
         "turn_it_up",
         frozenset({"energetic", "bold", "upbeat", "hype", "loud"}),
-        lambda c: f"Turn it up: {_sentence(c.title)} {_sentence(c.cta)}",
+        lambda c: f"{_lead('Turn it up', c)} {_sentence(c.cta)}",
     ),
     CaptionTemplate(
         "press_play",
         frozenset({"calm", "chill", "mellow", "intimate", "warm"}),
-        lambda c: f"Press play and breathe: {_sentence(c.title)} {_sentence(c.cta)}",
+        lambda c: f"{_lead('Press play and breathe', c)} {_sentence(c.cta)}",
     ),
     # Always possible once check_caption_rules_satisfiable passed.
     CaptionTemplate("cta_only", frozenset(), lambda c: _sentence(c.cta)),
 )
+
+
+def _leaks_title(text: str, title: str, rules: CaptionRules) -> bool:
+    """Whether `text` carries the internal title where the guide did not put it."""
+    title = title.strip().lower()
+    if not title or title not in text.lower():
+        return False
+    return not any(
+        title in p.lower() for p in (*rules.required_phrases, rules.cta_text)
+    )
 
 
 @dataclass(frozen=True)
@@ -182,19 +220,29 @@ class CaptionCandidate:
 def caption_candidates(
     *, title: str, rules: CaptionRules, hints: PerformanceHints
 ) -> list[CaptionCandidate]:
-    """Every template's caption that satisfies the rules, scored from the hints."""
-    context = _Context(title=title.strip(), cta=rules.cta_text, vibes=rules.vibes)
+    """Every template's caption that satisfies the rules, scored from the hints.
+
+    `title` is the master's internal working title: no caption is built from it, and
+    none that happens to contain it is offered.
+    """
+    context = _Context(
+        cta=rules.cta_text,
+        vibes=rules.vibes,
+        phrase=rules.required_phrases[0] if rules.required_phrases else "",
+    )
     word_scores = {k.lower(): v for k, v in hints.word_scores.items()}
     candidates: list[CaptionCandidate] = []
     seen: set[str] = set()
     for template in TEMPLATES:
-        if not context.title and template.name != "cta_only":
-            continue
         body = template.build(context)
         if body is None:
             continue
         text = _with_required(body, rules)
-        if text in seen or caption_violations(text, rules):
+        if (
+            text in seen
+            or caption_violations(text, rules)
+            or _leaks_title(text, title, rules)
+        ):
             continue
         seen.add(text)
         known = [
@@ -232,7 +280,11 @@ def choose_caption(
 
 
 def text_overlay(*, structure: str, title: str, rules: CaptionRules) -> str:
-    """The on-screen line: the title over a hook opening, the CTA over a CTA opening."""
+    """The on-screen line: the title over a hook opening, the CTA over a CTA opening.
+
+    Still the internal title on screen: `tests/variants` pins it, outside this change;
+    the overlay should follow the captions (the guide's phrase) next.
+    """
     cta = _bare(rules.cta_text)
     opens_with_cta = STRUCTURE_SEGMENTS[structure][0][0] == FragmentType.CTA
     if opens_with_cta or not title.strip():

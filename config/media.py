@@ -179,7 +179,7 @@ def media_url_prefix() -> str | None:
     """MEDIA_URL as a local route prefix (no slashes around it), or None when media
     are not Django's to serve (MEDIA_SERVED_BY_DJANGO off, or MEDIA_URL on another
     host)."""
-    if not getattr(settings, "MEDIA_SERVED_BY_DJANGO", True):
+    if not settings.MEDIA_SERVED_BY_DJANGO:
         return None
     url = str(settings.MEDIA_URL or "")
     if not url or "://" in url or url.startswith("//"):

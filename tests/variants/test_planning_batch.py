@@ -294,9 +294,18 @@ def test_better_caption_templates_are_chosen_more_often():
 def test_cta_first_structures_show_the_cta_on_screen():
     batch = plan_batch(master=make_master(), fragments=minimal_fragments(), seed=2)
 
+    assert {plan.text_overlay for plan in batch.plans} == {"Listen now"}
+
+
+def test_a_hook_opening_shows_the_required_phrase_never_the_working_title():
+    master = make_master(required_phrases=["New album out Friday"])
+
+    batch = plan_batch(master=master, fragments=minimal_fragments(), seed=2)
+
     for plan in batch.plans:
+        assert "Night Drive" not in plan.text_overlay
         expected = (
-            "Night Drive"
+            "New album out Friday"
             if plan.narrative_structure == "hook_body_cta"
             else "Listen now"
         )

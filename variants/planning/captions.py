@@ -280,16 +280,24 @@ def choose_caption(
 
 
 def text_overlay(*, structure: str, title: str, rules: CaptionRules) -> str:
-    """The on-screen line: the title over a hook opening, the CTA over a CTA opening.
+    """The on-screen line: the style guide's first required phrase that fits over a hook
+    opening, the CTA over a CTA opening (or when no phrase fits).
 
-    Still the internal title on screen: `tests/variants` pins it, outside this change;
-    the overlay should follow the captions (the guide's phrase) next.
+    Never the master's title: it is the team's internal working name ("Summer Sale
+    2027 — hero cut"), not something a viewer should read. `title` is taken only to
+    refuse a phrase that would put it on screen anyway.
     """
-    cta = _bare(rules.cta_text)
-    opens_with_cta = STRUCTURE_SEGMENTS[structure][0][0] == FragmentType.CTA
-    if opens_with_cta or not title.strip():
-        return cta[:MAX_OVERLAY_LENGTH]
-    clean = title.strip()
-    if len(clean) > MAX_OVERLAY_LENGTH or banned_words_in(clean, rules.banned_words):
-        return cta[:MAX_OVERLAY_LENGTH]
-    return clean
+    cta = _bare(rules.cta_text)[:MAX_OVERLAY_LENGTH]
+    if STRUCTURE_SEGMENTS[structure][0][0] == FragmentType.CTA:
+        return cta
+    internal = title.strip().lower()
+    for phrase in rules.required_phrases:
+        clean = phrase.strip()
+        if (
+            clean
+            and len(clean) <= MAX_OVERLAY_LENGTH
+            and not banned_words_in(clean, rules.banned_words)
+            and not (internal and internal in clean.lower())
+        ):
+            return clean
+    return cta

@@ -232,7 +232,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
-        "media-src": ["'self'", "blob:"],
+        # Masters may be public https URLs (checked on arrival); media cannot run code.
+        "media-src": ["'self'", "blob:", "https:"],
         "font-src": ["'self'", "data:"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

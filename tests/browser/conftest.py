@@ -155,7 +155,6 @@ class ConsolePage:
     base_url: str
     test_name: str
     problems: list[str] = field(default_factory=list)
-    responses: dict[str, Response] = field(default_factory=dict)
     _shots: int = 0
 
     def __post_init__(self) -> None:
@@ -177,7 +176,6 @@ class ConsolePage:
         """Open `path` on the live server, wait for it to load, and screenshot it."""
         response = self.page.goto(self.base_url + path, wait_until="load")
         assert response is not None, f"no response for {path}"
-        self.responses[path] = response
         self.screenshot()
         return response
 
@@ -209,7 +207,6 @@ def console_page(
 ) -> Iterator[Callable[[], ConsolePage]]:
     """A factory of fresh tabs (own cookies) on the live server, closed afterwards."""
     contexts = []
-
     test_name = _safe(request.node.name)
     for stale in SCREENSHOTS.glob(f"{test_name}-[0-9][0-9]-*.png"):
         stale.unlink()

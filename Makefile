@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-.PHONY: demo test lint typecheck worker beat web clean
+.PHONY: demo test lint typecheck worker beat web clean browser-deps
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,19 @@ demo: $(VENV)/.installed
 ## test: the whole suite (SQLite unless DATABASE_URL is set)
 test: $(VENV)/.installed
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+## browser-deps: Debian's Chromium and ChromeDriver for tests/browser (root; skipped when present)
+BROWSER_DEBS := chromium chromium-driver
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+	  echo "browser-deps: already installed"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	  echo "browser-deps: apt-get needs root: sudo make browser-deps" >&2; exit 1; \
+	else \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends $(BROWSER_DEBS) \
+	    || { apt-get update -q && apt-get install -y -q --no-install-recommends $(BROWSER_DEBS); }; \
+	fi
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -66,8 +66,9 @@ def _master_media_url(master: CreativeProduction) -> str:
 
 
 def fragment_player(fragment: CreativeFragment) -> str:
-    """The master's player limited to the fragment's cut."""
-    if not fragment.pk:
+    """The master's player limited to the fragment's cut (none for an unsaved row: its
+    UUID exists before it is saved, but it has no cut yet)."""
+    if fragment._state.adding or fragment.master_creative_id is None:
         return "—"
     return video_player(
         _master_media_url(fragment.master_creative),

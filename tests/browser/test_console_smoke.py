@@ -254,12 +254,6 @@ def test_the_harness_sees_an_uncaught_javascript_error(console_login, staff_user
     assert console.problems == ["/admin/: JavaScript error: boom"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # a broken harness is an error, not this gap
-    reason="gap: the CSP's media-src is 'self', so the player of a master registered "
-    "by URL (and of each of its cuts) is blocked by the browser",
-)
 def test_a_master_registered_by_url_shows_a_player_that_loads(
     console_login, staff_user
 ):
@@ -273,12 +267,6 @@ def test_a_master_registered_by_url_shows_a_player_that_loads(
     assert blocked == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,  # a broken harness is an error, not this gap
-    reason="gap: the blank row for a new cut shows a player of the whole master "
-    "(fragment_player tests `pk`, which a UUID primary key has before saving)",
-)
 def test_the_blank_row_for_a_new_cut_has_no_player(
     console_login, staff_user, master_video
 ):

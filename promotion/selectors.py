@@ -8,11 +8,10 @@ from collections.abc import Collection
 from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
-from django.http import Http404
 
 from productions.models import CreativeProduction
 from productions.roles import has_engine_role
-from productions.selectors import parse_uuid
+from productions.selectors import get_by_id_or_404
 from promotion.models import PromotionLog, VariantDailyMetric
 from promotion.performance_hints import MeasuredVariant
 from variants.choices import LIVE_STATUSES, VariantStatus
@@ -87,13 +86,7 @@ def uploads_total() -> int:
 
 def promotion_log_get(*, user: object, log_id: object) -> object:
     """One promotion log the user may see; a malformed or unknown id is a 404."""
-    pk = parse_uuid(log_id)
-    if pk is None:
-        raise Http404("No promotion log with this id.")
-    try:
-        return promotion_log_list(user=user).get(pk=pk)
-    except PromotionLog.DoesNotExist as exc:
-        raise Http404("No promotion log with this id.") from exc
+    return get_by_id_or_404(promotion_log_list(user=user), log_id, what="promotion log")
 
 
 def masters_daily_impressions(

@@ -32,6 +32,7 @@ from promotion.services.upload import (
     variant_upload,
     variant_upload_abandon,
 )
+from variants.tasks import render_variant
 
 logger = logging.getLogger(__name__)
 
@@ -171,20 +172,12 @@ def sweep_stuck_work() -> dict[str, Any]:
 
     for variant_id in [*uploading[:SWEEP_BATCH], *waiting[:SWEEP_BATCH]]:
         upload_variant.delay_on_commit(str(variant_id))
-    renders = 0
-    if rendering:
-        try:
-            from variants.tasks import render_variant
-        except ImportError:  # the render app is not deployed with this worker
-            logger.warning("sweep: %d renders stuck, no render task", len(rendering))
-        else:
-            for variant_id in rendering[:SWEEP_BATCH]:
-                render_variant.delay_on_commit(str(variant_id))
-                renders += 1
+    for variant_id in rendering[:SWEEP_BATCH]:
+        render_variant.delay_on_commit(str(variant_id))
     counts = {
         "uploads_resumed": min(len(uploading), SWEEP_BATCH),
         "uploads_started": min(len(waiting), SWEEP_BATCH),
-        "renders_restarted": renders,
+        "renders_restarted": min(len(rendering), SWEEP_BATCH),
     }
     if any(counts.values()):
         logger.warning("sweep re-dispatched stuck work: %s", counts)

@@ -116,6 +116,15 @@ def nothing_written(world) -> Callable[[], None]:
 
 
 @pytest.fixture
+def manager_client(client, manager_user):
+    """The Django test client signed in as a manager with staff access (the admin)."""
+    manager_user.is_staff = True
+    manager_user.save(update_fields=["is_staff"])
+    client.force_login(manager_user)
+    return client
+
+
+@pytest.fixture
 def raw_api(manager_user) -> Callable[..., Any]:
     """Send exact bytes (Django's test client, a manager's token): what a client
     outside the JSON encoder can send."""

@@ -6,16 +6,10 @@ import pytest
 
 from promotion.models import PromotionLog, StubMetaObject
 from promotion.services.manual import PromotionRefused, variant_promote_manual
-from tests.api.conftest import token_client
 from tests.api.test_promote_and_archive import ad_status, uploaded_variant
 from variants.choices import VariantStatus
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def manager_api(manager_user):
-    return token_client(manager_user)
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ written (no master, no audit row).
 import html
 import json
 import re
-import socket
 from pathlib import Path
 
 import pytest
@@ -19,8 +18,6 @@ from django.urls import reverse
 
 from productions.models import ApprovalAudit, CreativeProduction
 from productions.validators import validate_style_guide
-from tests.api.conftest import token_client
-from tests.api.fake_dns import fake_getaddrinfo
 from tests.factories import ProductionFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,28 +90,6 @@ HOSTILE_STYLE_GUIDES = [
     ("look-is-a-number", {"luts": {"w": 5}}, "a .cube file name or a grading"),
     ("luts-is-a-list", {"luts": ["film.cube"]}, "an object of name → look"),
 ]
-
-
-def _api_client(user):
-    return token_client(user)
-
-
-@pytest.fixture(autouse=True)
-def _fake_dns(monkeypatch):
-    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
-
-
-@pytest.fixture
-def manager_api(manager_user):
-    return _api_client(manager_user)
-
-
-@pytest.fixture
-def manager_client(client, manager_user):
-    manager_user.is_staff = True
-    manager_user.save(update_fields=["is_staff"])
-    client.force_login(manager_user)
-    return client
 
 
 def _post_json(client, url: str, body: dict, method: str = "post"):

@@ -8,7 +8,6 @@ the limit, and nothing written: no master, no audit row, no file in MEDIA_ROOT.
 """
 
 import html
-import socket
 import subprocess
 from pathlib import Path
 
@@ -23,8 +22,6 @@ from django.urls import reverse
 from productions.guard import actor_for_user
 from productions.models import ApprovalAudit, CreativeProduction
 from productions.services import production_create, production_update
-from tests.api.conftest import token_client
-from tests.api.fake_dns import fake_getaddrinfo
 from tests.factories import ProductionFactory
 
 pytestmark = pytest.mark.django_db
@@ -126,24 +123,6 @@ HOSTILE_UPLOADS = [
     ("tall.mp4", "tall", "(MASTER_MAX_DIMENSION)"),
     ("streams.mp4", "streams", "has 9 streams; masters may have at most 8"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _fake_dns(monkeypatch):
-    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
-
-
-@pytest.fixture
-def manager_api(manager_user):
-    return token_client(manager_user)
-
-
-@pytest.fixture
-def manager_client(client, manager_user):
-    manager_user.is_staff = True
-    manager_user.save(update_fields=["is_staff"])
-    client.force_login(manager_user)
-    return client
 
 
 def _upload(name: str, content: bytes) -> SimpleUploadedFile:

@@ -9,7 +9,6 @@ on disk.
 
 import html
 import ipaddress
-import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,7 +28,6 @@ from productions.url_safety import (
     fetch_to_file,
     validate_public_video_url,
 )
-from tests.api.conftest import token_client
 from tests.api.fake_dns import fake_getaddrinfo
 from tests.factories import ProductionFactory
 
@@ -93,24 +91,6 @@ def _url_field_accepts(url: str) -> bool:
     except ValidationError:
         return False
     return len(url) <= 1000
-
-
-@pytest.fixture(autouse=True)
-def _fake_dns(monkeypatch):
-    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
-
-
-@pytest.fixture
-def manager_api(manager_user):
-    return token_client(manager_user)
-
-
-@pytest.fixture
-def manager_client(client, manager_user):
-    manager_user.is_staff = True
-    manager_user.save(update_fields=["is_staff"])
-    client.force_login(manager_user)
-    return client
 
 
 @pytest.mark.parametrize(("url", "reason"), CASES)

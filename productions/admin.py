@@ -18,6 +18,7 @@ from django.db.models import Count, Q, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
 
 from productions.admin_permissions import EvidenceAdmin
 from productions.guard import (
@@ -199,7 +200,7 @@ def submitted_values(
     return values, changes
 
 
-class FragmentInline(admin.TabularInline):
+class FragmentInline(TabularInline):
     model = CreativeFragment
     extra = 1
     readonly_fields = (
@@ -218,7 +219,7 @@ class FragmentInline(admin.TabularInline):
 
 
 @admin.register(CreativeProduction)
-class CreativeProductionAdmin(admin.ModelAdmin):
+class CreativeProductionAdmin(ModelAdmin):
     list_display = (
         "title",
         "genre",
@@ -423,7 +424,7 @@ _FRAGMENT_JSON_FIELDS = frozenset({"best_with_pixels", "performance_by_structure
 
 
 @admin.register(CreativeFragment)
-class CreativeFragmentAdmin(admin.ModelAdmin):
+class CreativeFragmentAdmin(ModelAdmin):
     list_display = (
         "__str__",
         "master_creative",

@@ -8,11 +8,11 @@ can be changed says so: no Save button, and a POST to it is refused (403), never
 
 from typing import Any
 
-from django.contrib import admin
 from django.http import HttpRequest
+from unfold.admin import ModelAdmin
 
 
-class EngineOwnedAdmin(admin.ModelAdmin):
+class EngineOwnedAdmin(ModelAdmin):
     """No add, no delete: the engine creates these rows and keeps them."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -29,7 +29,7 @@ class EvidenceAdmin(EngineOwnedAdmin):
         return False
 
 
-class ActionsNeedPermissionAdmin(admin.ModelAdmin):
+class ActionsNeedPermissionAdmin(ModelAdmin):
     """An action that names no permission (`@admin.action(permissions=…)`) is offered,
     and runs, only for someone who may change the rows: third-party admins (beat's
     enable/disable/run, axes' clean-up) declare none, and view permission alone must

@@ -1,7 +1,9 @@
 """Where marketing staff upload masters, cut and approve fragments, and set the rules.
 
 Every save goes through productions.services, so the admin obeys the same human rules and
-writes the same audit rows as the API.
+writes the same audit rows as the API. The master page shows pictures, not JSON: a
+fragment cutter over the video (`fragment_cutter.html`, `master_page.js`), frames as
+small JPEGs (`productions.thumbnails`), list and tag widgets (`productions.admin_widgets`).
 """
 
 import json
@@ -11,22 +13,39 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action
 
 from productions.admin_permissions import EvidenceAdmin
+from productions.admin_widgets import (
+    ADMIN_CSS,
+    ADMIN_JS,
+    STYLE_FORM_FIELDS,
+    WORD_SEPARATORS,
+    ListField,
+    StyleGuideForm,
+    chips,
+    style_field,
+    style_guide_compose,
+    style_guide_errors,
+    style_guide_summary,
+)
 from productions.guard import (
     AUTHORIZATION_PERMISSION,
     PROTECTED_FIELDS,
     HumanRuleViolation,
     actor_for_user,
 )
+from productions.media import CorruptMediaError
 from productions.models import ApprovalAudit, CreativeFragment, CreativeProduction
 from productions.services import (
     FRAGMENT_EDITABLE_FIELDS,
@@ -39,10 +58,19 @@ from productions.services import (
     fragments_approve,
     fragments_reject,
     production_create,
+    production_probe,
     production_update,
+)
+from productions.thumbnails import (
+    frame_millis,
+    frame_thumbnail,
+    probe_summary,
+    source_key,
+    timeline_seconds,
 )
 from productions.uploads import uploaded_master_duration
 from productions.url_safety import validate_public_video_url
+from productions.validators import validate_pixel_ids, validate_subgenres
 
 
 def video_player(
@@ -127,7 +155,7 @@ class DepthSafeJSONField(forms.JSONField):
 DURATION_TOLERANCE_SECONDS = 0.5
 
 
-class MasterForm(PublicVideoURLForm):
+class MasterForm(PublicVideoURLForm, StyleGuideForm):
     """The master's form: its video URL checked as it arrives (`PublicVideoURLForm`),
     a new upload checked and probed by `productions.uploads` like the API's (type,
     MASTER_MAX_BYTES, MASTER_MAX_DIMENSION, MASTER_MAX_STREAMS, MASTER_MAX_SECONDS).
@@ -135,17 +163,43 @@ class MasterForm(PublicVideoURLForm):
     A master with a video file takes its duration from the file, on add and when the
     file is replaced: a typed duration the probe contradicts is refused, so no
     fragment can be cut (and approved) past the video's real end.
+
+    Pixels and subgenres are list widgets (one row per item); the style guide is
+    edited as form fields (`StyleGuideForm`) and stored as the JSON the validators
+    read. The JSON itself is still accepted when a script posts `style_guide` and no
+    style fields (it is not shown on the page, so its errors read at the top).
     """
 
+    authorized_pixels = ListField(
+        label="Authorized pixels",
+        required=False,
+        separators=WORD_SEPARATORS,
+        validators=[validate_pixel_ids],
+        help_text="Meta pixel ids (digits), one per row. Admins only.",
+    )
+    authorized_subgenres = ListField(
+        label="Authorized subgenres",
+        required=False,
+        validators=[validate_subgenres],
+        help_text="One per row. Admins only.",
+    )
+    style_guide = DepthSafeJSONField(required=False)
+
     class Meta:
-        field_classes = {
-            "authorized_pixels": DepthSafeJSONField,
-            "authorized_subgenres": DepthSafeJSONField,
-            "style_guide": DepthSafeJSONField,
-        }
+        field_classes = {"style_guide": DepthSafeJSONField}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setup_style_guide(self.instance.style_guide)
+
+    def _style_fields_posted(self) -> bool:
+        # The hashtags box is always posted by the page (even empty): its absence
+        # means a client that posts the JSON.
+        return self.is_bound and style_field("hashtags") in self.data
 
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
+        self._clean_style_guide(cleaned)
         upload = cleaned.get("video_file")
         if "video_file" not in self.changed_data or not isinstance(
             upload, UploadedFile
@@ -168,6 +222,43 @@ class MasterForm(PublicVideoURLForm):
         if "duration" not in self.changed_data:  # a change the service must save
             self.changed_data.append("duration")
         return cleaned
+
+    def _clean_style_guide(self, cleaned: dict[str, Any]) -> None:
+        """Put the style guide JSON into `cleaned` (and `changed_data` if it changed),
+        from the style fields or a posted JSON; its refusals on the fields they name."""
+        stored = self.instance.style_guide or {}
+        guide: Any
+        refusals: dict[str | None, list[str]]
+        if self._style_fields_posted():
+            if any(name in self.errors for name in STYLE_FORM_FIELDS):
+                return  # a field already refused its value: nothing to compose
+            guide = style_guide_compose(cleaned, existing=stored)
+            refusals = style_guide_errors(guide)
+        elif "style_guide" in self.errors:
+            self.add_error(None, self.errors.pop("style_guide"))
+            return
+        elif self.is_bound and "style_guide" in self.data:
+            guide = cleaned.get("style_guide")
+            if not isinstance(guide, dict):
+                refusals = {None: ["The style guide must be a JSON object."]}
+            else:
+                found = style_guide_errors(guide)
+                refusals = (
+                    {None: [m for ms in found.values() for m in ms]} if found else {}
+                )
+        else:
+            cleaned["style_guide"] = stored
+            return
+        for field, messages_ in refusals.items():
+            if messages_:
+                self.add_error(field if field in self.fields else None, messages_)
+        if refusals:
+            return
+        cleaned["style_guide"] = guide
+        if guide != stored and "style_guide" not in self.changed_data:
+            self.changed_data.append("style_guide")
+        elif guide == stored and "style_guide" in self.changed_data:
+            self.changed_data.remove("style_guide")
 
 
 _REFUSAL_ATTRIBUTE = "_console_refusal"
@@ -200,27 +291,123 @@ def submitted_values(
     return values, changes
 
 
+def frame_url(master: CreativeProduction, seconds: float) -> str:
+    """The URL of the master's frame at `seconds` (extracted when first asked for)."""
+    millis = frame_millis(seconds, duration=master.duration)
+    return reverse(
+        "admin:productions_creativeproduction_frame",
+        args=(master.pk, source_key(master), millis),
+    )
+
+
+def frame_image(url: str, *, alt: str, size: str = "small") -> str:
+    return format_html(
+        '<img src="{}" alt="{}" loading="lazy" class="ce-thumb ce-thumb-{}">',
+        url,
+        alt,
+        size,
+    )
+
+
+def fragment_thumbnail(fragment: CreativeFragment) -> str:
+    """The first frame of the cut, small (none for an unsaved row)."""
+    if fragment._state.adding or fragment.master_creative_id is None:
+        return format_html(
+            '<span class="ce-thumb ce-thumb-small ce-thumb-none">{}</span>', "—"
+        )
+    master = fragment.master_creative
+    if not (master.video_file or master.video_url):
+        return "—"
+    return frame_image(
+        frame_url(master, fragment.start_time),
+        alt=f"First frame of {fragment}",
+    )
+
+
+def cutter_context(master: CreativeProduction | None) -> dict[str, Any]:
+    """What the fragment cutter needs of the master: its video, length, frame rate
+    and timeline frames; `ready` is False (with a reason) until it can cut."""
+    if master is None or master.pk is None or master._state.adding:
+        return {"ready": False, "reason": "Save the master first to cut on its video."}
+    url = _master_media_url(master)
+    summary = probe_summary(master)
+    duration = master.duration or (summary.duration if summary else None)
+    if not url or not duration:
+        return {
+            "ready": False,
+            "reason": "Probe the video (button above) to cut on its timeline.",
+        }
+    fps = summary.fps if summary and summary.fps > 0 else 25.0
+    frames = [(t, frame_url(master, t)) for t in timeline_seconds(duration)]
+    base = frame_url(master, 0)
+    return {
+        "ready": True,
+        "video_url": url,
+        "duration": f"{duration:.3f}",
+        "fps": f"{fps:g}",
+        "fps_known": summary is not None,
+        "frames": frames,
+        "frame_base": base[: base.rindex("/") + 1],
+    }
+
+
 class FragmentInline(TabularInline):
+    """The master's fragments; the cutter (`template_before` and `master_page.js`)
+    drives their start and end inputs, which still save through the services."""
+
     model = CreativeFragment
     extra = 1
     readonly_fields = (
+        "thumbnail",
+        "cut",
         "approved",
         "approved_by",
         "approved_at",
         "performance_score",
-        "preview",
     )
-    fields = ("fragment_type", "start_time", "end_time", "label", *readonly_fields)
+    fields = (
+        "thumbnail",
+        "fragment_type",
+        "start_time",
+        "end_time",
+        "cut",
+        "label",
+        "approved",
+        "approved_by",
+        "approved_at",
+        "performance_score",
+    )
     show_change_link = True
+    template_before = "productions/fragment_cutter.html"
 
-    @admin.display(description="Preview")
-    def preview(self, obj: CreativeFragment) -> str:
-        return fragment_player(obj)
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CreativeFragment]:
+        # approved_by is shown on every row: one join, not a query per row.
+        return super().get_queryset(request).select_related("approved_by")
+
+    @admin.display(description="First frame")
+    def thumbnail(self, obj: CreativeFragment) -> str:
+        return fragment_thumbnail(obj)
+
+    @admin.display(description="Cut on the timeline")
+    def cut(self, obj: CreativeFragment) -> str:
+        return format_html(
+            '<div class="ce-cut" data-ce-cut><span class="ce-cut-fallback">{}</span></div>',
+            "Type the start and end seconds.",
+        )
+
+
+PROBE_BATCH_LIMIT = 20
+HUMAN_RULE_DISPLAYS = {
+    "authorized_pixels": "authorized_pixels_list",
+    "authorized_subgenres": "authorized_subgenres_list",
+    "genre": "genre",
+}
 
 
 @admin.register(CreativeProduction)
 class CreativeProductionAdmin(ModelAdmin):
     list_display = (
+        "poster",
         "title",
         "genre",
         "is_active",
@@ -230,11 +417,14 @@ class CreativeProductionAdmin(ModelAdmin):
         "created_by",
         "created_at",
     )
+    list_display_links = ("poster", "title")
     list_filter = ("is_active", "genre", "mode")
     search_fields = ("title", "campaign_id", "adset_id", "genre")
     list_select_related = ("created_by",)
     form = MasterForm
     inlines = [FragmentInline]
+    actions = ("probe_selected",)
+    actions_detail = ("probe_detail",)
     engine_fields = (
         "fragments",
         "total_variants_generated",
@@ -243,21 +433,68 @@ class CreativeProductionAdmin(ModelAdmin):
         "created_at",
         "updated_at",
     )
-    readonly_fields = ("video_preview", *engine_fields)
-    fieldsets = (
-        (
-            None,
-            {"fields": ("title", "is_active", "video_file", "video_url", "duration")},
-        ),
-        ("Preview", {"fields": ("video_preview",)}),
-        (
-            "Human rules (admins only)",
-            {"fields": ("authorized_pixels", "authorized_subgenres", "genre")},
-        ),
-        ("Style", {"fields": ("style_guide", "human_instructions")}),
-        ("Meta", {"fields": ("campaign_id", "adset_id")}),
-        ("Engine (read-only)", {"fields": engine_fields}),
+    readonly_fields = (
+        "video_preview",
+        "probe_report",
+        "authorized_pixels_list",
+        "authorized_subgenres_list",
+        "style_guide_summary",
+        *engine_fields,
     )
+    style_fieldset_fields = (
+        ("sg_tone", "sg_cta_text"),
+        "sg_hashtags",
+        "sg_vibes",
+        "sg_banned_words",
+        "sg_required_phrases",
+        "sg_color_palette",
+        "sg_looks",
+        ("sg_cta_type", "sg_link_url"),
+        "sg_max_caption_length",
+        ("sg_font_style", "sg_music_style"),
+        "sg_aesthetic_reference",
+    )
+
+    class Media:
+        js = (ADMIN_JS,)
+        css = {"all": (ADMIN_CSS,)}
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Who sees what as a form: managers read the human rules (their list
+        displays), staff who may not change the master read the style guide."""
+        editable = (
+            self.has_change_permission(request, obj)
+            if obj is not None
+            else self.has_add_permission(request)
+        )
+        rules: tuple[str, ...] = tuple(HUMAN_RULE_DISPLAYS)
+        if not (editable and request.user.has_perm(AUTHORIZATION_PERMISSION)):
+            rules = tuple(HUMAN_RULE_DISPLAYS.values())
+        style: tuple[Any, ...] = (
+            self.style_fieldset_fields if editable else ("style_guide_summary",)
+        )
+        return (
+            (
+                None,
+                {
+                    "fields": (
+                        "title",
+                        "is_active",
+                        "video_file",
+                        "video_url",
+                        "duration",
+                        "probe_report",
+                    )
+                },
+            ),
+            (
+                "Style guide",
+                {"fields": (*style, "human_instructions"), "classes": ["tab"]},
+            ),
+            ("Human rules (admins only)", {"fields": rules, "classes": ["tab"]}),
+            ("Meta", {"fields": ("campaign_id", "adset_id"), "classes": ["tab"]}),
+            ("Engine (read-only)", {"fields": self.engine_fields, "classes": ["tab"]}),
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CreativeProduction]:
         return (
@@ -270,6 +507,56 @@ class CreativeProductionAdmin(ModelAdmin):
             )
         )
 
+    def get_urls(self) -> list[URLPattern]:
+        frame = path(
+            "<path:object_id>/frame/<str:source>/<int:millis>.jpg",
+            self.admin_site.admin_view(self.frame_view),
+            name="productions_creativeproduction_frame",
+        )
+        return [frame, *super().get_urls()]
+
+    def frame_view(
+        self, request: HttpRequest, object_id: str, source: str, millis: int
+    ) -> HttpResponse:
+        """A frame of the master as a small JPEG: extracted once, then a redirect to
+        its media URL (immutable under its source key, so browsers keep it)."""
+        master = self.get_object(request, object_id)
+        if master is None:
+            raise Http404("No such master.")
+        if not self.has_view_permission(request, master):
+            raise PermissionDenied
+        try:
+            name = frame_thumbnail(
+                master, frame_millis(millis / 1000, duration=master.duration)
+            )
+        except CorruptMediaError as exc:
+            raise Http404(f"No frame: {exc}") from exc
+        response = HttpResponseRedirect(default_storage.url(name))
+        current = source == source_key(master)
+        response["Cache-Control"] = (
+            "private, max-age=31536000, immutable" if current else "no-cache"
+        )
+        return response
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: CreativeProduction | None = None,
+    ) -> Any:
+        context["cutter"] = cutter_context(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description="Poster")
+    def poster(self, obj: CreativeProduction) -> str:
+        if not (obj.video_file or obj.video_url):
+            return "—"
+        at = min(1.0, (obj.duration or 2.0) / 2)
+        return frame_image(frame_url(obj, at), alt=f"Poster of {obj.title}")
+
     @admin.display(description="Approved fragments", ordering="_approved_fragments")
     def approved_fragment_count(self, obj: CreativeProduction) -> int:
         return getattr(obj, "_approved_fragments", 0)
@@ -277,6 +564,88 @@ class CreativeProductionAdmin(ModelAdmin):
     @admin.display(description="Master video")
     def video_preview(self, obj: CreativeProduction) -> str:
         return video_player(_master_media_url(obj))
+
+    @admin.display(description="Probe")
+    def probe_report(self, obj: CreativeProduction) -> str:
+        if obj is None or obj.pk is None or obj._state.adding:
+            return "Probed when you upload the video."
+        summary = probe_summary(obj)
+        if summary is None:
+            return "Not probed yet: use “Probe the video” above."
+        return f"Probed: {summary.sentence()}."
+
+    @admin.display(description="Authorized pixels")
+    def authorized_pixels_list(self, obj: CreativeProduction) -> str:
+        return chips(obj.authorized_pixels or [], empty="No pixel authorized.")
+
+    @admin.display(description="Authorized subgenres")
+    def authorized_subgenres_list(self, obj: CreativeProduction) -> str:
+        return chips(obj.authorized_subgenres or [], empty="No subgenre authorized.")
+
+    @admin.display(description="Style guide")
+    def style_guide_summary(self, obj: CreativeProduction) -> str:
+        return style_guide_summary(obj.style_guide)
+
+    @admin.action(description="Probe the videos of the selected masters")
+    def probe_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        ids = list(queryset.values_list("pk", flat=True)[: PROBE_BATCH_LIMIT + 1])
+        if len(ids) > PROBE_BATCH_LIMIT:
+            self.message_user(
+                request,
+                f"Probe at most {PROBE_BATCH_LIMIT} masters at once: each video is "
+                "read in full.",
+                level=messages.ERROR,
+            )
+            return
+        for pk in ids:
+            self._probe(request, pk)
+
+    probe_selected.allowed_permissions = ("change",)  # type: ignore[attr-defined]
+
+    @action(
+        description="Probe the video",
+        url_path="probe",
+        permissions=["change"],
+        icon="query_stats",
+    )
+    def probe_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        self._probe(request, object_id)
+        return HttpResponseRedirect(
+            reverse("admin:productions_creativeproduction_change", args=(object_id,))
+        )
+
+    def _probe(self, request: HttpRequest, production_id: Any) -> None:
+        """Call the probe service and say what it found or why it refused."""
+        title = (
+            CreativeProduction.objects.filter(pk=production_id)
+            .values_list("title", flat=True)
+            .first()
+        )
+        if title is None:
+            self.message_user(request, "No such master.", level=messages.ERROR)
+            return
+        try:
+            summary = production_probe(
+                actor=actor_for_user(request.user), production_id=production_id
+            )
+        except ValidationError as exc:
+            self.message_user(
+                request,
+                f"“{title}” was not probed: {' '.join(exc.messages)}",
+                level=messages.ERROR,
+            )
+            return
+        except HumanRuleViolation as exc:
+            self.message_user(
+                request, f"“{title}” was not probed: {exc}", level=messages.ERROR
+            )
+            return
+        self.message_user(
+            request,
+            f"“{title}” probed: {summary.sentence()}; its duration is "
+            f"{summary.duration:.2f} s.",
+            level=messages.SUCCESS,
+        )
 
     def get_readonly_fields(
         self, request: HttpRequest, obj: Any = None

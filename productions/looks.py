@@ -20,3 +20,15 @@ GRADING_RANGES: dict[str, tuple[float, float, float]] = {
     "gamma": (0.2, 5.0, 1.0),
     "warmth": (-1.0, 1.0, 0.0),
 }
+
+# The looks a person picks from on the master page: named grading objects (keys and
+# ranges above), so a picked look needs no file and renders the same everywhere.
+KNOWN_LOOKS: dict[str, dict[str, float]] = {
+    "warm_film": {"contrast": 1.05, "saturation": 0.9, "warmth": 0.12, "gamma": 0.95},
+    "neon_pop": {"contrast": 1.15, "saturation": 1.3, "warmth": -0.05},
+    "cool_blue": {"saturation": 0.95, "warmth": -0.25},
+    "high_contrast": {"contrast": 1.35, "saturation": 1.05},
+    "bright_airy": {"brightness": 0.06, "contrast": 0.95, "gamma": 1.1},
+    "muted": {"contrast": 0.95, "saturation": 0.6},
+    "mono": {"contrast": 1.1, "saturation": 0.0},
+}

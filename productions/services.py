@@ -7,7 +7,7 @@ approvals (one `QuerySet.update()`) are audited as well as single ones.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 from uuid import UUID
@@ -24,8 +24,17 @@ from productions.guard import (
     check_human_actor,
     human_authorization,
 )
+from productions.media import CorruptMediaError, master_local_path, probe_media
 from productions.models import ApprovalAudit, CreativeFragment, CreativeProduction
+from productions.thumbnails import ProbeSummary, probe_summary_store
 from productions.uploads import prepared_master_file
+from productions.url_safety import (
+    FetchError,
+    IPNetwork,
+    Resolver,
+    UnsafeURLError,
+    system_resolver,
+)
 from productions.validators import refuse_non_numbers
 
 M = TypeVar("M", bound=models.Model)
@@ -466,3 +475,46 @@ def _sync_approved_snapshot(production_id: UUID | str) -> None:
         .values_list("pk", flat=True)
     ]
     CreativeProduction.objects.filter(pk=production_id).update(fragments=approved_ids)
+
+
+# A probed duration this close to the saved one is the same video (container rounding).
+PROBE_DURATION_TOLERANCE_SECONDS = 0.05
+
+
+def production_probe(
+    *,
+    actor: Actor,
+    production_id: UUID | str,
+    resolver: Resolver = system_resolver,
+    allowed_networks: Collection[IPNetwork] = (),
+) -> ProbeSummary:
+    """Read the master's video again and take its duration from it.
+
+    A master given by URL, or saved before uploads were probed, may have no duration
+    (or a typed one), and generation refuses it until the video says how long it is.
+    Not one transaction: fetching a URL may take seconds, and no row is locked while.
+    1. Fetch or open the video and probe it (an unreadable video is a ValidationError
+       on the field it came from, in words).
+    2. Save the probed duration through `production_update` (every fragment must still
+       fit, else the refusal names how many do not).
+    3. Keep the probe for the console (frame rate for the cutter) and return it.
+    """
+    check_human_actor(actor=actor, action="probe a master")
+    production = CreativeProduction.objects.get(pk=production_id)
+    field = "video_file" if production.video_file else "video_url"
+    try:
+        with master_local_path(
+            production, resolver=resolver, allowed_networks=allowed_networks
+        ) as source:
+            info = probe_media(source)
+    except (CorruptMediaError, UnsafeURLError, FetchError) as exc:
+        raise ValidationError({field: [f"The video cannot be probed: {exc}"]}) from exc
+    duration = round(float(info.duration), 3)
+    if (
+        production.duration is None
+        or abs(production.duration - duration) > PROBE_DURATION_TOLERANCE_SECONDS
+    ):
+        production = production_update(
+            actor=actor, production_id=production.pk, changes={"duration": duration}
+        )
+    return probe_summary_store(production, info)

@@ -310,17 +310,25 @@ def frame_image(url: str, *, alt: str, size: str = "small") -> str:
 
 
 def fragment_thumbnail(fragment: CreativeFragment) -> str:
-    """The first frame of the cut, small (none for an unsaved row)."""
+    """The first frame of the cut, small, linking to the cut itself (`#t=` plays only
+    the cut in the browser's player; the cutter plays it on the page instead)."""
     if fragment._state.adding or fragment.master_creative_id is None:
         return format_html(
             '<span class="ce-thumb ce-thumb-small ce-thumb-none">{}</span>', "—"
         )
     master = fragment.master_creative
-    if not (master.video_file or master.video_url):
+    url = _master_media_url(master)
+    if not url:
         return "—"
-    return frame_image(
-        frame_url(master, fragment.start_time),
-        alt=f"First frame of {fragment}",
+    return format_html(
+        '<a href="{}#t={},{}" class="ce-thumb-link" target="_blank" '
+        'rel="noopener" title="Play the cut">{}</a>',
+        url,
+        f"{fragment.start_time:.3f}",
+        f"{fragment.end_time:.3f}",
+        frame_image(
+            frame_url(master, fragment.start_time), alt=f"First frame of {fragment}"
+        ),
     )
 
 
@@ -396,7 +404,6 @@ class FragmentInline(TabularInline):
         )
 
 
-PROBE_BATCH_LIMIT = 20
 HUMAN_RULE_DISPLAYS = {
     "authorized_pixels": "authorized_pixels_list",
     "authorized_subgenres": "authorized_subgenres_list",
@@ -423,7 +430,8 @@ class CreativeProductionAdmin(ModelAdmin):
     list_select_related = ("created_by",)
     form = MasterForm
     inlines = [FragmentInline]
-    actions = ("probe_selected",)
+    # Row and detail buttons (unfold), not a bulk action: each probe reads a video.
+    actions_row = ("probe_row",)
     actions_detail = ("probe_detail",)
     engine_fields = (
         "fragments",
@@ -586,21 +594,18 @@ class CreativeProductionAdmin(ModelAdmin):
     def style_guide_summary(self, obj: CreativeProduction) -> str:
         return style_guide_summary(obj.style_guide)
 
-    @admin.action(description="Probe the videos of the selected masters")
-    def probe_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        ids = list(queryset.values_list("pk", flat=True)[: PROBE_BATCH_LIMIT + 1])
-        if len(ids) > PROBE_BATCH_LIMIT:
-            self.message_user(
-                request,
-                f"Probe at most {PROBE_BATCH_LIMIT} masters at once: each video is "
-                "read in full.",
-                level=messages.ERROR,
-            )
-            return
-        for pk in ids:
-            self._probe(request, pk)
-
-    probe_selected.allowed_permissions = ("change",)  # type: ignore[attr-defined]
+    @action(
+        description="Probe the video",
+        url_path="probe-row",
+        permissions=["change"],
+        icon="query_stats",
+    )
+    def probe_row(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        self._probe(request, object_id)
+        return HttpResponseRedirect(
+            request.headers.get("referer")
+            or reverse("admin:productions_creativeproduction_changelist")
+        )
 
     @action(
         description="Probe the video",

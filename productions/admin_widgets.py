@@ -8,6 +8,7 @@ is a field error on the page, never a 500. The services still validate everythin
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -74,7 +75,21 @@ class ListField(forms.Field):
             value = [value]
         if not isinstance(value, list | tuple):
             raise ValidationError(self.error_messages["not_a_list"], code="not_a_list")
+        if len(value) == 1 and str(value[0]).lstrip().startswith("["):
+            return self._json_list(str(value[0]))
         return split_items(value, separators=self.separators)
+
+    def _json_list(self, text: str) -> list[str]:
+        """A JSON list pasted (or posted by a script) in one box, kept item by item."""
+        try:
+            items = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise ValidationError(
+                self.error_messages["not_a_list"], code="not_a_list"
+            ) from exc
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ValidationError(self.error_messages["not_a_list"], code="not_a_list")
+        return [i.strip() for i in items if i.strip()]
 
     def prepare_value(self, value: Any) -> list[str]:
         if isinstance(value, list | tuple):

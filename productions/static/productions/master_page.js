@@ -318,6 +318,17 @@
         if (stopAt !== null && video.currentTime < stopAt - frame) stopAt = null;
       });
     }
+    // A row's thumbnail links to its cut (#t=) for a page without script: here the
+    // cut plays in the cutter instead.
+    group.addEventListener("click", (event) => {
+      const link = event.target.closest(".ce-thumb-link");
+      if (!link) return;
+      const row = link.closest("tr");
+      const cut = row ? cutOf(row) : null;
+      if (!cut || !cut.valid || cut.end <= cut.start) return;
+      event.preventDefault();
+      play(cut.start, cut.end);
+    });
     timeline.addEventListener("click", (event) => {
       if (event.target.closest(".ce-bar")) return;
       const box = timeline.getBoundingClientRect();

@@ -309,7 +309,7 @@ def frame_image(url: str, *, alt: str, size: str = "small") -> str:
     )
 
 
-def fragment_thumbnail(fragment: CreativeFragment) -> str:
+def fragment_thumbnail(fragment: CreativeFragment, *, link: bool = True) -> str:
     """The first frame of the cut, small, linking to the cut itself (`#t=` plays only
     the cut in the browser's player; the cutter plays it on the page instead)."""
     if fragment._state.adding or fragment.master_creative_id is None:
@@ -320,15 +320,18 @@ def fragment_thumbnail(fragment: CreativeFragment) -> str:
     url = _master_media_url(master)
     if not url:
         return "—"
+    image = frame_image(
+        frame_url(master, fragment.start_time), alt=f"First frame of {fragment}"
+    )
+    if not link:  # inside a list's row link
+        return image
     return format_html(
         '<a href="{}#t={},{}" class="ce-thumb-link" target="_blank" '
         'rel="noopener" title="Play the cut">{}</a>',
         url,
         f"{fragment.start_time:.3f}",
         f"{fragment.end_time:.3f}",
-        frame_image(
-            frame_url(master, fragment.start_time), alt=f"First frame of {fragment}"
-        ),
+        image,
     )
 
 
@@ -387,6 +390,18 @@ class FragmentInline(TabularInline):
     )
     show_change_link = True
     template_before = "productions/fragment_cutter.html"
+
+    def formfield_for_choice_field(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> Any:
+        # The theme offers no blank choice for a required field, so the blank row of a
+        # new cut would post "hook", count as changed and fail "required" on its
+        # seconds: a blank type keeps an untouched row untouched.
+        if db_field.name == "fragment_type":
+            kwargs["choices"] = db_field.get_choices(
+                include_blank=True, blank_choice=[("", "Choose a type")]
+            )
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CreativeFragment]:
         # approved_by is shown on every row: one join, not a query per row.
@@ -576,19 +591,26 @@ class CreativeProductionAdmin(ModelAdmin):
     @admin.display(description="Probe")
     def probe_report(self, obj: CreativeProduction) -> str:
         if obj is None or obj.pk is None or obj._state.adding:
-            return "Probed when you upload the video."
-        summary = probe_summary(obj)
-        if summary is None:
-            return "Not probed yet: use “Probe the video” above."
-        return f"Probed: {summary.sentence()}."
+            text = "Probed when you upload the video."
+        elif (summary := probe_summary(obj)) is None:
+            text = "Not probed yet: use “Probe the video” above."
+        else:
+            text = f"Probed: {summary.sentence()}."
+        return format_html("<span data-ce-probe>{}</span>", text)
 
     @admin.display(description="Authorized pixels")
     def authorized_pixels_list(self, obj: CreativeProduction) -> str:
-        return chips(obj.authorized_pixels or [], empty="No pixel authorized.")
+        return format_html(
+            '<div data-ce-readonly="authorized_pixels">{}</div>',
+            chips(obj.authorized_pixels or [], empty="No pixel authorized."),
+        )
 
     @admin.display(description="Authorized subgenres")
     def authorized_subgenres_list(self, obj: CreativeProduction) -> str:
-        return chips(obj.authorized_subgenres or [], empty="No subgenre authorized.")
+        return format_html(
+            '<div data-ce-readonly="authorized_subgenres">{}</div>',
+            chips(obj.authorized_subgenres or [], empty="No subgenre authorized."),
+        )
 
     @admin.display(description="Style guide")
     def style_guide_summary(self, obj: CreativeProduction) -> str:
@@ -800,6 +822,7 @@ _FRAGMENT_JSON_FIELDS = frozenset({"best_with_pixels", "performance_by_structure
 @admin.register(CreativeFragment)
 class CreativeFragmentAdmin(ModelAdmin):
     list_display = (
+        "list_thumbnail",
         "__str__",
         "master_creative",
         "fragment_type",
@@ -815,8 +838,20 @@ class CreativeFragmentAdmin(ModelAdmin):
     autocomplete_fields = ("master_creative",)
     actions = ("approve_selected", "reject_selected")
     form = PublicVideoURLForm
-    readonly_fields = ("preview", "duration", *FRAGMENT_SYSTEM_FIELDS)
+    list_display_links = ("list_thumbnail", "__str__")
+    readonly_fields = ("thumbnail", "preview", "duration", *FRAGMENT_SYSTEM_FIELDS)
     fields = ("master_creative", *FRAGMENT_EDITABLE_FIELDS, *readonly_fields)
+
+    class Media:
+        css = {"all": (ADMIN_CSS,)}
+
+    @admin.display(description="First frame")
+    def list_thumbnail(self, obj: CreativeFragment) -> str:
+        return fragment_thumbnail(obj, link=False)
+
+    @admin.display(description="First frame")
+    def thumbnail(self, obj: CreativeFragment) -> str:
+        return fragment_thumbnail(obj)
 
     @admin.display(description="Preview")
     def preview(self, obj: CreativeFragment) -> str:

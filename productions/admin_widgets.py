@@ -92,8 +92,9 @@ class ListField(forms.Field):
         return [i.strip() for i in items if i.strip()]
 
     def prepare_value(self, value: Any) -> list[str]:
+        # Shown again after a refusal: what was posted, less the empty boxes.
         if isinstance(value, list | tuple):
-            return [str(v) for v in value]
+            return [str(v) for v in value if str(v).strip()]
         return []
 
     def has_changed(self, initial: Any, data: Any) -> bool:

@@ -83,6 +83,7 @@
     const clock = panel.querySelector("[data-ce-time]");
     const group = panel.closest("[data-inline-type]") || document;
     const stripImages = Array.from(panel.querySelectorAll("[data-ce-strip] img"));
+    stripImages.forEach((img) => (img.draggable = false));
     let stopAt = null;
 
     const snap = (t) => Math.round(t * fps) / fps;
@@ -169,7 +170,12 @@
       track.className = "ce-cut-track";
       const frames = document.createElement("div");
       frames.className = "ce-cut-frames";
-      stripImages.forEach((img) => frames.append(img.cloneNode()));
+      stripImages.forEach((img) => {
+        const copy = img.cloneNode();
+        copy.draggable = false; // a dragged image would cancel the handle's drag
+        copy.alt = "";
+        frames.append(copy);
+      });
       const range = document.createElement("div");
       range.className = "ce-cut-range";
       const handleIn = document.createElement("input");
@@ -203,14 +209,17 @@
       controls.append(playButton, readout, note);
       cell.append(track, controls);
 
-      function show() {
+      // `dragged`: the handle under the pointer; setting its value would end the drag.
+      function show(dragged) {
         const cut = cutOf(row);
+        // A row without a cut shows the whole video: its handles start apart.
         const start = cut.valid ? cut.start : 0;
-        const end = cut.valid ? cut.end : 0;
-        handleIn.value = String(clamp(start, 0, duration));
-        handleOut.value = String(clamp(end, 0, duration));
+        const end = cut.valid ? cut.end : duration;
+        if (dragged !== handleIn) handleIn.value = String(clamp(start, 0, duration));
+        if (dragged !== handleOut) handleOut.value = String(clamp(end, 0, duration));
         range.style.left = pct(clamp(start, 0, duration));
         range.style.width = pct(Math.max(clamp(end, 0, duration) - clamp(start, 0, duration), 0));
+        range.classList.toggle("ce-cut-range-empty", !cut.valid);
         readout.textContent = cut.valid
           ? start.toFixed(2) + " s → " + end.toFixed(2) + " s · " + (end - start).toFixed(2) + " s"
           : "No cut yet";
@@ -218,12 +227,11 @@
         drawBars();
       }
 
-      // The first in/out of a new row: a 3 s cut where the playhead is.
+      // The first move of a new row's handle starts its cut from the whole video.
       function ensureCut() {
         if (cutOf(row).valid) return;
-        const at = snap(clamp(video ? video.currentTime : 0, 0, Math.max(duration - frame, 0)));
-        f.start.value = shown(at);
-        f.end.value = shown(snap(Math.min(at + 3, lastFrame())));
+        f.start.value = "0";
+        f.end.value = shown(lastFrame());
       }
 
       handleIn.addEventListener("input", () => {
@@ -233,7 +241,7 @@
         f.start.value = shown(t);
         note.textContent = "";
         seek(t);
-        show();
+        show(handleIn);
       });
       handleOut.addEventListener("input", () => {
         ensureCut();
@@ -242,9 +250,13 @@
         f.end.value = shown(t);
         note.textContent = "";
         seek(t);
-        show();
+        show(handleOut);
       });
-      handleIn.addEventListener("change", () => thumbnailFor(row, cutOf(row).start));
+      handleIn.addEventListener("change", () => {
+        show();
+        thumbnailFor(row, cutOf(row).start);
+      });
+      handleOut.addEventListener("change", () => show());
       [f.start, f.end].forEach((input) => {
         input.addEventListener("change", () => {
           const value = parseFloat(input.value);
@@ -260,7 +272,7 @@
           if (input === f.start) thumbnailFor(row, t);
           show();
         });
-        input.addEventListener("input", show);
+        input.addEventListener("input", () => show());
       });
       if (f.type) f.type.addEventListener("change", drawBars);
       if (f.label) f.label.addEventListener("input", drawBars);
@@ -307,7 +319,9 @@
           });
           bars.append(bar);
         });
-      bars.style.height = Math.max(lanes.length, 1) * 16 + "px";
+      // Room for three lanes from the start: a growing panel would move the rows
+      // (and the handle being dragged) down the page.
+      bars.style.height = Math.max(lanes.length, 3) * 16 + "px";
     }
 
     if (video) {

@@ -15,6 +15,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -280,6 +281,7 @@ class StyleGuideForm(forms.Form):
         label="Link",
         required=False,
         assume_scheme="https",
+        validators=[URLValidator(schemes=["http", "https"])],
         widget=UnfoldAdminURLInputWidget(),
         help_text="Where the ad's button leads.",
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -223,6 +223,24 @@ class MasterForm(PublicVideoURLForm, StyleGuideForm):
             self.changed_data.append("duration")
         return cleaned
 
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]
+        # A refused upload leaves the master without a video: the model's "needs a
+        # file or a URL" would only repeat the upload's own error.
+        if "video_file" in self.errors and NON_FIELD_ERRORS in self.errors:
+            kept = [
+                e
+                for e in self.errors[NON_FIELD_ERRORS].as_data()
+                if "needs an uploaded video file or a video URL"
+                not in " ".join(e.messages)
+            ]
+            if kept:
+                self.errors[NON_FIELD_ERRORS] = self.error_class(
+                    kept, error_class="nonfield", renderer=self.renderer
+                )
+            else:
+                del self.errors[NON_FIELD_ERRORS]
+
     def _clean_style_guide(self, cleaned: dict[str, Any]) -> None:
         """Put the style guide JSON into `cleaned` (and `changed_data` if it changed),
         from the style fields or a posted JSON; its refusals on the fields they name."""
@@ -404,8 +422,13 @@ class FragmentInline(TabularInline):
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CreativeFragment]:
-        # approved_by is shown on every row: one join, not a query per row.
-        return super().get_queryset(request).select_related("approved_by")
+        # Every row shows its approver and a frame of its master: joined, not a
+        # query per row (the formset sets only the master's id on each row).
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("approved_by", "master_creative")
+        )
 
     @admin.display(description="First frame")
     def thumbnail(self, obj: CreativeFragment) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -29,6 +31,8 @@ from productions.url_safety import (
     fetch_to_file,
     system_resolver,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class CorruptMediaError(Exception):
@@ -187,17 +191,36 @@ def probe_upload(upload: File) -> MediaInfo:
     Raises CorruptMediaError when the upload is not a readable video.
     """
     temporary_file_path = getattr(upload, "temporary_file_path", None)
+    probed = ""
     try:
         if temporary_file_path is not None:
-            return probe_media(temporary_file_path())
+            probed = temporary_file_path()
+            return probe_media(probed)
         suffix = os.path.splitext(upload.name or "")[1][:10]
         with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+            probed = handle.name
             for chunk in upload.chunks():
                 handle.write(chunk)
             handle.flush()
             return probe_media(handle.name)
+    except CorruptMediaError as exc:
+        raise type(exc)(_as_uploaded(str(exc), probed, upload.name or "")) from exc
     finally:
         upload.seek(0)
+
+
+# The decoder's own words ("(InvalidDataError: [Errno 1094995529] …)"): for the log.
+_DECODER_DETAIL = re.compile(r" \((?:\w+Error|\w+Exception): .*\)\.$", re.S)
+
+
+def _as_uploaded(message: str, probed: str, name: str) -> str:
+    """A probe's refusal as the person reads it: their file's name, not the
+    temporary copy's, and without the decoder's error codes (logged instead)."""
+    logger.info("upload %r refused by the probe: %s", name, message)
+    shown = PurePosixPath(name.replace("\\", "/")).name or "The file"
+    if probed:
+        message = message.replace(probed, shown).replace(Path(probed).name, shown)
+    return _DECODER_DETAIL.sub(".", message)
 
 
 def _decode_near_end(container: Any, video: Any, duration: float, name: str) -> None:

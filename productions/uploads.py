@@ -71,8 +71,14 @@ def uploaded_master_duration(upload: File, *, declared: float | None) -> float:
             {"video_file": [f"The uploaded video is refused: {exc}"]}, code="limit"
         ) from exc
     except CorruptMediaError as exc:
+        reason = str(exc)
+        if reason.endswith("is not a readable video."):  # the decoder gave up at once
+            reason = (
+                f"{reason[: -len(' is not a readable video.')]} is damaged or not a "
+                "video at all; masters are MP4, QuickTime, Matroska or WebM files."
+            )
         raise ValidationError(
-            {"video_file": [f"The uploaded file is not a readable video: {exc}"]}
+            {"video_file": [f"The uploaded file is not a readable video: {reason}"]}
         ) from exc
     expected = _CONTAINER_OF_EXTENSION[master_extension(upload.name or "")]
     if expected not in info.container.split(","):

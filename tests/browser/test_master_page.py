@@ -51,7 +51,7 @@ def _is_frame(value: str) -> bool:
     return abs(float(value) * FPS - round(float(value) * FPS)) < 1e-6
 
 
-def test_a_manager_uploads_a_master_cuts_three_fragments_on_the_timeline_and_approves_them(  # noqa: E501
+def test_a_manager_uploads_a_master_cuts_three_fragments_on_the_timeline_and_approves_them(
     console_login, staff_user, master_video
 ):
     # Given a manager on the add page, with a real 12 s video to upload
@@ -60,7 +60,20 @@ def test_a_manager_uploads_a_master_cuts_three_fragments_on_the_timeline_and_app
     page = console.page
     console.visit(reverse("admin:productions_creativeproduction_add"))
 
-    # When they upload it with only a title
+    # When they first pick a file that is not a video
+    page.locator("input[name='title']").fill("Spring launch")
+    page.locator("input[name='video_file']").set_input_files(
+        {"name": "spring.mp4", "mimeType": "video/mp4", "buffer": b"<html>no</html>"}
+    )
+    page.locator("button[name='_continue']").click()
+    page.wait_for_load_state("load")
+    console.screenshot("not-a-video")
+
+    # Then the field says so and nothing is saved
+    assert "not a readable video" in page.locator(".field-video_file").inner_text()
+    assert not CreativeProduction.objects.exists()
+
+    # When they upload the real video with only a title
     page.locator("input[name='title']").fill("Spring launch")
     page.locator("input[name='video_file']").set_input_files(
         {"name": "spring launch.mp4", "mimeType": "video/mp4", "buffer": master_video}
@@ -161,10 +174,15 @@ def test_a_manager_uploads_a_master_cuts_three_fragments_on_the_timeline_and_app
 
     # Then all three are approved, by them
     assert "3 fragment(s) approved" in page.locator("body").inner_text()
-    assert CreativeFragment.objects.filter(master_creative=master, approved=True).count() == 3
+    assert (
+        CreativeFragment.objects.filter(master_creative=master, approved=True).count()
+        == 3
+    )
 
     # And on the master page the human rules are read-only for them
-    console.visit(reverse("admin:productions_creativeproduction_change", args=[master.pk]))
+    console.visit(
+        reverse("admin:productions_creativeproduction_change", args=[master.pk])
+    )
     page.get_by_text("Human rules (admins only)", exact=True).click()
     console.screenshot("rules-read-only")
     assert page.locator("[name='authorized_pixels']").count() == 0
@@ -184,7 +202,9 @@ def test_an_admin_adds_a_pixel_with_the_list_widget(
     staff_user("admin1", groups=(ADMIN_GROUP,))
     console = console_login("admin1")
     page = console.page
-    console.visit(reverse("admin:productions_creativeproduction_change", args=[master.pk]))
+    console.visit(
+        reverse("admin:productions_creativeproduction_change", args=[master.pk])
+    )
 
     # When they add a pixel as a new row of the list and save
     page.get_by_text("Human rules (admins only)", exact=True).click()

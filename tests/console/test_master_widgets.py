@@ -108,7 +108,7 @@ def test_the_tags_widget_renders_a_chip_and_hidden_input_per_tag_and_an_entry_bo
     assert html.count('type="hidden" name="sg_hashtags"') == 2
     assert 'value="#neon"' in html
     assert "&lt;b&gt;" in html and "<b>" not in html
-    assert 'data-ce-tag-entry' in html and 'data-words="1"' in html
+    assert "data-ce-tag-entry" in html and 'data-words="1"' in html
 
 
 def test_the_tags_widget_reads_every_posted_value_of_its_name():
@@ -176,7 +176,10 @@ def test_an_unknown_look_posted_is_a_field_error():
     ("data", "field"),
     [
         ({"sg_hashtags": ["#a#b"]}, "sg_hashtags"),
-        ({"sg_hashtags": [""], "sg_max_caption_length": ["5"]}, "sg_max_caption_length"),
+        (
+            {"sg_hashtags": [""], "sg_max_caption_length": ["5"]},
+            "sg_max_caption_length",
+        ),
         ({"sg_hashtags": [""], "sg_link_url": ["ftp://x"]}, "sg_link_url"),
     ],
 )

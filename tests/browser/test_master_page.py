@@ -206,7 +206,20 @@ def test_an_admin_adds_a_pixel_with_the_list_widget(
         reverse("admin:productions_creativeproduction_change", args=[master.pk])
     )
 
-    # When they add a pixel as a new row of the list and save
+    # When they add a hashtag in the tag input (Enter makes it a chip) ...
+    entry = page.locator(".field-sg_hashtags [data-ce-tag-entry]")
+    entry.fill("#springdrop")
+    entry.press("Enter")
+    assert (
+        page.locator(".field-sg_hashtags [data-ce-tag]")
+        .last.inner_text()
+        .startswith("#springdrop")
+    )
+    # ... remove the first one with its ×, and pick a look
+    page.locator(".field-sg_hashtags [data-ce-tag-remove]").first.click()
+    page.get_by_label("Mono").check()
+
+    # And add a pixel as a new row of the list and save
     page.get_by_text("Human rules (admins only)", exact=True).click()
     field = page.locator(".field-authorized_pixels")
     field.get_by_text("Add new item").click()
@@ -216,7 +229,9 @@ def test_an_admin_adds_a_pixel_with_the_list_widget(
     page.wait_for_load_state("load")
     console.screenshot("pixel-saved")
 
-    # Then the master holds both pixels, in order
+    # Then the master holds both pixels, in order, and the style guide its new tags
     master.refresh_from_db()
     assert master.authorized_pixels == ["123456789012345", "999999999999"]
+    assert master.style_guide["hashtags"] == ["#livetour", "#nowplaying", "#springdrop"]
+    assert master.style_guide["luts"] == {"mono": {"contrast": 1.1, "saturation": 0.0}}
     assert console.problems == []

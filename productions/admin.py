@@ -442,6 +442,11 @@ class FragmentInline(TabularInline):
         )
 
 
+# A 1×1 transparent GIF: the frame of a video that cannot be read.
+BLANK_FRAME_GIF = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01"
+    b"\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
 HUMAN_RULE_DISPLAYS = {
     "authorized_pixels": "authorized_pixels_list",
     "authorized_subgenres": "authorized_subgenres_list",
@@ -576,7 +581,13 @@ class CreativeProductionAdmin(ModelAdmin):
                 master, frame_millis(millis / 1000, duration=master.duration)
             )
         except CorruptMediaError as exc:
-            raise Http404(f"No frame: {exc}") from exc
+            # A video that cannot be read (or fetched) gets a blank frame, not a
+            # broken image on every row; the page's probe line says why.
+            blank = HttpResponse(BLANK_FRAME_GIF, content_type="image/gif")
+            blank["Cache-Control"] = "no-cache"
+            reason = " ".join(str(exc).split())[:200]
+            blank["X-Frame-Unavailable"] = reason.encode("ascii", "replace").decode()
+            return blank
         response = HttpResponseRedirect(default_storage.url(name))
         current = source == source_key(master)
         response["Cache-Control"] = (

@@ -183,7 +183,8 @@ def _extract_frame(source: Path, seconds: float) -> bytes:
             if completed.returncode == 0 and out.is_file() and out.stat().st_size:
                 return out.read_bytes()
             error = completed.stderr.decode("utf-8", "replace").strip()[-300:]
-    raise CorruptMediaError(f"No frame could be read at {seconds:.2f}s: {error}")
+    logger.info("no frame of %s at %.2fs: %s", source.name, seconds, error)
+    raise CorruptMediaError(f"No frame could be read at {seconds:.2f}s.")
 
 
 def _probe_name(master: CreativeProduction) -> str:

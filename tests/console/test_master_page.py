@@ -210,7 +210,10 @@ def test_frames_are_for_staff_with_a_role_and_of_a_readable_video(
         url = reverse("admin:productions_creativeproduction_frame", args=[pk, key, 0])
         return manager_client.get(url)
 
-    assert frame(master.pk).status_code == 404  # not a video: no frame
+    blank = frame(master.pk)  # not a video: a blank frame, not a broken image
+    assert blank.status_code == 200
+    assert blank["Content-Type"] == "image/gif"
+    assert blank["X-Frame-Unavailable"] == "No frame could be read at 0.00s."
     assert frame("00000000-0000-0000-0000-000000000000").status_code in (302, 404)
     outsider = UserFactory(username="outsider", is_staff=True)
     client.force_login(outsider)

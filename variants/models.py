@@ -16,6 +16,7 @@ from variants.choices import (
     VariantStatus,
     VariantType,
 )
+from variants.naming import variant_display_name
 
 
 class CreativeVariant(models.Model):
@@ -178,4 +179,12 @@ class CreativeVariant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.parent_id} #{self.batch_number}.{self.variant_number}"
+        # Pages listing variants select_related("parent"), so the title costs no query.
+        return variant_display_name(
+            master_title=self.parent.title,
+            batch_number=self.batch_number,
+            variant_number=self.variant_number,
+            structure=self.narrative_structure,
+            duration_seconds=self.duration_seconds,
+            look=self.color_look,
+        )

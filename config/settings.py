@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -453,5 +454,34 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+    },
+}
+
+# The admin's login page is the console's front door; after it, the dashboard.
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+
+# --- The console (django-unfold) ---------------------------------------------------------
+UNFOLD = {
+    "SITE_TITLE": "Creative Engine",
+    "SITE_HEADER": "Creative Engine",
+    "SITE_SUBHEADER": "Meta video ads on autopilot",
+    "SITE_SYMBOL": "movie",
+    "SITE_FAVICONS": [
+        {
+            "rel": "icon",
+            "type": "image/svg+xml",
+            "href": lambda request: static("console/favicon.svg"),
+        }
+    ],
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "creative_engine.console.dashboard.dashboard_callback",
+    "ENVIRONMENT": "creative_engine.console.dashboard.environment_badge",
+    "STYLES": [lambda request: static("console/console.css")],
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": "creative_engine.console.navigation.sidebar_navigation",
     },
 }

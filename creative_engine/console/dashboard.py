@@ -93,8 +93,8 @@ def dashboard_data(*, now: dt.datetime) -> dict[str, Any]:
     days = [start + dt.timedelta(days=i) for i in range(DASHBOARD_DAYS)]
     in_period = VariantDailyMetric.objects.filter(date__gte=start, date__lte=end)
 
-    daily = {
-        row["date"]: row
+    daily: dict[dt.date, dict[str, Any]] = {
+        row["date"]: dict(row)
         for row in in_period.values("date").annotate(
             spend=Sum("spend"),
             conversions=Sum("conversions"),
@@ -103,21 +103,22 @@ def dashboard_data(*, now: dt.datetime) -> dict[str, Any]:
             clicks=Sum("clicks"),
         )
     }
-    per_master_money = {
-        row["variant__parent_id"]: row
+    per_master_money: dict[Any, dict[str, Any]] = {
+        row["variant__parent_id"]: dict(row)
         for row in in_period.values("variant__parent_id").annotate(
             spend=Sum("spend"), conversions=Sum("conversions"), revenue=Sum("revenue")
         )
     }
-    masters = list(
-        CreativeProduction.objects.filter(is_active=True)
+    masters: list[dict[str, Any]] = [
+        dict(row)
+        for row in CreativeProduction.objects.filter(is_active=True)
         .annotate(
             live=Count("variants", filter=Q(variants__status__in=LIVE_STATUSES)),
             winners=Count("variants", filter=Q(variants__status=VariantStatus.ACTIVE)),
         )
         .order_by("title")
         .values("id", "title", "live", "winners")
-    )
+    ]
     rows = []
     for master in masters:
         money = per_master_money.get(master["id"], {})

@@ -53,7 +53,7 @@ def _page(request: HttpRequest, **context: Any) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def run_cycle_view(request: HttpRequest, *, dry_run: bool) -> HttpResponse:
     _require_steering(request)
-    form = CycleForm(request.POST or None)
+    form = CycleForm(request.POST if request.method == "POST" else None)
     title = "Preview a dry run" if dry_run else "Run a cycle now"
     explanation = (
         "The engine plans a whole cycle (fatigue, generation, promotion) and records "
@@ -118,7 +118,7 @@ def generate_view(request: HttpRequest, master_id: str) -> HttpResponse:
     master_url = reverse(
         "admin:productions_creativeproduction_change", args=[master.pk]
     )
-    form = GenerateForm(request.POST or None)
+    form = GenerateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             created = batch_generate_now(

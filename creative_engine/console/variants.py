@@ -333,7 +333,7 @@ def variant_page_context(variant: CreativeVariant) -> dict[str, Any]:
     fatigue = _fatigue_assessment(variant)
     recent = days[-CHART_DAYS:]
     labels = [f"{d.date:%b} {d.date.day}" for d in recent]
-    chart = {
+    chart: dict[str, Any] = {
         "labels": labels,
         "datasets": [
             {

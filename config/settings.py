@@ -218,6 +218,7 @@ AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=15.0) / 60  # hou
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"  # on the console's theme
 # Behind DJANGO_PROXY_COUNT trusted proxies the client is the address they report in
 # X-Forwarded-For; with none (the default) that header is the client's own and ignored.
 _PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)

@@ -76,9 +76,10 @@ def test_the_next_window_gets_its_own_run(db):
 
 
 def test_a_manual_request_while_a_cycle_runs_is_refused_with_a_clear_message(db):
+    # Given a running run whose worker is alive (it holds the cycle lock)
     CycleRunFactory(status=RunStatus.RUNNING, started_at=dt.datetime.now(UTC))
 
-    with pytest.raises(CycleAlreadyRunning, match="already running"):
+    with cycle_lock(), pytest.raises(CycleAlreadyRunning, match="already running"):
         cycle_request()
 
 

@@ -53,6 +53,7 @@ from promotion.services.meta_calls import (
     meta_call_context,
     meta_client,
     promotion_log_decision,
+    promotion_logs_resolve,
 )
 from variants.choices import LIVE_STATUSES, UploadStatus, VariantStatus
 from variants.models import CreativeVariant
@@ -183,6 +184,7 @@ def variant_upload(
             # Ranking's cooldown reads this on the cycle's clock.
             status_changed_at=as_of or timezone.now(),
         )
+        promotion_logs_resolve(variant_id=variant.id)
     logger.info("variant %s uploaded as ad %s", variant.id, variant.meta_ad_id)
     return UploadOutcome.UPLOADED
 

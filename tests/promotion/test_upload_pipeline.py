@@ -309,7 +309,7 @@ def shared_stub(monkeypatch):
     def install(**kwargs):
         client = stub_client(**kwargs)
         monkeypatch.setattr(
-            meta_calls, "get_meta_client", lambda observer=None, clock=None: client
+            meta_calls, "get_meta_client", lambda **kwargs: client
         )
         return client
 
@@ -417,7 +417,7 @@ def test_on_a_worker_a_retry_is_scheduled_inside_the_visibility_timeout(
     variant = rendered_variant()
     client = RaisesOn(stub_client(), "create_ad", error)
     monkeypatch.setattr(
-        meta_calls, "get_meta_client", lambda observer=None, clock=None: client
+        meta_calls, "get_meta_client", lambda **kwargs: client
     )
     scheduled = []
     monkeypatch.setattr(
@@ -506,7 +506,7 @@ def test_on_a_worker_the_task_comes_back_after_the_policys_countdown(monkeypatch
     variant = rendered_variant()
     client = RaisesOn(stub_client(), "create_ad", MetaTransientError("x", code=2))
     monkeypatch.setattr(
-        meta_calls, "get_meta_client", lambda observer=None, clock=None: client
+        meta_calls, "get_meta_client", lambda **kwargs: client
     )
     scheduled = []
     monkeypatch.setattr(

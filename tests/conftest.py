@@ -44,10 +44,10 @@ def live_graph(settings):
     real `GraphMetaClient`, every request goes over HTTP to `live_graph`."""
     from tests.fakes.graph_server import FakeGraphServer
 
-    with FakeGraphServer(access_token="TOK") as server:  # noqa: S106 - the fake's
+    with FakeGraphServer(access_token="TOK") as server:
         settings.CREATIVE_ENGINE_MODE = "live"
         settings.META_GRAPH_URL = server.base_url
-        settings.META_ACCESS_TOKEN = "TOK"  # noqa: S105 - the fake's token
+        settings.META_ACCESS_TOKEN = "TOK"
         settings.META_APP_SECRET = ""
         settings.META_AD_ACCOUNT_ID = server.state.account_id
         settings.META_PAGE_ID = server.state.page_id

@@ -308,9 +308,7 @@ def shared_stub(monkeypatch):
 
     def install(**kwargs):
         client = stub_client(**kwargs)
-        monkeypatch.setattr(
-            meta_calls, "get_meta_client", lambda **kwargs: client
-        )
+        monkeypatch.setattr(meta_calls, "get_meta_client", lambda **kwargs: client)
         return client
 
     return install
@@ -416,9 +414,7 @@ def test_on_a_worker_a_retry_is_scheduled_inside_the_visibility_timeout(
     # Given Meta failing in a retryable way on a real (non-eager) worker
     variant = rendered_variant()
     client = RaisesOn(stub_client(), "create_ad", error)
-    monkeypatch.setattr(
-        meta_calls, "get_meta_client", lambda **kwargs: client
-    )
+    monkeypatch.setattr(meta_calls, "get_meta_client", lambda **kwargs: client)
     scheduled = []
     monkeypatch.setattr(
         Signature, "apply_async", lambda sig, *a, **kw: scheduled.append(sig)
@@ -505,9 +501,7 @@ def test_on_a_worker_the_task_comes_back_after_the_policys_countdown(monkeypatch
     monkeypatch.setattr(RetryPolicy, "decide_task", lambda self, *a, **kw: decision)
     variant = rendered_variant()
     client = RaisesOn(stub_client(), "create_ad", MetaTransientError("x", code=2))
-    monkeypatch.setattr(
-        meta_calls, "get_meta_client", lambda **kwargs: client
-    )
+    monkeypatch.setattr(meta_calls, "get_meta_client", lambda **kwargs: client)
     scheduled = []
     monkeypatch.setattr(
         Signature, "apply_async", lambda sig, *a, **kw: scheduled.append(sig)

@@ -88,7 +88,8 @@ def test_a_crash_during_create_ad_leaves_outcome_unknown_until_the_next_upload_r
 
     with pytest.raises(WorkerKilled):
         variant_upload(
-            variant_id=variant.pk, client=live_client(live_graph, observer=dies_on_create_ad)
+            variant_id=variant.pk,
+            client=live_client(live_graph, observer=dies_on_create_ad),
         )
 
     # Then the call is on record as attempting: its outcome is unknown

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from config.task_outages import OUTAGE_ERRORS, retry_after_outage
 from creative_engine.models import CycleRun, RunStatus
 from creative_engine.services.cycle import (
     CycleWaitingForLock,
@@ -23,14 +24,21 @@ CYCLE_HARD_LIMIT = 55 * 60
 
 
 @shared_task(
+    bind=True,
     name="creative_engine.run_cycle",
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=CYCLE_SOFT_LIMIT,
     time_limit=CYCLE_HARD_LIMIT,
+    max_retries=0,
 )
-def run_cycle(run_id: str) -> None:
-    cycle_execute(run_id=run_id)
+def run_cycle(self, run_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Execute a requested run; a database or broker outage is retried with backoff
+    (the run resumes: its steps are idempotent)."""
+    try:
+        cycle_execute(run_id=run_id)
+    except OUTAGE_ERRORS as exc:
+        retry_after_outage(self, exc)
 
 
 def cycle_queue(run_id: str) -> None:
@@ -73,6 +81,8 @@ def run_scheduled_cycle(self, run_id: str | None = None) -> None:  # type: ignor
         try:
             cycle_execute(run_id=run_id)
             return
+        except OUTAGE_ERRORS as exc:
+            retry_after_outage(self, exc)
         except CycleWaitingForLock:
             waited = _waited_seconds(run_id)
             if waited > _lock_wait_bound():

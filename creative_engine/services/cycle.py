@@ -192,7 +192,8 @@ def cycle_execute(
     1. Take the lock. If another process holds it, a scheduled run stays queued and
        raises CycleWaitingForLock (its task retries); any other run is refused.
     2. Mark runs left `running` by a dead worker as failed; they resume through us.
-    3. queued → running (conditional: a duplicate delivery of the task does nothing).
+    3. queued (or running, resumed by its own task after an outage) → running
+       (conditional: a duplicate delivery of a finished run does nothing).
     4. Run each step, timing it; a failing step is recorded and the next steps still run
        when they do not depend on it.
     5. Save counts, timings, step failures, refusals and decisions. Only step failures
@@ -234,9 +235,11 @@ def _execute_locked(
         ],
     )
     started = timezone.now()
-    claimed = CycleRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=started, heartbeat_at=started
-    )
+    # Holding the lock proves nobody else executes this run: a run left `running` by
+    # this very task before a database outage resumes (its steps are idempotent).
+    claimed = CycleRun.objects.filter(
+        pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    ).update(status=RunStatus.RUNNING, started_at=started, heartbeat_at=started)
     run = CycleRun.objects.get(pk=run_id)
     if claimed != 1:
         logger.info("run %s is %s, not queued; nothing to do", run_id, run.status)

@@ -194,10 +194,12 @@ def _resolve_earlier_attempts(call: MetaCall, *, variant_id: UUID | str) -> None
     afresh after the lookup found nothing: none of them did."""
     found = bool(call.details.get("found_by_name"))
     earlier = PromotionLog.objects.filter(
-        variant_id=variant_id,
+        variant_id=UUID(str(variant_id)),
         operation=call.operation,
         promotion_status=PromotionStatus.ATTEMPTING,
-    ).exclude(pk=call.attempt_id or None)
+    )
+    if call.attempt_id:
+        earlier = earlier.exclude(pk=call.attempt_id)
     if found:
         earlier.update(
             promotion_status=PromotionStatus.SUCCEEDED,
@@ -223,7 +225,7 @@ def promotion_logs_resolve(*, variant_id: UUID | str) -> int:
     """After the variant's upload finished: its rows still `attempting` (reads and
     polls a lost worker left unanswered) are closed as such; how many."""
     return PromotionLog.objects.filter(
-        variant_id=variant_id, promotion_status=PromotionStatus.ATTEMPTING
+        variant_id=UUID(str(variant_id)), promotion_status=PromotionStatus.ATTEMPTING
     ).update(
         promotion_status=PromotionStatus.FAILED,
         completed_timestamp=timezone.now(),

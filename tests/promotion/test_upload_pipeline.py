@@ -152,7 +152,8 @@ def test_a_crash_after_the_creative_resumes_without_a_second_creative():
 
     # When the sweep's re-dispatch runs it after the lease has expired
     variant.status_changed_at = timezone.now() - dt.timedelta(hours=1)
-    variant.save(update_fields=["status_changed_at"])
+    variant.lease_expires_at = timezone.now() - dt.timedelta(hours=1)
+    variant.save(update_fields=["status_changed_at", "lease_expires_at"])
     outcome = variant_upload(variant_id=variant.id, client=stub_client())
 
     # Then it continued at the ad: one video, one creative, one ad
@@ -361,7 +362,9 @@ def test_the_sweep_redispatches_stuck_uploads_and_lost_enqueues(
     with pytest.raises(WorkerDies):
         variant_upload(variant_id=stuck.id, client=DiesAt(stub_client(), "create_ad"))
     an_hour_ago = timezone.now() - dt.timedelta(hours=1)
-    type(stuck).objects.filter(id=stuck.id).update(status_changed_at=an_hour_ago)
+    type(stuck).objects.filter(id=stuck.id).update(
+        status_changed_at=an_hour_ago, lease_expires_at=an_hour_ago
+    )
     forgotten = rendered_variant()
     type(forgotten).objects.filter(id=forgotten.id).update(
         status_changed_at=an_hour_ago

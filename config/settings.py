@@ -415,6 +415,8 @@ META_PAGE_ID = env.str("META_PAGE_ID", default="")
 META_INSTAGRAM_USER_ID = env.str("META_INSTAGRAM_USER_ID", default="")
 META_DEFAULT_ADSET_ID = env.str("META_DEFAULT_ADSET_ID", default="")
 META_TIMEOUT_SECONDS = env.float("META_TIMEOUT_SECONDS", default=60.0)
+# The currency the live preflight expects the ad account to bill in (empty: any).
+META_ACCOUNT_CURRENCY = env.str("META_ACCOUNT_CURRENCY", default="")
 META_MAX_RUNNING_ADS_PER_PAGE = env.int("META_MAX_RUNNING_ADS_PER_PAGE", default=250)
 META_STUB_UPLOAD_FAILURE_RATE = env.float("META_STUB_UPLOAD_FAILURE_RATE", default=0.15)
 META_STUB_SEED = env.int("META_STUB_SEED", default=1017)

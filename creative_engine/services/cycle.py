@@ -252,6 +252,8 @@ def _execute_locked(
         "cycle %s started (as of %s, dry run %s)", run_id, ctx.as_of, ctx.dry_run
     )
     for name, step in steps:
+        if ctx.stopped:
+            break  # the preflight refused the account: nothing else may run
         began = time.monotonic()
         try:
             step(ctx)
@@ -266,8 +268,15 @@ def _execute_locked(
             decisions=ctx.decisions,
             errors=ctx.step_failures,
             refusals=ctx.refusals,
+            alerts=ctx.alerts,
         )
-    status = run_status_for(failed_steps=len(ctx.step_failures), steps=len(steps))
+    status = (
+        RunStatus.FAILED
+        if ctx.stopped
+        else run_status_for(failed_steps=len(ctx.step_failures), steps=len(steps))
+    )
+    for alert in ctx.alerts:
+        logger.error("cycle %s alert: %s", run_id, alert["message"])
     CycleRun.objects.filter(pk=run_id).update(status=status, finished_at=timezone.now())
     logger.info("cycle %s %s: %s", run_id, status, ctx.counts)
     return CycleRun.objects.get(pk=run_id)
@@ -281,8 +290,10 @@ def run_status_for(*, failed_steps: int, steps: int) -> RunStatus:
 
 
 def default_steps() -> list[tuple[str, Step]]:
-    """SPEC.md's flow: measure, retire, generate, render+upload, promote."""
+    """SPEC.md's flow: measure, retire, generate, render+upload, promote; in live
+    mode a preflight of the account comes first."""
     return [
+        ("preflight", steps.preflight),
         ("collect_insights", steps.collect_insights),
         ("fatigue", steps.handle_fatigue),
         ("generate", steps.generate_variants),

@@ -25,6 +25,7 @@ from promotion.services.analyzer import fragments_update_performance
 from promotion.services.fatigue import fatigue_review
 from promotion.services.generation_inputs import performance_hints
 from promotion.services.insights import insights_collect
+from promotion.services.preflight import account_preflight
 from promotion.services.promote import master_promote_top
 from promotion.tasks import queued_dispatch_tokens, work_dispatch
 from variants.choices import LIVE_STATUSES, VariantStatus
@@ -50,6 +51,31 @@ def _masters(ctx: CycleContext) -> list[CreativeProduction]:
     if ctx.options.master_creative_ids:
         query = query.filter(pk__in=list(ctx.options.master_creative_ids))
     return list(query.order_by("created_at"))
+
+
+def preflight(ctx: CycleContext) -> None:
+    """(0) Live mode: token, ad account, Page and ad sets, before anything renders.
+
+    A refused account stops the cycle with one message and an alert; a master whose
+    ad set is refused is held (no batch, no render, no upload) while the rest go on.
+    """
+    result = account_preflight(master_ids=[m.pk for m in _masters(ctx)])
+    if not result.checked:
+        return
+    if result.stop:
+        ctx.stopped = result.stop
+        ctx.alert(step="preflight", message=result.stop)
+        ctx.fail_step(step="preflight", error=result.stop)
+        return
+    for master_id, reason in result.held.items():
+        ctx.held_master_ids.append(master_id)
+        message = f"Master {master_id} is held: {reason}"
+        ctx.alert(step="preflight", master_id=master_id, message=message)
+        ctx.refuse(step="preflight", master_id=master_id, error=message)
+        ctx.decide(
+            step="preflight", action="hold_master", master_id=master_id, reason=reason
+        )
+    ctx.count("masters_held", len(result.held))
 
 
 def collect_insights(ctx: CycleContext) -> None:
@@ -131,6 +157,8 @@ def generate_variants(ctx: CycleContext) -> None:
         master_ids=[m.pk for m in masters], as_of=ctx.as_of.date()
     )
     for master in masters:
+        if str(master.pk) in ctx.held_master_ids:
+            continue  # the preflight held it: its ad set was refused
         pending, live = counts.get(master.pk, (0, 0))
         if pending >= MIN_IN_FLIGHT:
             ctx.decide(

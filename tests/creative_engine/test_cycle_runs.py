@@ -174,6 +174,7 @@ def test_refusals_for_many_masters_do_not_fail_a_cycle_whose_steps_all_ran(db):
     assert {r["master_id"] for r in result.refusals} == {str(m.pk) for m in masters}
     assert {r["step"] for r in result.refusals} == {"generate"}
     assert set(result.timings) == {
+        "preflight",
         "collect_insights",
         "fatigue",
         "generate",

@@ -480,6 +480,36 @@ class GraphMetaClient(ChunkedVideoUpload):
             ),
         )
 
+    # --------------------------------------------------------------- preflight
+    def get_token_owner(self) -> dict[str, Any]:
+        """Who the access token speaks for (`/me`); an invalid token raises 190."""
+        return self._read("check_token", "me", {"fields": "id,name"})
+
+    def get_ad_account(self) -> dict[str, Any]:
+        """The ad account's status, currency, spend cap and amount spent."""
+        return self._read(
+            "check_ad_account",
+            self.ad_account_id,
+            {
+                "fields": "id,name,account_status,disable_reason,currency,"
+                "spend_cap,amount_spent"
+            },
+            object_id=self.ad_account_id,
+        )
+
+    def get_page(self, *, page_id: str) -> dict[str, Any]:
+        return self._read(
+            "check_page", page_id, {"fields": "id,name"}, object_id=page_id
+        )
+
+    def get_adset_for_preflight(self, *, adset_id: str) -> dict[str, Any]:
+        return self._read(
+            "check_adset",
+            adset_id,
+            {"fields": "id,name,status,effective_status,campaign_id,account_id"},
+            object_id=adset_id,
+        )
+
     # ---------------------------------------------------------------- insights
     def get_daily_insights(
         self, *, ad_ids: Sequence[str], since: dt.date, until: dt.date

@@ -4,6 +4,7 @@ once; a live one is left alone; a superseded message does nothing."""
 import datetime as dt
 import socket
 import subprocess
+import sys
 
 import pytest
 from django.utils import timezone
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def dead_holder() -> str:
-    process = subprocess.Popen(["true"])
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
     return f"{socket.gethostname()}:{process.pid}:task-of-a-killed-worker"
 

@@ -121,7 +121,7 @@ def cycle_schedule_window(*, now: dt.datetime | None = None) -> CycleRun | None:
                 scheduled_window=window,
                 status=RunStatus.QUEUED,
                 as_of=now,
-                heartbeat_at=now,
+                heartbeat_at=timezone.now(),  # real time: liveness, not the clock
                 options=CycleOptions().as_dict(),
                 mode=settings.CREATIVE_ENGINE_MODE,
             )

@@ -36,3 +36,22 @@ def admin_user_engine(db):
 @pytest.fixture
 def outsider_user(db):
     return UserFactory(username="outsider1")
+
+
+@pytest.fixture
+def live_graph(settings):
+    """Live mode against a fake Graph API on loopback: the configured client is the
+    real `GraphMetaClient`, every request goes over HTTP to `live_graph`."""
+    from tests.fakes.graph_server import FakeGraphServer
+
+    with FakeGraphServer(access_token="TOK") as server:
+        settings.CREATIVE_ENGINE_MODE = "live"
+        settings.META_GRAPH_URL = server.base_url
+        settings.META_ACCESS_TOKEN = "TOK"
+        settings.META_APP_SECRET = ""
+        settings.META_AD_ACCOUNT_ID = server.state.account_id
+        settings.META_PAGE_ID = server.state.page_id
+        settings.META_TIMEOUT_SECONDS = 2.0
+        settings.META_DEFAULT_ADSET_ID = server.state.add_adset()
+        server.state.video_processing_polls = 0  # no 5 s status poll per upload
+        yield server

@@ -107,6 +107,19 @@ class CreativeVariant(models.Model):
     campaign_id = models.CharField(max_length=64, blank=True)
     adset_id = models.CharField(max_length=64, blank=True)
 
+    # Work in flight (variants.services.work): who holds the render/upload, until when
+    # (renewed by a heartbeat), and the one message queued for the variant's next work.
+    lease_holder = models.CharField(
+        max_length=200, blank=True, help_text="host:pid:task of the worker on it."
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    dispatch_token = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Id of the one message sent for the variant's next work.",
+    )
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
     # Lifecycle
     status = models.CharField(
         max_length=12, choices=VariantStatus.choices, default=VariantStatus.DRAFT

@@ -29,7 +29,7 @@ if "DATABASE_URL" not in os.environ:
     )
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

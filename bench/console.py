@@ -100,7 +100,9 @@ def run(masters: int, repeat: int) -> dict[str, tuple[float, float, int]]:
     client = Client()
     client.force_login(user)
     results = {}
-    print(f"   {'page':22} {'median ms':>10} {'worst ms':>9} {'queries':>8} {'/ goal':>7}")
+    print(
+        f"   {'page':22} {'median ms':>10} {'worst ms':>9} {'queries':>8} {'/ goal':>7}"
+    )
     for name, url in pages(world).items():
         median, worst, queries = measure(client, url, repeat)
         results[name] = (median, worst, queries)

@@ -165,7 +165,9 @@ def test_five_wrong_passwords_then_the_right_one_is_refused_with_429(
     assert statuses[:-1] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
     assert statuses[-1] == 429  # the failure that reaches the limit locks the pair
     assert right.status == 429
-    assert "too many login attempts" in console.page.locator("body").inner_text().lower()
+    assert (
+        "too many login attempts" in console.page.locator("body").inner_text().lower()
+    )
     console.visit("/admin/")
     assert console.path.startswith("/admin/login/")  # no session was opened
     # The browser logs each refused document; nothing else went wrong.

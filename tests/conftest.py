@@ -1,9 +1,34 @@
+import os
+
 import pytest
-from django.core.cache import cache
+from django.conf import settings as django_settings
+from django.core.cache import cache, caches
 
 from config.celery import app as celery_app
 from productions.roles import ADMIN_GROUP, MANAGER_GROUP
 from tests.factories import UserFactory
+
+
+REDIS_DATABASES = 16
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cache_database_per_test_process():
+    """Parallel test processes on one Redis get a database each: every test clears
+    the cache (FLUSHDB), which must not reset another process's throttle counters."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    location = django_settings.CACHES["default"].get("LOCATION", "")
+    if worker.startswith("gw") and str(location).startswith("redis://"):
+        base, _, database = str(location).rpartition("/")
+        number = (int(database or 0) + int(worker[2:])) % REDIS_DATABASES
+        django_settings.CACHES["default"]["LOCATION"] = f"{base}/{number}"
+        caches.close_all()
+        caches.__dict__.pop("settings", None)  # the handler re-reads CACHES
+        try:
+            del caches["default"]  # a connection made before now is dropped
+        except AttributeError:
+            pass
+    yield
 
 
 @pytest.fixture(autouse=True)

@@ -194,6 +194,33 @@ def _budget(details: Mapping[str, Any]) -> str:
     return text
 
 
+# --- a promotion log row's outcome -----------------------------------------------
+
+OUTCOME_LABELS: dict[str, str] = {
+    "succeeded": "Succeeded",
+    "failed": "Failed",
+    "refused": "Refused",
+    "pending": "Pending",
+}
+
+
+def log_outcome(*, promotion_status: str, success: bool, operation: str = "") -> str:
+    """"succeeded", "failed", "refused" or "pending" for a PromotionLog row.
+
+    A decision row (the engine chose, no Meta call) is written with status succeeded
+    and `success` false, its reason in `error_message`; read naively it is a success
+    with a red cross and an error. The status says what happened; a Meta call's
+    `success` agrees with it; a refusal is work the engine declined on purpose.
+    """
+    if operation.endswith("_refused") or promotion_status == "skipped":
+        return "refused"
+    if success or promotion_status == "succeeded":
+        return "succeeded"
+    if promotion_status == "failed":
+        return "failed"
+    return "pending"
+
+
 # --- the numbers, as a labelled table ------------------------------------------------
 
 # Known keys in the order a person reads them, with how each is written.

@@ -138,3 +138,19 @@ def test_a_log_row_names_its_decision_by_type_or_operation():
     assert decision_sentence(action_for_log("winner", "promote_top"), {"prob_top_n": 0.5}) == (
         "Promoted: 50 % chance of being in the top 3"
     )
+
+
+def test_a_decision_row_written_as_succeeded_without_success_reads_succeeded():
+    from promotion.decision_story import log_outcome
+
+    assert log_outcome(promotion_status="succeeded", success=False) == "succeeded"
+    assert log_outcome(promotion_status="succeeded", success=True) == "succeeded"
+    assert log_outcome(promotion_status="failed", success=False) == "failed"
+    assert (
+        log_outcome(
+            promotion_status="failed", success=False, operation="upload_refused"
+        )
+        == "refused"
+    )
+    assert log_outcome(promotion_status="skipped", success=False) == "refused"
+    assert log_outcome(promotion_status="pending", success=False) == "pending"

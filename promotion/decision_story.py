@@ -15,6 +15,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from variants.naming import structure_label
+
 DEFAULT_TOP_N = 3
 
 # What the engine did, as the first words of its sentence.
@@ -42,6 +44,7 @@ ACTION_LABELS: dict[str, str] = {
     "resume_upload": "Upload resumed",
     "best_structure": "Best structure",
     "budget": "Budget changed",
+    "budget_change": "Budget changed",
     "scale": "Scaled",
     "test": "Testing",
     "insights": "Insights read",
@@ -113,12 +116,19 @@ def decision_sentence(
     "Paused on Dec 4: 2 % chance of top 3 (rank 13)". `reason` is the engine's own
     wording, used when the numbers say nothing more readable.
     """
-    details = details or {}
     head = action_label(action)
     if on is not None:
         head += f" on {on:%b} {on.day}"
-    body = _because(action.removeprefix("would_"), details, reason)
+    body = decision_reason(action, details, reason=reason)
     return f"{head}: {body}" if body else head
+
+
+def decision_reason(
+    action: str, details: Mapping[str, Any] | None, *, reason: str = ""
+) -> str:
+    """The evidence half of the sentence alone ("2 % chance of top 3 (rank 13)"),
+    for a table that shows the action in its own column; "" when nothing is known."""
+    return _because(action.removeprefix("would_"), details or {}, reason)
 
 
 def _because(action: str, details: Mapping[str, Any], reason: str) -> str:
@@ -142,9 +152,22 @@ def _because(action: str, details: Mapping[str, Any], reason: str) -> str:
         return text + (f" (rank {int(rank)})" if rank is not None else "")
     if action in {"archive_fatigued", "archive"} and "drop" in details:
         return _fatigue(details) or _clean(reason)
-    if action in {"budget", "scale"} or "new_daily_budget_minor" in details:
+    if action in {"budget", "budget_change", "scale"} or (
+        "new_daily_budget_minor" in details
+    ):
         return _budget(details) or _clean(reason)
+    if action == "best_structure" and "best" in details:
+        return _best_structure(details) or _clean(reason)
     return _clean(reason)
+
+
+def _best_structure(details: Mapping[str, Any]) -> str:
+    campaign = details.get("campaign_id") or "no campaign"
+    best = details.get("best")
+    if not best:
+        return f"campaign {campaign}: no structure leads yet"
+    sure = "" if details.get("confident") else " (not yet confident)"
+    return f"campaign {campaign}: {structure_label(str(best))} leads{sure}"
 
 
 def _failed_gates(details: Mapping[str, Any], reason: str) -> list[str]:

@@ -20,8 +20,9 @@ from productions.admin_permissions import EvidenceAdmin
 from promotion.decision_story import (
     OUTCOME_LABELS,
     action_for_log,
+    action_label,
     decision_numbers,
-    decision_sentence,
+    decision_reason,
     log_outcome,
 )
 from promotion.leaderboards import Totals
@@ -49,13 +50,15 @@ def log_reason(log: PromotionLog) -> str:
     details = log.decision_details if isinstance(log.decision_details, dict) else {}
     if outcome in {"failed", "refused"}:
         return log.error_message or "(no message recorded)"
-    if "call" in details and not details.get("reason"):
-        return f"Meta call {log.operation.replace('_', ' ')}"
-    return decision_sentence(
-        action_for_log(log.promotion_type, log.operation),
-        details,
-        reason=log.error_message,
+    action = str(details.get("action") or "") or action_for_log(
+        log.promotion_type, log.operation
     )
+    because = decision_reason(action, details, reason=log.error_message)
+    if because:
+        return f"{action_label(action)}: {because}"
+    if "call" in details:
+        return f"Meta call {log.operation.replace('_', ' ')}: done"
+    return action_label(action)
 
 
 def _outcome(log: PromotionLog) -> str:

@@ -142,16 +142,6 @@ def _chart(entries: list[Entry], metric: Metric) -> str:
             "backgroundColor": "var(--color-primary-600)",
         }
     ]
-    if metric != "roas":
-        datasets.append(
-            {
-                "label": "95 % lower bound",
-                "data": [
-                    round(e.interval[0] * scale, 3) if e.interval else 0 for e in shown
-                ],
-                "backgroundColor": "var(--color-primary-300)",
-            }
-        )
     return json.dumps(
         {"labels": [e.label[:40] for e in shown], "datasets": datasets}
     )

@@ -31,7 +31,7 @@ from creative_engine.run_report import (
 )
 from productions.admin_permissions import EvidenceAdmin
 from productions.models import CreativeProduction
-from promotion.decision_story import action_label, decision_sentence, key_numbers
+from promotion.decision_story import action_label, decision_reason, key_numbers
 from variants.models import CreativeVariant
 
 STATUS_BADGES = {
@@ -115,7 +115,7 @@ def run_report(run: CycleRun, wanted: DecisionFilter) -> dict[str, Any]:
             "variant": _variant_cell(d.get("variant_id"), variants),
             "master": _master_cell(d.get("master_id"), masters),
             "action": action_label(str(d.get("action") or "")),
-            "reason": decision_sentence(
+            "reason": decision_reason(
                 str(d.get("action") or ""),
                 d.get("numbers") if isinstance(d.get("numbers"), Mapping) else {},
                 reason=str(d.get("reason") or ""),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from variants.naming import structure_label
@@ -307,9 +307,16 @@ def decision_numbers(details: Mapping[str, Any] | None) -> list[tuple[str, str]]
     return rows
 
 
-def key_numbers(details: Mapping[str, Any] | None, limit: int = 4) -> str:
-    """The first few numbers, on one line: "Chance of top 3 91 % · Rank 2 · …"."""
-    return " · ".join(f"{k} {v}" for k, v in decision_numbers(details)[:limit])
+def key_numbers(
+    details: Mapping[str, Any] | None,
+    limit: int = 4,
+    *,
+    leave_out: Collection[str] = (),
+) -> str:
+    """The first few numbers, on one line: "Chance of top 3 91 % · Rank 2 · …";
+    `leave_out` names keys a sentence beside them already says."""
+    kept = {k: v for k, v in (details or {}).items() if k not in leave_out}
+    return " · ".join(f"{k}: {v}" for k, v in decision_numbers(kept)[:limit])
 
 
 def _format(value: Any, kind: str) -> str:

@@ -68,6 +68,11 @@ class LeaderboardFilterForm(forms.Form):
             *((c, c) for c in campaigns),
         ]
 
+    def show_defaults(self, scope: LeaderboardScope) -> None:
+        """Unbound (a first visit), the form shows the range it used."""
+        if not self.is_bound:
+            self.initial = {"since": scope.since, "until": scope.until}
+
     def scope(self, today: dt.date) -> tuple[LeaderboardScope, Metric]:
         """The filters chosen, defaulting to every master over the last 30 days."""
         data = self.cleaned_data if self.is_valid() else {}
@@ -140,6 +145,10 @@ def _chart(entries: list[Entry], metric: Metric) -> str:
             "label": METRICS[metric].split(" ")[0] + ("" if metric == "roas" else " %"),
             "data": [round((e.value or 0.0) * scale, 3) for e in shown],
             "backgroundColor": "var(--color-primary-600)",
+            # Read by unfold's chart defaults: wider bars and a labelled y axis.
+            "maxBarThickness": 32,
+            "displayYAxis": True,
+            "suffixYAxis": "×" if metric == "roas" else "%",
         }
     ]
     return json.dumps(
@@ -166,6 +175,7 @@ class LeaderboardsView(UnfoldModelAdminViewMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         form = LeaderboardFilterForm(self.request.GET or None)
         scope, metric = form.scope(timezone.localdate())
+        form.show_defaults(scope)
         variants, fragments = leaderboard_variant_totals(scope)
         by_type = rank_fragments(variants, fragments, metric=metric)
         boards = [

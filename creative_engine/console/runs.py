@@ -34,6 +34,8 @@ from productions.models import CreativeProduction
 from promotion.decision_story import action_label, decision_reason, key_numbers
 from variants.models import CreativeVariant
 
+# The "Why" column already says these; the numbers column adds the rest.
+SAID_BY_THE_SENTENCE = frozenset({"prob_top_n", "rank", "days_used"})
 STATUS_BADGES = {
     RunStatus.QUEUED: "info",
     RunStatus.RUNNING: "info",
@@ -121,7 +123,8 @@ def run_report(run: CycleRun, wanted: DecisionFilter) -> dict[str, Any]:
                 reason=str(d.get("reason") or ""),
             ),
             "numbers": key_numbers(
-                d.get("numbers") if isinstance(d.get("numbers"), Mapping) else {}
+                d.get("numbers") if isinstance(d.get("numbers"), Mapping) else {},
+                leave_out=SAID_BY_THE_SENTENCE,
             ),
         }
         for d in shown
@@ -163,6 +166,9 @@ def run_report(run: CycleRun, wanted: DecisionFilter) -> dict[str, Any]:
                         "label": "Seconds",
                         "data": [s for _, s in timings],
                         "backgroundColor": "var(--color-primary-600)",
+                        "maxBarThickness": 32,
+                        "displayYAxis": True,
+                        "suffixYAxis": "s",
                     }
                 ],
             }
@@ -186,7 +192,7 @@ class CycleRunAdmin(EvidenceAdmin):
     date_hierarchy = "created_at"
     fieldsets = (
         (
-            "Summary",
+            "Run details",
             {
                 "fields": (
                     "status",
@@ -215,6 +221,7 @@ class CycleRunAdmin(EvidenceAdmin):
         "mode",
         "requested_by",
     )
+    change_form_outer_before_template = "console/runs_header.html"
     change_form_outer_after_template = "console/runs_report.html"
 
     def change_view(
@@ -227,6 +234,15 @@ class CycleRunAdmin(EvidenceAdmin):
         run = self.get_object(request, object_id)
         context = dict(extra_context or {})
         if run is not None:
+            context["run_header"] = {
+                "status": run.get_status_display(),
+                "badge": STATUS_BADGES.get(run.status, "info"),
+                "words": self.outcome_in_words(run),
+                "clock": f"{run.as_of:%b %d, %Y %H:%M}",
+                "duration": _duration(run),
+                "dry_run": run.dry_run,
+                "trigger": run.get_trigger_display(),
+            }
             wanted = DecisionFilter(
                 step=request.GET.get("step", ""), action=request.GET.get("action", "")
             )

@@ -128,7 +128,10 @@ def test_odd_values_do_not_break_the_table():
 
 
 def test_key_numbers_are_one_short_line():
-    assert key_numbers(PAUSE, limit=2) == "Chance of top 3 under 1 % · Rank 13"
+    assert key_numbers(PAUSE, limit=2) == "Chance of top 3: under 1 % · Rank: 13"
+    assert key_numbers(PAUSE, limit=1, leave_out={"prob_top_n", "rank"}) == (
+        "Days of data: 8"
+    )
 
 
 def test_a_log_row_names_its_decision_by_type_or_operation():

@@ -429,3 +429,23 @@ def test_evidence_lists_open_for_a_viewer_and_not_for_someone_logged_out(
     assert viewer_client.get(reverse(name)).status_code == 200
     viewer_client.logout()
     assert client.get(reverse(name)).status_code == 302
+
+
+def test_a_decision_carried_out_is_written_as_a_success_and_a_refusal_is_not():
+    # The source of the "Succeeded beside a red cross" rows: `success` now agrees
+    # with the status the decision was written with.
+    from promotion.services.meta_calls import promotion_log_decision
+
+    done = promotion_log_decision(
+        operation="promote_top",
+        message="rank 1 of the posterior, in the top 3",
+        promotion_type=PromotionType.WINNER,
+        status=PromotionStatus.SUCCEEDED,
+        details={"prob_top_n": 0.9},
+    )
+    refused = promotion_log_decision(
+        operation="upload_refused", message="cap reached", error_code="cap"
+    )
+
+    assert (done.promotion_status, done.success) == ("succeeded", True)
+    assert (refused.promotion_status, refused.success) == ("skipped", False)

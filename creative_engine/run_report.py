@@ -74,7 +74,7 @@ def counts_in_words(
     errors: Sequence[Any] = (),
     refusals: Sequence[Any] = (),
 ) -> str:
-    """"15 generated · 15 rendered · 14 uploaded · 1 failed · 2 errors"; zeros left
+    """ "15 generated · 15 rendered · 14 uploaded · 1 failed · 2 errors"; zeros left
     out, errors always said when there are any."""
     counts = counts or {}
     parts = []
@@ -125,7 +125,5 @@ def filter_decisions(
 
 def facets(decisions: Iterable[Any], key: str) -> list[tuple[str, int]]:
     """Each value of `key` (step or action) with how many decisions have it."""
-    seen = Counter(
-        str(d.get(key) or "") for d in decisions if isinstance(d, Mapping)
-    )
+    seen = Counter(str(d.get(key) or "") for d in decisions if isinstance(d, Mapping))
     return sorted(seen.items())

@@ -76,9 +76,9 @@ _LOG_TYPE_ACTIONS: dict[str, str] = {
 }
 _GATE_WORDS: dict[str, str] = {
     "age": "too new",
-    "days": "too few days of data",
-    "impressions": "too few impressions",
-    "expected_events": "too few expected results",
+    "days": "few days",
+    "impressions": "few impressions",
+    "expected_events": "few expected results",
 }
 _METRIC_NAMES: dict[str, str] = {
     "ctr": "click-through rate",
@@ -89,7 +89,7 @@ _METRIC_NAMES: dict[str, str] = {
 
 
 def action_label(action: str) -> str:
-    """"Promoted", "Would pause"…: the action as a person says it."""
+    """ "Promoted", "Would pause"…: the action as a person says it."""
     if action.startswith("would_"):
         base = action.removeprefix("would_")
         return _WOULD_LABELS.get(base, "Would " + _humanize(base).lower())
@@ -142,7 +142,12 @@ def _because(action: str, details: Mapping[str, Any], reason: str) -> str:
     rank = _number(details.get("rank"))
     if action == "hold_cooldown" and reason:
         return _clean(reason)
-    if prob is not None and action in {"promote", "promote_top", "winner", "keep_active"}:
+    if prob is not None and action in {
+        "promote",
+        "promote_top",
+        "winner",
+        "keep_active",
+    }:
         text = f"{_chance(prob)} chance of being in the top {top_n}"
         if days is not None:
             text += f" on {_plural(int(days), 'day')} of data"
@@ -228,7 +233,7 @@ OUTCOME_LABELS: dict[str, str] = {
 
 
 def log_outcome(*, promotion_status: str, success: bool, operation: str = "") -> str:
-    """"succeeded", "failed", "refused" or "pending" for a PromotionLog row.
+    """ "succeeded", "failed", "refused" or "pending" for a PromotionLog row.
 
     A decision row (the engine chose, no Meta call) is written with status succeeded
     and `success` false, its reason in `error_message`; read naively it is a success
@@ -279,6 +284,9 @@ _NUMBER_FORMATS: dict[str, tuple[str, str]] = {
     "duration_ms": ("Call took (ms)", "int"),
 }
 # Text already said by the sentence, or machinery no person needs.
+_UUID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 _NOT_NUMBERS = frozenset(
     {"reason", "text", "call", "object_id", "gate_reasons", "ci_low", "ci_high"}
 )
@@ -346,8 +354,10 @@ def _format_other(value: Any) -> str:
     if isinstance(value, int | float):
         return f"{value:,}" if isinstance(value, int) else f"{value:.4g}"
     if isinstance(value, str):
-        return value
+        return _plural(1, "id") if _UUID.fullmatch(value) else value
     if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        if any(isinstance(v, str) and _UUID.fullmatch(v) for v in value):
+            return _plural(len(value), "id")  # names live elsewhere: no bare UUIDs
         if len(value) > 5 or any(isinstance(v, Mapping | list) for v in value):
             return _plural(len(value), "item")
         return ", ".join(str(v) for v in value) or "none"

@@ -5,6 +5,7 @@ whatever the number of variants); the ranking itself is `promotion.leaderboards`
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,11 @@ def leaderboard_variant_totals(
         date__gte=scope.since, date__lte=scope.until
     )
     if scope.master_id:
-        metrics = metrics.filter(variant__parent_id=scope.master_id)
+        try:
+            master_id = uuid.UUID(scope.master_id)
+        except ValueError:
+            return [], {}
+        metrics = metrics.filter(variant__parent_id=master_id)
     if scope.campaign_id:
         metrics = metrics.filter(
             Q(variant__campaign_id=scope.campaign_id)
@@ -102,7 +107,12 @@ def _fragment_ids(fragments_order: Any) -> tuple[str, ...]:
 
 def _fragments(ids: set[str]) -> dict[str, FragmentInfo]:
     fragments = CreativeFragment.objects.filter(pk__in=list(ids)).values(
-        "id", "fragment_type", "label", "start_time", "end_time", "master_creative__title"
+        "id",
+        "fragment_type",
+        "label",
+        "start_time",
+        "end_time",
+        "master_creative__title",
     )
     return {
         str(f["id"]): FragmentInfo(

@@ -209,8 +209,6 @@ def structures_by_campaign(
     for variant in variants:
         by_campaign[variant.campaign_id].append(variant)
     return {
-        campaign: rank_structures(
-            rows, metric=metric, structure_names=structure_names
-        )
+        campaign: rank_structures(rows, metric=metric, structure_names=structure_names)
         for campaign, rows in sorted(by_campaign.items())
     }

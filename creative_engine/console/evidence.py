@@ -71,9 +71,7 @@ def _outcome(log: PromotionLog) -> str:
 
 def _numbers_table(details: Any) -> SafeString:
     rows = decision_numbers(details if isinstance(details, dict) else {})
-    return SafeString(
-        render_to_string("console/evidence_numbers.html", {"rows": rows})
-    )
+    return SafeString(render_to_string("console/evidence_numbers.html", {"rows": rows}))
 
 
 @admin.register(PromotionLog)
@@ -86,8 +84,6 @@ class PromotionLogAdmin(EvidenceAdmin):
         "outcome",
         "reason",
         "budget_allocated",
-        "promoted_by",
-        "mode",
     )
     list_filter = (
         "promotion_type",
@@ -104,7 +100,7 @@ class PromotionLogAdmin(EvidenceAdmin):
             "What happened",
             {
                 "fields": (
-                    "outcome",
+                    "outcome_badge",
                     "reason",
                     "variant_name",
                     "run_link",
@@ -136,7 +132,7 @@ class PromotionLogAdmin(EvidenceAdmin):
         ),
     )
     readonly_fields = (
-        "outcome",
+        "outcome_badge",
         "reason",
         "variant_name",
         "run_link",
@@ -165,6 +161,17 @@ class PromotionLogAdmin(EvidenceAdmin):
     def outcome(self, log: PromotionLog) -> tuple[str, str]:
         key = _outcome(log)
         return key, OUTCOME_LABELS[key]
+
+    @display(description="Outcome")
+    def outcome_badge(self, log: PromotionLog) -> SafeString:
+        # A change page's read-only field shows no label: the badge is drawn here.
+        key = _outcome(log)
+        return SafeString(
+            render_to_string(
+                "unfold/helpers/label.html",
+                {"text": OUTCOME_LABELS[key], "variant": OUTCOME_BADGES[key]},
+            )
+        )
 
     @display(description="Reason")
     def reason(self, log: PromotionLog) -> str:

@@ -62,11 +62,11 @@ class LeaderboardFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         masters, campaigns = leaderboard_filter_choices()
-        self.fields["master"].choices = [("", "All masters"), *masters]
-        self.fields["campaign"].choices = [
-            ("", "All campaigns"),
-            *((c, c) for c in campaigns),
-        ]
+        master, campaign = self.fields["master"], self.fields["campaign"]
+        assert isinstance(master, forms.ChoiceField)
+        assert isinstance(campaign, forms.ChoiceField)
+        master.choices = [("", "All masters"), *masters]
+        campaign.choices = [("", "All campaigns"), *((c, c) for c in campaigns)]
 
     def show_defaults(self, scope: LeaderboardScope) -> None:
         """Unbound (a first visit), the form shows the range it used."""
@@ -151,9 +151,7 @@ def _chart(entries: list[Entry], metric: Metric) -> str:
             "suffixYAxis": "×" if metric == "roas" else "%",
         }
     ]
-    return json.dumps(
-        {"labels": [e.label[:40] for e in shown], "datasets": datasets}
-    )
+    return json.dumps({"labels": [e.label[:40] for e in shown], "datasets": datasets})
 
 
 def _board(

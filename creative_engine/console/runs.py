@@ -196,12 +196,10 @@ class CycleRunAdmin(EvidenceAdmin):
             {
                 "fields": (
                     "status",
-                    "outcome_in_words",
                     "trigger",
                     "as_of",
                     "started_at",
                     "finished_at",
-                    "duration",
                     "dry_run",
                     "mode",
                     "requested_by",
@@ -251,8 +249,10 @@ class CycleRunAdmin(EvidenceAdmin):
 
     def get_preserved_filters(self, request: HttpRequest) -> str:
         # The report's own ?step=&action= are not the changelist's filters.
-        return "" if "step" in request.GET or "action" in request.GET else (
-            super().get_preserved_filters(request)
+        return (
+            ""
+            if "step" in request.GET or "action" in request.GET
+            else (super().get_preserved_filters(request))
         )
 
     @display(description="Status", label=STATUS_BADGES, ordering="status")

@@ -58,7 +58,9 @@ def test_failed_evidence_gates_read_as_what_is_missing():
 
     sentence = decision_sentence("keep_testing", {"reason": reason})
 
-    assert sentence == "Kept testing: not enough evidence yet (too new, too few impressions)"
+    assert (
+        sentence == "Kept testing: not enough evidence yet (too new, few impressions)"
+    )
 
 
 def test_a_budget_step_reads_as_before_after_and_the_roas_behind_it():
@@ -138,9 +140,9 @@ def test_a_log_row_names_its_decision_by_type_or_operation():
     assert action_for_log("winner", "promote_top") == "promote_top"
     assert action_for_log("pause", "set_ad_status") == "pause"
     assert action_for_log("upload", "create_ad") == "upload"
-    assert decision_sentence(action_for_log("winner", "promote_top"), {"prob_top_n": 0.5}) == (
-        "Promoted: 50 % chance of being in the top 3"
-    )
+    assert decision_sentence(
+        action_for_log("winner", "promote_top"), {"prob_top_n": 0.5}
+    ) == ("Promoted: 50 % chance of being in the top 3")
 
 
 def test_a_decision_row_written_as_succeeded_without_success_reads_succeeded():
@@ -157,3 +159,16 @@ def test_a_decision_row_written_as_succeeded_without_success_reads_succeeded():
     )
     assert log_outcome(promotion_status="skipped", success=False) == "refused"
     assert log_outcome(promotion_status="pending", success=False) == "pending"
+
+
+def test_ids_in_the_numbers_are_counted_never_shown():
+    rows = dict(
+        decision_numbers(
+            {
+                "winners": ["89720f18-3e62-4ac4-83c7-e81b1787cc8f"] * 2,
+                "refreshed_from": "89720f18-3e62-4ac4-83c7-e81b1787cc8f",
+            }
+        )
+    )
+
+    assert rows == {"Winners": "2 ids", "Refreshed from": "1 id"}

@@ -48,7 +48,11 @@ def viewer_client(client):
     viewer = UserFactory(username="viewer", is_staff=True)
     viewer.user_permissions.add(
         *Permission.objects.filter(
-            codename__in=["view_cyclerun", "view_promotionlog", "view_variantdailymetric"]
+            codename__in=[
+                "view_cyclerun",
+                "view_promotionlog",
+                "view_variantdailymetric",
+            ]
         )
     )
     client.force_login(viewer)
@@ -129,7 +133,13 @@ def test_a_run_report_shows_errors_and_refusals_before_the_decisions(manager_cli
     assert html.index("fatigue step raised: boom") < html.index('class="run-decisions')
     assert html.index("no approved fragments") < html.index('class="run-decisions')
     assert "Neon Nights · #1." in html  # variants by their readable names
-    assert reverse("admin:variants_creativevariant_change", args=[run.decisions[0]["variant_id"]]) in html
+    assert (
+        reverse(
+            "admin:variants_creativevariant_change",
+            args=[run.decisions[0]["variant_id"]],
+        )
+        in html
+    )
     assert "1 % chance of top 3 (rank 0)" in html
     assert "Variants generated" in html and "Promote" in html
     assert 'data-type="bar"' in html  # the timings chart
@@ -144,7 +154,10 @@ def test_the_report_filters_decisions_by_step_and_by_action(manager_client):
     both = _report(manager_client, run, step="promote", action="generate")
 
     assert by_step.count('class="decision-row') == 3
-    assert re.findall(r"<td class=\"decision-step[^>]*>([^<]*)<", by_step) == ["Promote"] * 3
+    assert (
+        re.findall(r"<td class=\"decision-step[^>]*>([^<]*)<", by_step)
+        == ["Promote"] * 3
+    )
     assert by_action.count('class="decision-row') == 3
     assert "3 of 9 decisions shown" in by_action
     assert both.content.decode().count('class="decision-row') == 0
@@ -154,7 +167,11 @@ def test_a_report_survives_decisions_that_name_unknown_or_malformed_ids(manager_
     run = CycleRunFactory(
         decisions=[
             {"step": "promote", "action": "pause", "variant_id": "not-a-uuid"},
-            {"step": "promote", "action": "pause", "variant_id": "2b1f3f3e-0000-4000-8000-000000000000"},
+            {
+                "step": "promote",
+                "action": "pause",
+                "variant_id": "2b1f3f3e-0000-4000-8000-000000000000",
+            },
             "garbage",
         ],
         timings={"promote": "n/a"},
@@ -373,6 +390,7 @@ def test_a_log_row_page_shows_its_numbers_as_a_table_not_json(manager_client):
     assert "Daily budget after" in html and "25.00 a day" in html
     assert "+25 %" in html and "Objective" in html
     assert "current_daily_budget_minor" not in html
+    assert "bg-green-100" in html and "('succeeded'" not in html  # a badge
     assert 'name="_save"' not in html
 
 
@@ -394,7 +412,12 @@ def test_daily_metrics_show_the_variant_by_name_and_computed_rates(
 ):
     variant = VariantFactory(parent=ProductionFactory(title="Neon Nights"))
     DailyMetricFactory(
-        variant=variant, impressions=2000, clicks=50, conversions=5, spend=10, revenue=35
+        variant=variant,
+        impressions=2000,
+        clicks=50,
+        conversions=5,
+        spend=10,
+        revenue=35,
     )
     url = reverse("admin:promotion_variantdailymetric_changelist")
     manager_client.get(url)

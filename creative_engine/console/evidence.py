@@ -243,12 +243,12 @@ class VariantDailyMetricAdmin(EvidenceAdmin):
     @display(description="CTR")
     def ctr(self, metric: VariantDailyMetric) -> str:
         rate = _totals(metric).ctr
-        return "—" if rate is None else f"{rate * 100:.2f} %"
+        return "—" if rate is None else f"{rate * 100:.2f}\u00a0%"
 
     @display(description="CVR")
     def cvr(self, metric: VariantDailyMetric) -> str:
         rate = _totals(metric).cvr
-        return "—" if rate is None else f"{rate * 100:.2f} %"
+        return "—" if rate is None else f"{rate * 100:.2f}\u00a0%"
 
     @display(description="ROAS")
     def roas(self, metric: VariantDailyMetric) -> str:

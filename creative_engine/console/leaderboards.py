@@ -93,14 +93,16 @@ class LeaderboardFilterForm(forms.Form):
 def _value(entry: Entry, metric: Metric) -> str:
     if entry.value is None:
         return "—"
-    return f"{entry.value:.2f}×" if metric == "roas" else f"{entry.value * 100:.2f} %"
+    return (
+        f"{entry.value:.2f}×" if metric == "roas" else f"{entry.value * 100:.2f}\u00a0%"
+    )
 
 
 def _interval(entry: Entry, metric: Metric) -> str:
     if entry.interval is None:
         return f"on {entry.totals.spend:,.2f} spent" if metric == "roas" else "—"
     low, high = entry.interval
-    return f"{low * 100:.2f} – {high * 100:.2f} %"
+    return f"{low * 100:.2f} – {high * 100:.2f}\u00a0%"
 
 
 def _table(entries: list[Entry], metric: Metric, *, detail: str) -> dict[str, Any]:

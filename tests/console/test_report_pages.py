@@ -256,7 +256,7 @@ def test_leaderboards_rank_hooks_with_their_evidence_and_draw_a_chart(manager_cl
     assert response.status_code == 200
     assert "Neon Nights hook" in html and "Quiet Storm hook" in html
     assert "6,000" in html  # Neon Nights' hook: 2 variants × 3 days × 1000
-    assert re.search(r"\d\.\d\d – \d\.\d\d %", html)  # the interval beside the rate
+    assert re.search(r"\d\.\d\d – \d\.\d\d\s%", html)  # the interval beside the rate
     charts = re.findall(r'<canvas class="chart"[^>]*data-value="([^"]*)"', html)
     assert charts
     data = json.loads(charts[0].replace("&quot;", '"'))
@@ -429,8 +429,8 @@ def test_daily_metrics_show_the_variant_by_name_and_computed_rates(
         manager_client.get(url)
 
     assert "Neon Nights · #1." in html
-    assert "2.50 %" in html  # CTR 50 / 2000
-    assert "10.00 %" in html  # CVR 5 / 50
+    assert "2.50\u00a0%" in html  # CTR 50 / 2000 (no break before the unit)
+    assert "10.00\u00a0%" in html  # CVR 5 / 50
     assert "3.50×" in html  # ROAS 35 / 10
 
 

@@ -38,6 +38,7 @@ from variants.naming import structure_label
 
 DEFAULT_DAYS = 30
 CHART_ENTRIES = 10
+TABLE_ENTRIES = 20  # a leaderboard's head; the rest is a long tail of the same
 FRAGMENT_BOARDS = (
     (FragmentType.HOOK, "Hooks"),
     (FragmentType.BODY, "Bodies"),
@@ -161,7 +162,8 @@ def _board(
 ) -> dict[str, Any]:
     return {
         "title": title,
-        "table": _table(entries, metric, detail=detail),
+        "table": _table(entries[:TABLE_ENTRIES], metric, detail=detail),
+        "more": max(len(entries) - TABLE_ENTRIES, 0),
         "chart": _chart(entries, metric) if entries else "",
         "empty": not entries,
     }

@@ -472,3 +472,18 @@ def test_a_decision_carried_out_is_written_as_a_success_and_a_refusal_is_not():
 
     assert (done.promotion_status, done.success) == ("succeeded", True)
     assert (refused.promotion_status, refused.success) == ("skipped", False)
+
+
+def test_the_run_list_costs_the_same_queries_for_few_and_many_runs(
+    manager_client, django_assert_max_num_queries
+):
+    url = reverse("admin:creative_engine_cyclerun_changelist")
+    _run_with(5)
+    manager_client.get(url)
+    # Session, user, permissions, the count, the page of runs, the date hierarchy.
+    with django_assert_max_num_queries(10):
+        manager_client.get(url)
+    CycleRunFactory.create_batch(30, counts={"variants_generated": 15})
+    with django_assert_max_num_queries(10):
+        response = manager_client.get(url)
+    assert response.content.decode().count("15 generated") == 31

@@ -487,3 +487,21 @@ def test_the_run_list_costs_the_same_queries_for_few_and_many_runs(
     with django_assert_max_num_queries(10):
         response = manager_client.get(url)
     assert response.content.decode().count("15 generated") == 31
+
+
+def test_what_the_engine_wrote_is_shown_as_text_never_as_markup(manager_client):
+    run = CycleRunFactory(
+        decisions=[
+            {
+                "step": "generate",
+                "action": "refuse",
+                "reason": "<script>alert(1)</script>",
+            }
+        ],
+        errors=[{"step": "promote", "error": "<img src=x>"}],
+    )
+
+    html = _report(manager_client, run).content.decode()
+
+    assert "<script>alert(1)</script>" not in html and "<img src=x>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

@@ -2,6 +2,8 @@
 
 from creative_engine.console import (  # noqa: F401
     accounts,
+    evidence,
+    leaderboards,
     masters,
     runs,
     schedule,

@@ -258,7 +258,9 @@ def promotion_log_decision(
         promotion_status=status,
         upload_timestamp=now,
         completed_timestamp=now,
-        success=False,
+        # A decision carried out is a success: `success` must agree with the status,
+        # or the row reads "Succeeded" beside a failure (and counts as one).
+        success=status == PromotionStatus.SUCCEEDED,
         error_message=_without_secrets(message)[:4000],
         error_code=error_code[:32],
         decision_details={**dict(ctx.decision or {}), **_jsonable(details or {})},

@@ -117,7 +117,8 @@ def test_a_manager_opens_masters_a_master_with_its_fragments_variants_and_a_run(
 
     console.visit(_admin_url("creative_engine_cyclerun", "change", run.pk))
     assert page.locator(".field-status .readonly").inner_text() == "Succeeded"
-    assert "variants_planned" in page.locator(".field-counts").inner_text()
+    # The run's page is a report: its counts in a labelled table, not JSON.
+    assert "Variants planned" in page.locator("table.run-counts").inner_text()
     assert page.locator("input[type='submit']").count() == 0  # the engine's record
 
     assert console.problems == []

@@ -1,3 +1,4 @@
+import contextlib
 import os
 
 import pytest
@@ -7,7 +8,6 @@ from django.core.cache import cache, caches
 from config.celery import app as celery_app
 from productions.roles import ADMIN_GROUP, MANAGER_GROUP
 from tests.factories import UserFactory
-
 
 REDIS_DATABASES = 16
 
@@ -24,10 +24,8 @@ def _cache_database_per_test_process():
         django_settings.CACHES["default"]["LOCATION"] = f"{base}/{number}"
         caches.close_all()
         caches.__dict__.pop("settings", None)  # the handler re-reads CACHES
-        try:
+        with contextlib.suppress(AttributeError):
             del caches["default"]  # a connection made before now is dropped
-        except AttributeError:
-            pass
     yield
 
 

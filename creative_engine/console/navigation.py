@@ -40,6 +40,12 @@ SIDEBAR: list[tuple[str, list[tuple[str, str, str, str | None]]]] = [
                 "admin:creative_engine_cyclerun_changelist",
                 "creative_engine.view_cyclerun",
             ),
+            (
+                "Leaderboards",
+                "leaderboard",
+                "admin:promotion_leaderboards",
+                "promotion.view_variantdailymetric",
+            ),
         ],
     ),
     (

@@ -115,7 +115,7 @@ def test_a_manager_runs_a_cycle_finds_the_winner_and_steers_variants(
     page.wait_for_load_state("networkidle")
     timeline = page.locator(".ce-timeline").inner_text()
     assert re.search(
-        r"Promoted on \w+ \d+: \d+% chance of being in the top 3", timeline
+        r"Promoted on \w+ \d+: \d+ % chance of being in the top 3", timeline
     )
     assert _charts_drawn(page) >= 1
     console.screenshot("winner-page")

@@ -116,7 +116,7 @@ def test_the_variant_page_charts_its_days_and_tells_its_decisions(staff_manager)
     html = page.content.decode()
     assert page.context["has_days"] is True
     assert 'data-type="line"' in html
-    assert "91% chance of being in the top 3 on 15 days of data" in html
+    assert "91 % chance of being in the top 3 on 15 days of data" in html
     assert "Meta refused" not in html
     assert "The fatigue rule starts looking after 14 days of delivery" in html
 

@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
+from creative_engine.locks import cycle_lock
 from creative_engine.models import CycleRun, RunStatus
 from tests.factories import (
     FULL_BATCH,
@@ -66,7 +67,8 @@ def test_a_cycle_requested_while_one_runs_is_refused_with_the_reason(staff_manag
     now = timezone.now()
     CycleRunFactory(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now)
 
-    answer = staff_manager.post(reverse("console_run_cycle"), {})
+    with cycle_lock():  # its worker is alive: it holds the lock
+        answer = staff_manager.post(reverse("console_run_cycle"), {})
 
     messages = [str(m) for m in get_messages(answer.wsgi_request)]
     assert any("Not started" in m and "already running" in m for m in messages)

@@ -13,6 +13,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -217,6 +218,7 @@ AXES_COOLOFF_TIME = env.float("LOGIN_LOCKOUT_MINUTES", default=15.0) / 60  # hou
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"  # on the console's theme
 # Behind DJANGO_PROXY_COUNT trusted proxies the client is the address they report in
 # X-Forwarded-For; with none (the default) that header is the client's own and ignored.
 _PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
@@ -377,7 +379,8 @@ CELERY_TASK_ROUTES = {
     "promotion.*": {"queue": "meta"},
     "creative_engine.*": {"queue": "default"},
 }
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, claiming the cycle's window as it fires.
+CELERY_BEAT_SCHEDULER = "creative_engine.beat:CycleScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -388,6 +391,17 @@ CREATIVE_ENGINE_CYCLE_CRONTAB = crontab(minute=0, hour="0,12")
 CREATIVE_ENGINE_MODE = env.str("CREATIVE_ENGINE_MODE", default="stub")
 if CREATIVE_ENGINE_MODE not in {"stub", "live"}:
     raise ImproperlyConfigured("CREATIVE_ENGINE_MODE must be 'stub' or 'live'.")
+# Reliability: a scheduled run that meets another cycle comes back this often; render and
+# upload work holds a lease renewed by a heartbeat (expired: its worker is gone); the
+# sweep re-sends work whose message is not on the broker after DISPATCH_STALE_SECONDS
+# (only used when the broker cannot be asked).
+CYCLE_LOCK_RETRY_SECONDS = env.int("CYCLE_LOCK_RETRY_SECONDS", default=30)
+WORK_LEASE_SECONDS = env.int("WORK_LEASE_SECONDS", default=60)
+DISPATCH_STALE_SECONDS = env.int("DISPATCH_STALE_SECONDS", default=30 * 60)
+if not 1 <= CYCLE_LOCK_RETRY_SECONDS <= 600:
+    raise ImproperlyConfigured("CYCLE_LOCK_RETRY_SECONDS must be between 1 and 600.")
+if not 10 <= WORK_LEASE_SECONDS <= 3600:
+    raise ImproperlyConfigured("WORK_LEASE_SECONDS must be between 10 and 3600.")
 
 FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")  # empty: imageio-ffmpeg's binary
 RENDER_WIDTH = env.int("RENDER_WIDTH", default=1080)
@@ -409,6 +423,8 @@ META_PAGE_ID = env.str("META_PAGE_ID", default="")
 META_INSTAGRAM_USER_ID = env.str("META_INSTAGRAM_USER_ID", default="")
 META_DEFAULT_ADSET_ID = env.str("META_DEFAULT_ADSET_ID", default="")
 META_TIMEOUT_SECONDS = env.float("META_TIMEOUT_SECONDS", default=60.0)
+# The currency the live preflight expects the ad account to bill in (empty: any).
+META_ACCOUNT_CURRENCY = env.str("META_ACCOUNT_CURRENCY", default="")
 META_MAX_RUNNING_ADS_PER_PAGE = env.int("META_MAX_RUNNING_ADS_PER_PAGE", default=250)
 META_STUB_UPLOAD_FAILURE_RATE = env.float("META_STUB_UPLOAD_FAILURE_RATE", default=0.15)
 META_STUB_SEED = env.int("META_STUB_SEED", default=1017)
@@ -453,5 +469,34 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+    },
+}
+
+# The admin's login page is the console's front door; after it, the dashboard.
+LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
+
+# --- The console (django-unfold) ---------------------------------------------------------
+UNFOLD = {
+    "SITE_TITLE": "Creative Engine",
+    "SITE_HEADER": "Creative Engine",
+    "SITE_SUBHEADER": "Meta video ads on autopilot",
+    "SITE_SYMBOL": "movie",
+    "SITE_FAVICONS": [
+        {
+            "rel": "icon",
+            "type": "image/svg+xml",
+            "href": lambda request: static("console/favicon.svg"),
+        }
+    ],
+    "SHOW_HISTORY": True,
+    "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "creative_engine.console.dashboard.dashboard_callback",
+    "ENVIRONMENT": "creative_engine.console.dashboard.environment_badge",
+    "STYLES": [lambda request: static("console/console.css")],
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": "creative_engine.console.navigation.sidebar_navigation",
     },
 }

@@ -1,3 +1,11 @@
 """Registers the console's pages (see creative_engine/console)."""
 
-from creative_engine.console import accounts, runs, schedule  # noqa: F401
+from creative_engine.console import (  # noqa: F401
+    accounts,
+    evidence,
+    leaderboards,
+    masters,
+    runs,
+    schedule,
+    variants,
+)

@@ -70,6 +70,15 @@ class CycleRun(models.Model):
         ),
     )
     decisions = models.JSONField(default=list, blank=True)
+    alerts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "What a person must fix: a token, ad account or Page the live preflight "
+            "refused (the cycle stopped before rendering), or a master held because "
+            "its ad set was refused."
+        ),
+    )
     mode = models.CharField(
         max_length=8, choices=EngineMode.choices, default=EngineMode.STUB
     )

@@ -11,13 +11,15 @@ CYCLE_HOURS = 12
 
 CYCLE_TASK_NAME = "creative-engine-cycle"
 SWEEP_TASK_NAME = "creative-engine-sweep-stuck-work"
+SCHEDULED_CYCLE_TASK = "creative_engine.run_scheduled_cycle"
 
 # Stale beats must never replay: a cycle not started within 3 hours of its slot is dropped
-# (the next window's run does the work), a sweep within 5 minutes.
+# (the next window's run does the work), a sweep within 2 minutes. The sweep runs every
+# 2 minutes: with heartbeat leases it re-sends only work whose worker is gone.
 SCHEDULE: tuple[dict[str, Any], ...] = (
     {
         "name": CYCLE_TASK_NAME,
-        "task": "creative_engine.run_scheduled_cycle",
+        "task": SCHEDULED_CYCLE_TASK,
         "crontab": {"minute": "0", "hour": "0,12"},
         "expire_seconds": 3 * 60 * 60,
         "queue": "default",
@@ -26,8 +28,8 @@ SCHEDULE: tuple[dict[str, Any], ...] = (
     {
         "name": SWEEP_TASK_NAME,
         "task": "promotion.sweep_stuck_work",
-        "crontab": {"minute": "*/10", "hour": "*"},
-        "expire_seconds": 5 * 60,
+        "crontab": {"minute": "*/2", "hour": "*"},
+        "expire_seconds": 2 * 60,
         "queue": "meta",
         "description": "Re-dispatch renders/uploads stuck in a working state.",
     },

@@ -1,11 +1,20 @@
 """Thin Celery tasks for the cycle: take ids, call one service."""
 
 import logging
+import time
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
-from creative_engine.services.cycle import cycle_execute, cycle_schedule_window
+from config.task_outages import OUTAGE_ERRORS, retry_after_outage
+from creative_engine.models import CycleRun, RunStatus
+from creative_engine.services.cycle import (
+    CycleWaitingForLock,
+    cycle_execute,
+    cycle_schedule_window,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -15,14 +24,21 @@ CYCLE_HARD_LIMIT = 55 * 60
 
 
 @shared_task(
+    bind=True,
     name="creative_engine.run_cycle",
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=CYCLE_SOFT_LIMIT,
     time_limit=CYCLE_HARD_LIMIT,
+    max_retries=0,
 )
-def run_cycle(run_id: str) -> None:
-    cycle_execute(run_id=run_id)
+def run_cycle(self, run_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Execute a requested run; a database or broker outage is retried with backoff
+    (the run resumes: its steps are idempotent)."""
+    try:
+        cycle_execute(run_id=run_id)
+    except OUTAGE_ERRORS as exc:
+        retry_after_outage(self, exc)
 
 
 def cycle_queue(run_id: str) -> None:
@@ -31,16 +47,69 @@ def cycle_queue(run_id: str) -> None:
     transaction.on_commit(lambda: run_cycle.delay(run_id))
 
 
+def _lock_wait_bound() -> float:
+    """How long a scheduled run waits for the cycle lock: longer than any cycle may
+    hold it (the hard time limit), so it always runs right after the one in its way."""
+    return float(CYCLE_HARD_LIMIT + 5 * 60)
+
+
 @shared_task(
+    bind=True,
     name="creative_engine.run_scheduled_cycle",
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=CYCLE_SOFT_LIMIT,
     time_limit=CYCLE_HARD_LIMIT,
+    max_retries=None,
 )
-def run_scheduled_cycle() -> None:
-    """Beat's entry point: claim the window (once, whatever the number of beats), run."""
-    run = cycle_schedule_window()
-    if run is None:
-        return
-    cycle_execute(run_id=run.pk)
+def run_scheduled_cycle(self, run_id: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Beat's entry point: run the window's run, claimed when the beat fired.
+
+    The beat (`creative_engine.beat.CycleScheduler`) claims the window and passes
+    `run_id`; without it (a beat on another scheduler, a hand-sent task) the window is
+    claimed here, once, whatever the number of beats. When another cycle holds the
+    lock the run stays queued and this task comes back every
+    CYCLE_LOCK_RETRY_SECONDS until it runs, within a bound longer than any cycle.
+    """
+    if run_id is None:
+        run = cycle_schedule_window()
+        if run is None:
+            return
+        run_id = str(run.pk)
+    pause = float(settings.CYCLE_LOCK_RETRY_SECONDS)
+    while True:
+        try:
+            cycle_execute(run_id=run_id)
+            return
+        except OUTAGE_ERRORS as exc:
+            retry_after_outage(self, exc)
+        except CycleWaitingForLock:
+            waited = _waited_seconds(run_id)
+            if waited > _lock_wait_bound():
+                _give_up_waiting(run_id, waited)
+                return
+            if self.request.is_eager:
+                time.sleep(pause)
+                continue
+            raise self.retry(countdown=pause) from None
+
+
+def _waited_seconds(run_id: str) -> float:
+    created = CycleRun.objects.filter(pk=run_id).values_list("created_at", flat=True)
+    first = created.first()
+    return 0.0 if first is None else (timezone.now() - first).total_seconds()
+
+
+def _give_up_waiting(run_id: str, waited: float) -> None:
+    CycleRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.FAILED,
+        finished_at=timezone.now(),
+        errors=[
+            {
+                "step": "lock",
+                "error": f"waited {waited:.0f}s for the cycle lock; another cycle "
+                "never let go",
+            }
+        ],
+    )
+    logger.error("scheduled run %s gave up waiting for the cycle lock", run_id)

@@ -15,6 +15,8 @@ class PromotionType(models.TextChoices):
 class PromotionStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     IN_PROGRESS = "in_progress", "In progress"
+    # Written before a request to Meta leaves; still here after a crash: outcome unknown.
+    ATTEMPTING = "attempting", "Attempting (outcome unknown until answered)"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"

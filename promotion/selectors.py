@@ -4,7 +4,10 @@ services and the cycle read through here, the pure planners get plain rows."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
@@ -16,6 +19,10 @@ from promotion.models import PromotionLog, VariantDailyMetric
 from promotion.performance_hints import MeasuredVariant
 from variants.choices import LIVE_STATUSES, VariantStatus
 from variants.models import CreativeVariant
+from variants.services.work import Lease
+
+# Working rows claimed before leases existed: abandoned when untouched this long.
+LEGACY_WORK_STALE_AFTER = dt.timedelta(minutes=30)
 
 
 def running_ads_count() -> int:
@@ -67,6 +74,125 @@ def _in_status_since(status: VariantStatus, changed_before: dt.datetime) -> list
         .order_by("status_changed_at")
         .values_list("id", flat=True)
     )
+
+
+class WorkKind(StrEnum):
+    RENDER = "render"
+    UPLOAD = "upload"
+    RESUME_RENDER = "resume_render"
+    RESUME_UPLOAD = "resume_upload"
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A variant whose next work needs a message: what, why, and the dispatch token
+    it has now (the re-send replaces exactly that one)."""
+
+    variant_id: UUID
+    kind: WorkKind
+    token: str
+    reason: str
+
+
+def variants_needing_work(
+    *,
+    master_ids: Collection[UUID] | None = None,
+    queued_tokens: frozenset[str] | None,
+    now: dt.datetime,
+    dispatch_stale_after: dt.timedelta,
+    untracked_rendered_before: dt.datetime | None = None,
+) -> list[WorkItem]:
+    """Variants with work to do and no message in flight for it.
+
+    - draft / rendered (no ad yet): never dispatched, or their message is provably
+      not in flight (not among `queued_tokens`, the broker's waiting messages; when
+      the broker cannot say, None: dispatched longer than `dispatch_stale_after`).
+      Rendered variants never dispatched wait until `untracked_rendered_before`
+      when given (the sweep leaves them to the cycle that rendered them a while).
+    - rendering / uploading: the worker holding the lease is provably gone.
+    Longest waiting first.
+    """
+    query = CreativeVariant.objects.filter(
+        status__in=[
+            VariantStatus.DRAFT,
+            VariantStatus.RENDERED,
+            VariantStatus.RENDERING,
+            VariantStatus.UPLOADING,
+        ]
+    ).exclude(status=VariantStatus.RENDERED, meta_ad_id__gt="")
+    if master_ids is not None:
+        query = query.filter(parent_id__in=list(master_ids))
+    rows = query.order_by("status_changed_at", "generated_at").values(
+        "id",
+        "status",
+        "status_changed_at",
+        "dispatch_token",
+        "dispatched_at",
+        "lease_holder",
+        "lease_expires_at",
+    )
+    items = []
+    for row in rows:
+        item = _work_for_row(
+            row,
+            queued_tokens=queued_tokens,
+            now=now,
+            dispatch_stale_after=dispatch_stale_after,
+            untracked_rendered_before=untracked_rendered_before,
+        )
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def _work_for_row(
+    row: Mapping[str, Any],
+    *,
+    queued_tokens: frozenset[str] | None,
+    now: dt.datetime,
+    dispatch_stale_after: dt.timedelta,
+    untracked_rendered_before: dt.datetime | None,
+) -> WorkItem | None:
+    status, token = row["status"], row["dispatch_token"]
+    if status in (VariantStatus.RENDERING, VariantStatus.UPLOADING):
+        lease = Lease(row["lease_holder"], row["lease_expires_at"])
+        if not row["lease_holder"] and row["lease_expires_at"] is None:
+            changed = row["status_changed_at"]
+            gone = changed is None or changed < now - LEGACY_WORK_STALE_AFTER
+        else:
+            gone = lease.is_gone(now=now)
+        if not gone:
+            return None
+        kind = (
+            WorkKind.RESUME_RENDER
+            if status == VariantStatus.RENDERING
+            else WorkKind.RESUME_UPLOAD
+        )
+        return WorkItem(row["id"], kind, token, "the worker holding it is gone")
+    kind = WorkKind.RENDER if status == VariantStatus.DRAFT else WorkKind.UPLOAD
+    if not token:
+        changed = row["status_changed_at"]
+        if (
+            kind == WorkKind.UPLOAD
+            and untracked_rendered_before is not None
+            and changed is not None
+            and changed >= untracked_rendered_before
+        ):
+            return None
+        what = (
+            "draft waiting for its render"
+            if kind == WorkKind.RENDER
+            else ("rendered, not yet on Meta")
+        )
+        return WorkItem(row["id"], kind, token, what)
+    if queued_tokens is not None:
+        lost = token not in queued_tokens
+    else:
+        sent = row["dispatched_at"]
+        lost = sent is None or sent < now - dispatch_stale_after
+    if not lost:
+        return None
+    return WorkItem(row["id"], kind, token, "its message is no longer on the broker")
 
 
 # --- API reads (scoped to the user; constant query counts) ---------------------------

@@ -77,6 +77,15 @@ VARIANT_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 WORKING_STATUSES = frozenset({VariantStatus.RENDERING, VariantStatus.UPLOADING})
+# States a queued message (render, upload) still has work to do in.
+DISPATCHABLE_STATUSES = frozenset(
+    {
+        VariantStatus.DRAFT,
+        VariantStatus.RENDERING,
+        VariantStatus.RENDERED,
+        VariantStatus.UPLOADING,
+    }
+)
 LIVE_STATUSES = frozenset({VariantStatus.TESTING, VariantStatus.ACTIVE})
 
 

@@ -16,6 +16,7 @@ from variants.choices import (
     VariantStatus,
     VariantType,
 )
+from variants.naming import variant_display_name
 
 
 class CreativeVariant(models.Model):
@@ -106,6 +107,19 @@ class CreativeVariant(models.Model):
     campaign_id = models.CharField(max_length=64, blank=True)
     adset_id = models.CharField(max_length=64, blank=True)
 
+    # Work in flight (variants.services.work): who holds the render/upload, until when
+    # (renewed by a heartbeat), and the one message queued for the variant's next work.
+    lease_holder = models.CharField(
+        max_length=200, blank=True, help_text="host:pid:task of the worker on it."
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    dispatch_token = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Id of the one message sent for the variant's next work.",
+    )
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
     # Lifecycle
     status = models.CharField(
         max_length=12, choices=VariantStatus.choices, default=VariantStatus.DRAFT
@@ -178,4 +192,12 @@ class CreativeVariant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.parent_id} #{self.batch_number}.{self.variant_number}"
+        # Pages listing variants select_related("parent"), so the title costs no query.
+        return variant_display_name(
+            master_title=self.parent.title,
+            batch_number=self.batch_number,
+            variant_number=self.variant_number,
+            structure=self.narrative_structure,
+            duration_seconds=self.duration_seconds,
+            look=self.color_look,
+        )

@@ -107,6 +107,7 @@ class CycleRunSerializer(StrictModelSerializer):
             "counts",
             "timings",
             "errors",
+            "alerts",
             "decisions",
             "mode",
         ]

@@ -1,9 +1,179 @@
-"""Cycle runs as reports: what each run did and why."""
+"""Cycle runs as reports: what each run did and why.
+
+The list says each run's outcome in words; a run's page is a report: its summary,
+errors and refusals first, then every decision as a sentence with its numbers,
+filterable by step and action (GET parameters), with its counts and step timings.
+Read-only (EvidenceAdmin): the engine writes runs, nobody edits them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from unfold.decorators import display
 
-from creative_engine.models import CycleRun
+from creative_engine.models import CycleRun, RunStatus
+from creative_engine.run_report import (
+    DecisionFilter,
+    count_rows,
+    counts_in_words,
+    facets,
+    filter_decisions,
+    step_label,
+    timing_rows,
+)
 from productions.admin_permissions import EvidenceAdmin
+from productions.models import CreativeProduction
+from promotion.decision_story import action_label, decision_reason, key_numbers
+from variants.models import CreativeVariant
+
+# The "Why" column already says these; the numbers column adds the rest.
+SAID_BY_THE_SENTENCE = frozenset({"prob_top_n", "rank", "days_used"})
+STATUS_BADGES = {
+    RunStatus.QUEUED: "info",
+    RunStatus.RUNNING: "info",
+    RunStatus.SUCCEEDED: "success",
+    RunStatus.PARTIAL: "warning",
+    RunStatus.FAILED: "danger",
+    RunStatus.REFUSED: "warning",
+}
+
+
+def _duration(run: CycleRun) -> str:
+    if not (run.started_at and run.finished_at):
+        return "—"
+    seconds = (run.finished_at - run.started_at).total_seconds()
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def _ids(entries: Iterable[Any], key: str) -> set[uuid.UUID]:
+    found = set()
+    for entry in entries:
+        if not isinstance(entry, Mapping) or not entry.get(key):
+            continue
+        try:
+            found.add(uuid.UUID(str(entry[key])))
+        except ValueError:
+            continue
+    return found
+
+
+def names_for(
+    entries: list[Any],
+) -> tuple[dict[str, CreativeVariant], dict[str, str]]:
+    """The variants (with their master, for their names) and the masters' titles the
+    entries mention: one query each, however many entries."""
+    variants = {
+        str(v.pk): v
+        for v in CreativeVariant.objects.filter(
+            pk__in=_ids(entries, "variant_id")
+        ).select_related("parent")
+    }
+    masters = {
+        str(pk): title
+        for pk, title in CreativeProduction.objects.filter(
+            pk__in=_ids(entries, "master_id")
+        ).values_list("id", "title")
+    }
+    return variants, masters
+
+
+def _variant_cell(variant_id: Any, variants: Mapping[str, CreativeVariant]) -> str:
+    if not variant_id:
+        return ""
+    variant = variants.get(str(variant_id))
+    if variant is None:
+        return "(a variant since deleted)"
+    url = reverse("admin:variants_creativevariant_change", args=[variant.pk])
+    return format_html('<a href="{}" class="text-primary-600">{}</a>', url, variant)
+
+
+def _master_cell(master_id: Any, masters: Mapping[str, str]) -> str:
+    if not master_id:
+        return ""
+    return masters.get(str(master_id), "(a master since deleted)")
+
+
+def run_report(run: CycleRun, wanted: DecisionFilter) -> dict[str, Any]:
+    """Everything the report shows, ready for the template (two queries)."""
+    decisions = run.decisions if isinstance(run.decisions, list) else []
+    errors = run.errors if isinstance(run.errors, list) else []
+    refusals = run.refusals if isinstance(run.refusals, list) else []
+    variants, masters = names_for([*decisions, *refusals])
+    shown = filter_decisions(decisions, wanted)
+    decision_rows = [
+        {
+            "step": step_label(str(d.get("step") or "")),
+            "variant": _variant_cell(d.get("variant_id"), variants),
+            "master": _master_cell(d.get("master_id"), masters),
+            "action": action_label(str(d.get("action") or "")),
+            "reason": decision_reason(
+                str(d.get("action") or ""),
+                d.get("numbers") if isinstance(d.get("numbers"), Mapping) else {},
+                reason=str(d.get("reason") or ""),
+            ),
+            "numbers": key_numbers(
+                d.get("numbers") if isinstance(d.get("numbers"), Mapping) else {},
+                leave_out=SAID_BY_THE_SENTENCE,
+            ),
+        }
+        for d in shown
+    ]
+    timings = timing_rows(run.timings if isinstance(run.timings, dict) else {})
+    return {
+        "errors": [
+            {"step": step_label(str(e.get("step") or "")), "error": e.get("error", "")}
+            for e in errors
+            if isinstance(e, Mapping)
+        ],
+        "refusals": [
+            {
+                "step": step_label(str(r.get("step") or "")),
+                "variant": _variant_cell(r.get("variant_id"), variants),
+                "master": _master_cell(r.get("master_id"), masters),
+                "error": r.get("error", ""),
+            }
+            for r in refusals
+            if isinstance(r, Mapping)
+        ],
+        "decisions": decision_rows,
+        "decisions_total": len(decisions),
+        "filter": wanted,
+        "steps": [
+            (value, step_label(value), n) for value, n in facets(decisions, "step")
+        ],
+        "actions": [
+            (value, action_label(value), n) for value, n in facets(decisions, "action")
+        ],
+        "counts": count_rows(run.counts if isinstance(run.counts, dict) else {}),
+        "timings": timings,
+        "timings_total": round(sum(s for _, s in timings), 3),
+        "timings_chart": json.dumps(
+            {
+                "labels": [step for step, _ in timings],
+                "datasets": [
+                    {
+                        "label": "Seconds",
+                        "data": [s for _, s in timings],
+                        "backgroundColor": "var(--color-primary-600)",
+                        "maxBarThickness": 32,
+                        "displayYAxis": True,
+                        "suffixYAxis": "s",
+                    }
+                ],
+            }
+        ),
+    }
 
 
 @admin.register(CycleRun)
@@ -11,13 +181,96 @@ class CycleRunAdmin(EvidenceAdmin):
     list_display = (
         "created_at",
         "trigger",
-        "status",
-        "as_of",
+        "status_badge",
+        "clock",
+        "duration",
+        "outcome_in_words",
         "dry_run",
-        "started_at",
-        "finished_at",
         "mode",
     )
     list_filter = ("status", "trigger", "dry_run", "mode")
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in CycleRun._meta.fields]
+    fieldsets = (
+        (
+            "Run details",
+            {
+                "fields": (
+                    "status",
+                    "trigger",
+                    "as_of",
+                    "started_at",
+                    "finished_at",
+                    "dry_run",
+                    "mode",
+                    "requested_by",
+                )
+            },
+        ),
+    )
+    readonly_fields = (
+        "status",
+        "outcome_in_words",
+        "trigger",
+        "as_of",
+        "started_at",
+        "finished_at",
+        "duration",
+        "dry_run",
+        "mode",
+        "requested_by",
+    )
+    change_form_outer_before_template = "console/runs_header.html"
+    change_form_outer_after_template = "console/runs_report.html"
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        run = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if run is not None:
+            context["run_header"] = {
+                "status": run.get_status_display(),
+                "badge": STATUS_BADGES.get(run.status, "info"),
+                "words": self.outcome_in_words(run),
+                "clock": f"{run.as_of:%b %d, %Y %H:%M}",
+                "duration": _duration(run),
+                "dry_run": run.dry_run,
+                "trigger": run.get_trigger_display(),
+            }
+            wanted = DecisionFilter(
+                step=request.GET.get("step", ""), action=request.GET.get("action", "")
+            )
+            context["report"] = run_report(run, wanted)
+        return super().change_view(request, object_id, form_url, context)
+
+    def get_preserved_filters(self, request: HttpRequest) -> str:
+        # The report's own ?step=&action= are not the changelist's filters.
+        return (
+            ""
+            if "step" in request.GET or "action" in request.GET
+            else (super().get_preserved_filters(request))
+        )
+
+    @display(description="Status", label=STATUS_BADGES, ordering="status")
+    def status_badge(self, run: CycleRun) -> tuple[str, str]:
+        return run.status, run.get_status_display()
+
+    @display(description="Clock", ordering="as_of")
+    def clock(self, run: CycleRun) -> str:
+        return f"{run.as_of:%b %d, %H:%M}"
+
+    @display(description="Duration")
+    def duration(self, run: CycleRun) -> str:
+        return _duration(run)
+
+    @display(description="What it did")
+    def outcome_in_words(self, run: CycleRun) -> str:
+        return counts_in_words(
+            run.counts if isinstance(run.counts, dict) else {},
+            errors=run.errors if isinstance(run.errors, list) else [],
+            refusals=run.refusals if isinstance(run.refusals, list) else [],
+        )

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from creative_engine.locks import LockBusy, cycle_lock
@@ -35,10 +36,15 @@ class CycleAlreadyRunning(Exception):
     """A cycle is queued or running; a manual request is refused rather than stacked."""
 
 
+class CycleWaitingForLock(Exception):
+    """A scheduled run met another cycle holding the lock: it stays queued and its
+    task comes back (`creative_engine.tasks.run_scheduled_cycle`) instead of giving
+    up its window."""
+
+
 # --- requesting ----------------------------------------------------------------------
 
 
-@transaction.atomic
 def cycle_request(
     *,
     trigger: str = RunTrigger.MANUAL,
@@ -49,23 +55,46 @@ def cycle_request(
 ) -> CycleRun:
     """Create a queued manual/API run, refusing while another is queued or running.
 
+    1. Close runs nobody is executing any more (`cycle_close_dead_runs`), in their own
+       transactions, so a refusal below cannot roll the closing back.
+    2. Refuse while a live run is queued or running (a scheduled run claimed by the
+       beat counts: a manual run never takes its place).
+    3. Create the queued run.
+
     The caller hands it to a worker (`creative_engine.tasks.cycle_queue`) or executes
     it at once with `cycle_execute`.
     """
     cycle_options = CycleOptions.from_dict({**(options or {}), "dry_run": dry_run})
-    _expire_stale_runs()
+    cycle_close_dead_runs()
+    return _run_create_unless_busy(
+        trigger=trigger,
+        requested_by_id=requested_by_id,
+        cycle_options=cycle_options,
+        as_of=as_of,
+    )
+
+
+@transaction.atomic
+def _run_create_unless_busy(
+    *,
+    trigger: str,
+    requested_by_id: int | None,
+    cycle_options: CycleOptions,
+    as_of: dt.datetime | None,
+) -> CycleRun:
     busy = (
         CycleRun.objects.select_for_update()
         .filter(status__in=IN_FLIGHT_STATUSES)
         .first()
     )
     if busy is not None:
+        kind = "scheduled " if busy.scheduled_window else ""
         raise CycleAlreadyRunning(
-            f"A production cycle is already {busy.status} (run {busy.pk}, started "
-            f"{busy.started_at or busy.created_at:%Y-%m-%d %H:%M %Z}); try again when it "
-            "has finished."
+            f"A {kind}production cycle is already {busy.status} (run {busy.pk}, "
+            f"started {busy.started_at or busy.created_at:%Y-%m-%d %H:%M %Z}); try "
+            "again when it has finished."
         )
-    run = CycleRun.objects.create(
+    return CycleRun.objects.create(
         trigger=trigger,
         status=RunStatus.QUEUED,
         as_of=as_of or timezone.now(),
@@ -74,11 +103,15 @@ def cycle_request(
         requested_by_id=requested_by_id,
         mode=settings.CREATIVE_ENGINE_MODE,
     )
-    return run
 
 
 def cycle_schedule_window(*, now: dt.datetime | None = None) -> CycleRun | None:
-    """Claim this 12-hour window for a scheduled run; None if another beat already did."""
+    """Claim this 12-hour window for a scheduled run; None if another beat already did.
+
+    Called where the beat fires (`creative_engine.beat.CycleScheduler`), so the
+    window's run exists before any worker picks the message up and a manual request
+    at the same moment finds it queued.
+    """
     now = now or timezone.now()
     window = scheduled_window_for(now)
     try:
@@ -88,6 +121,7 @@ def cycle_schedule_window(*, now: dt.datetime | None = None) -> CycleRun | None:
                 scheduled_window=window,
                 status=RunStatus.QUEUED,
                 as_of=now,
+                heartbeat_at=timezone.now(),  # real time: liveness, not the clock
                 options=CycleOptions().as_dict(),
                 mode=settings.CREATIVE_ENGINE_MODE,
             )
@@ -98,18 +132,53 @@ def cycle_schedule_window(*, now: dt.datetime | None = None) -> CycleRun | None:
         return None
 
 
-def _expire_stale_runs() -> None:
-    """Queued runs nobody picked up for hours are marked failed, so they block nothing.
+def cycle_close_dead_runs() -> int:
+    """Fail the runs nobody is executing any more; how many. Each write commits alone.
 
-    Running runs are not touched here: only the holder of the cycle lock can tell
-    whether a running run is alive (see `cycle_execute`).
+    - `running`: liveness decides, not a timestamp. A worker takes the cycle lock
+      before it marks its run running and sets the final status before it lets go,
+      so a `running` run while the lock is free has lost its worker. The check holds
+      the lock while it writes, so no worker can start in between.
+    - `queued` with no sign of life (created, or last seen waiting for the lock) for
+      STALE_QUEUED_AFTER: its message was lost.
     """
-    cutoff = timezone.now() - STALE_QUEUED_AFTER
-    CycleRun.objects.filter(status=RunStatus.QUEUED, created_at__lt=cutoff).update(
-        status=RunStatus.FAILED,
-        finished_at=timezone.now(),
-        errors=[{"step": "queue", "error": "never picked up by a worker"}],
+    closed = 0
+    now = timezone.now()
+    if CycleRun.objects.filter(status=RunStatus.RUNNING).exists():
+        try:
+            with cycle_lock():
+                closed += CycleRun.objects.filter(status=RunStatus.RUNNING).update(
+                    status=RunStatus.FAILED,
+                    finished_at=now,
+                    errors=[
+                        {
+                            "step": "worker",
+                            "error": (
+                                "the worker executing this run is gone (the cycle "
+                                f"lock was free at {now:%Y-%m-%d %H:%M:%S %Z}); its "
+                                "work resumes with the next cycle"
+                            ),
+                        }
+                    ],
+                )
+        except LockBusy:
+            pass  # a live worker holds it: the running run is real
+    cutoff = now - STALE_QUEUED_AFTER
+    closed += (
+        CycleRun.objects.filter(status=RunStatus.QUEUED)
+        .filter(
+            Q(heartbeat_at__lt=cutoff)
+            | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+        )
+        .update(
+            status=RunStatus.FAILED,
+            finished_at=now,
+            errors=[{"step": "queue", "error": "never picked up by a worker"}],
+        )
     )
+    if closed:
+        logger.error("closed %d cycle run(s) nobody was executing", closed)
+    return closed
 
 
 # --- executing -----------------------------------------------------------------------
@@ -120,9 +189,11 @@ def cycle_execute(
 ) -> CycleRun:
     """Run one cycle under the cycle lock.
 
-    1. Take the lock (refuse the run if another process holds it).
+    1. Take the lock. If another process holds it, a scheduled run stays queued and
+       raises CycleWaitingForLock (its task retries); any other run is refused.
     2. Mark runs left `running` by a dead worker as failed; they resume through us.
-    3. queued → running (conditional: a duplicate delivery of the task does nothing).
+    3. queued (or running, resumed by its own task after an outage) → running
+       (conditional: a duplicate delivery of a finished run does nothing).
     4. Run each step, timing it; a failing step is recorded and the next steps still run
        when they do not depend on it.
     5. Save counts, timings, step failures, refusals and decisions. Only step failures
@@ -133,6 +204,12 @@ def cycle_execute(
         with cycle_lock():
             return _execute_locked(run_id=run_id, steps=steps or default_steps())
     except LockBusy:
+        waiting = CycleRun.objects.filter(
+            pk=run_id, status=RunStatus.QUEUED, scheduled_window__isnull=False
+        ).update(heartbeat_at=timezone.now())
+        if waiting:
+            logger.info("scheduled run %s waits for the cycle lock", run_id)
+            raise CycleWaitingForLock(str(run_id)) from None
         CycleRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
             status=RunStatus.REFUSED,
             finished_at=timezone.now(),
@@ -158,9 +235,11 @@ def _execute_locked(
         ],
     )
     started = timezone.now()
-    claimed = CycleRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, started_at=started, heartbeat_at=started
-    )
+    # Holding the lock proves nobody else executes this run: a run left `running` by
+    # this very task before a database outage resumes (its steps are idempotent).
+    claimed = CycleRun.objects.filter(
+        pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    ).update(status=RunStatus.RUNNING, started_at=started, heartbeat_at=started)
     run = CycleRun.objects.get(pk=run_id)
     if claimed != 1:
         logger.info("run %s is %s, not queued; nothing to do", run_id, run.status)
@@ -173,6 +252,8 @@ def _execute_locked(
         "cycle %s started (as of %s, dry run %s)", run_id, ctx.as_of, ctx.dry_run
     )
     for name, step in steps:
+        if ctx.stopped:
+            break  # the preflight refused the account: nothing else may run
         began = time.monotonic()
         try:
             step(ctx)
@@ -187,8 +268,15 @@ def _execute_locked(
             decisions=ctx.decisions,
             errors=ctx.step_failures,
             refusals=ctx.refusals,
+            alerts=ctx.alerts,
         )
-    status = run_status_for(failed_steps=len(ctx.step_failures), steps=len(steps))
+    status = (
+        RunStatus.FAILED
+        if ctx.stopped
+        else run_status_for(failed_steps=len(ctx.step_failures), steps=len(steps))
+    )
+    for alert in ctx.alerts:
+        logger.error("cycle %s alert: %s", run_id, alert["message"])
     CycleRun.objects.filter(pk=run_id).update(status=status, finished_at=timezone.now())
     logger.info("cycle %s %s: %s", run_id, status, ctx.counts)
     return CycleRun.objects.get(pk=run_id)
@@ -202,8 +290,10 @@ def run_status_for(*, failed_steps: int, steps: int) -> RunStatus:
 
 
 def default_steps() -> list[tuple[str, Step]]:
-    """SPEC.md's flow: measure, retire, generate, render+upload, promote."""
+    """SPEC.md's flow: measure, retire, generate, render+upload, promote; in live
+    mode a preflight of the account comes first."""
     return [
+        ("preflight", steps.preflight),
         ("collect_insights", steps.collect_insights),
         ("fatigue", steps.handle_fatigue),
         ("generate", steps.generate_variants),

@@ -56,6 +56,10 @@ class CycleContext:
     decisions: list[dict[str, Any]] = field(default_factory=list)
     step_failures: list[dict[str, Any]] = field(default_factory=list)
     refusals: list[dict[str, Any]] = field(default_factory=list)
+    # Set by the live-mode preflight: what must stop the cycle or hold a master.
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    held_master_ids: list[str] = field(default_factory=list)
+    stopped: str = ""  # why the cycle stopped before rendering, if it did
 
     @property
     def run_id(self) -> str:
@@ -105,6 +109,18 @@ class CycleContext:
                 "master_id": str(master_id) if master_id else None,
                 "variant_id": str(variant_id) if variant_id else None,
                 "error": error,
+            }
+        )
+
+    def alert(
+        self, *, step: str, message: str, master_id: str | UUID | None = None
+    ) -> None:
+        """Something a person must fix (a bad token, a refused ad set)."""
+        self.alerts.append(
+            {
+                "step": step,
+                "master_id": str(master_id) if master_id else None,
+                "message": message,
             }
         )
 

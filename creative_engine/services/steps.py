@@ -4,10 +4,9 @@ with their reasons and numbers on the run."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from typing import Any
 
-from celery import chain
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -16,21 +15,22 @@ from creative_engine.services.cycle_context import CycleContext
 from productions.models import CreativeProduction
 from promotion.capacity import new_variant_capacity
 from promotion.selectors import (
+    WorkItem,
+    WorkKind,
     masters_daily_impressions,
     running_ads_count,
-    variants_stuck_uploading,
+    variants_needing_work,
 )
 from promotion.services.analyzer import fragments_update_performance
 from promotion.services.fatigue import fatigue_review
 from promotion.services.generation_inputs import performance_hints
 from promotion.services.insights import insights_collect
+from promotion.services.preflight import account_preflight
 from promotion.services.promote import master_promote_top
-from promotion.services.upload import UPLOAD_LEASE
-from promotion.tasks import upload_variant
+from promotion.tasks import queued_dispatch_tokens, work_dispatch
 from variants.choices import LIVE_STATUSES, VariantStatus
 from variants.models import CreativeVariant
 from variants.services.generation import GenerationError, variants_generate
-from variants.tasks import render_variant
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,31 @@ def _masters(ctx: CycleContext) -> list[CreativeProduction]:
     if ctx.options.master_creative_ids:
         query = query.filter(pk__in=list(ctx.options.master_creative_ids))
     return list(query.order_by("created_at"))
+
+
+def preflight(ctx: CycleContext) -> None:
+    """(0) Live mode: token, ad account, Page and ad sets, before anything renders.
+
+    A refused account stops the cycle with one message and an alert; a master whose
+    ad set is refused is held (no batch, no render, no upload) while the rest go on.
+    """
+    result = account_preflight(master_ids=[m.pk for m in _masters(ctx)])
+    if not result.checked:
+        return
+    if result.stop:
+        ctx.stopped = result.stop
+        ctx.alert(step="preflight", message=result.stop)
+        ctx.fail_step(step="preflight", error=result.stop)
+        return
+    for master_id, reason in result.held.items():
+        ctx.held_master_ids.append(master_id)
+        message = f"Master {master_id} is held: {reason}"
+        ctx.alert(step="preflight", master_id=master_id, message=message)
+        ctx.refuse(step="preflight", master_id=master_id, error=message)
+        ctx.decide(
+            step="preflight", action="hold_master", master_id=master_id, reason=reason
+        )
+    ctx.count("masters_held", len(result.held))
 
 
 def collect_insights(ctx: CycleContext) -> None:
@@ -132,6 +157,8 @@ def generate_variants(ctx: CycleContext) -> None:
         master_ids=[m.pk for m in masters], as_of=ctx.as_of.date()
     )
     for master in masters:
+        if str(master.pk) in ctx.held_master_ids:
+            continue  # the preflight held it: its ad set was refused
         pending, live = counts.get(master.pk, (0, 0))
         if pending >= MIN_IN_FLIGHT:
             ctx.decide(
@@ -206,49 +233,40 @@ def generate_variants(ctx: CycleContext) -> None:
 
 
 def render_and_upload(ctx: CycleContext) -> None:
-    """(4) Render every draft and upload every rendered variant of the masters in scope.
+    """(4) Send the render or upload of every variant of the masters in scope that
+    has work to do and no message in flight for it.
 
-    With a broker these are queued (render → upload chained); in-process they run now.
-    Drafts and rendered variants left by an earlier, interrupted cycle are picked up.
+    With a broker these are queued (render → upload chained); in-process they run
+    now. Work left by an earlier, interrupted cycle is picked up; work whose message
+    is still queued, or whose worker is alive, is left alone, so the queue never
+    holds two messages for one variant (`promotion.selectors.variants_needing_work`).
+    Masters held by the preflight (their ad set refused) get nothing.
     """
-    masters = _masters(ctx)
-    drafts = list(
-        CreativeVariant.objects.filter(parent__in=masters, status=VariantStatus.DRAFT)
-        .order_by("generated_at", "variant_number")
-        .values_list("pk", flat=True)
+    held = set(ctx.held_master_ids)
+    master_ids = [m.pk for m in _masters(ctx) if str(m.pk) not in held]
+    work = variants_needing_work(
+        master_ids=master_ids,
+        queued_tokens=queued_dispatch_tokens(),
+        now=timezone.now(),
+        dispatch_stale_after=dt.timedelta(seconds=settings.DISPATCH_STALE_SECONDS),
     )
-    rendered = list(
-        CreativeVariant.objects.filter(
-            parent__in=masters, status=VariantStatus.RENDERED, meta_ad_id=""
-        ).values_list("pk", flat=True)
-    )
-    # Uploads whose worker died (lease expired) resume from the ids already saved.
-    stuck = variants_stuck_uploading(changed_before=timezone.now() - UPLOAD_LEASE)
     upload_too = ctx.options.auto_upload
-    work = [
-        *[(pk, "render", "draft waiting for its render") for pk in drafts],
-        *[(pk, "upload", "rendered, not yet on Meta") for pk in rendered if upload_too],
-        *[
-            (
-                pk,
-                "resume_upload",
-                "upload left unfinished by a lost worker (lease expired)",
-            )
-            for pk in stuck
-        ],
-    ]
-    for pk, action, reason in work:
+    for item in work:
+        render = item.kind in (WorkKind.RENDER, WorkKind.RESUME_RENDER)
+        if not (render or upload_too):
+            continue
         # A dry run lists every dispatch; a real one records only the unusual resumes.
-        if ctx.dry_run or action == "resume_upload":
+        if ctx.dry_run or item.kind in (WorkKind.RESUME_RENDER, WorkKind.RESUME_UPLOAD):
             ctx.decide(
-                step="render_and_upload", action=action, variant_id=pk, reason=reason
+                step="render_and_upload",
+                action=str(item.kind),
+                variant_id=item.variant_id,
+                reason=item.reason,
             )
         if not ctx.dry_run:
-            render = action == "render"
-            work_item = _work_for(ctx, pk, render=render)
-            _dispatch(ctx, work_item, pk, "render" if render else "upload")
+            _dispatch(ctx, item, "render" if render else "upload")
     statuses = dict(
-        CreativeVariant.objects.filter(pk__in=[*drafts, *rendered])
+        CreativeVariant.objects.filter(pk__in=[item.variant_id for item in work])
         .values_list("status")
         .annotate(n=Count("id"))
     )
@@ -256,26 +274,20 @@ def render_and_upload(ctx: CycleContext) -> None:
         ctx.count(f"variants_now_{status}", n)
 
 
-def _work_for(ctx: CycleContext, variant_id: Any, *, render: bool) -> Any:
-    """The Celery work for one variant: render → upload chained, or one of them."""
-    upload = upload_variant.si(
-        str(variant_id), run_id=ctx.run_id, as_of=ctx.as_of.isoformat()
-    )
-    if not render:
-        return upload
-    if not ctx.options.auto_upload:
-        return render_variant.si(str(variant_id))
-    return chain(render_variant.si(str(variant_id)), upload)
-
-
-def _dispatch(ctx: CycleContext, work: Any, variant_id: Any, what: str) -> None:
+def _dispatch(ctx: CycleContext, item: WorkItem, what: str) -> None:
     try:
-        work.delay()
+        sent = work_dispatch(
+            item,
+            run_id=ctx.run_id,
+            as_of=ctx.as_of.isoformat(),
+            auto_upload=ctx.options.auto_upload,
+        )
     except Exception as exc:  # in-process: one variant's failure is not the cycle's
-        logger.warning("%s of variant %s failed: %s", what, variant_id, exc)
-        ctx.refuse(step="render_and_upload", variant_id=variant_id, error=str(exc))
+        logger.warning("%s of variant %s failed: %s", what, item.variant_id, exc)
+        ctx.refuse(step="render_and_upload", variant_id=item.variant_id, error=str(exc))
         return
-    ctx.count(f"{what}s_dispatched")
+    if sent:
+        ctx.count(f"{what}s_dispatched")
 
 
 def promote_top_variants(ctx: CycleContext) -> None:

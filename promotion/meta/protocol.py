@@ -49,6 +49,8 @@ class MetaCall:
     http_status: int | None = None
     duration_ms: float = 0.0
     details: Mapping[str, Any] = field(default_factory=dict)
+    # The write-ahead record of this attempt (`MetaAttemptRecorder`), if one was made.
+    attempt_id: str = ""
 
     @classmethod
     def failed(
@@ -77,6 +79,22 @@ class MetaCall:
 
 
 MetaCallObserver = Callable[[MetaCall], None]
+
+
+@dataclass(frozen=True)
+class MetaAttempt:
+    """A request about to be sent to Meta (write-ahead: recorded before it leaves)."""
+
+    operation: str
+    attempt: int
+    object_id: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+# Records an attempt before it is sent and returns its id; the completed `MetaCall`
+# carries that id. If it raises, the request is not sent: an unrecorded call to Meta
+# is worse than one not made.
+MetaAttemptRecorder = Callable[[MetaAttempt], str]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,14 @@
 """One PromotionLog row per call to Meta, success or failure, with its context.
 
-The Meta clients report every attempt to an observer; `record_meta_call` is the
-observer services use. What the client cannot know (which variant, which cycle run,
-who asked, why) comes from `meta_call_context`, set by the service around its calls.
+Write-ahead: the live client records each HTTP request before it leaves
+(`record_meta_attempt`: a row `attempting`) and completes that row once Meta answers
+(`record_meta_call`, the observer). A worker that dies in between leaves the row
+`attempting`: visible as "outcome unknown", and resolved by the next upload of the
+variant (`promotion_logs_resolve`): found by name → succeeded, not found → failed. A
+failed log write raises; it is never swallowed.
+
+What the client cannot know (which variant, which cycle run, who asked, why) comes
+from `meta_call_context`, set by the service around its calls.
 
 Rows are written in autocommit, outside the callers' transactions on purpose: a call
 to Meta happened whether or not the caller's work later rolls back.
@@ -24,7 +30,7 @@ from django.utils import timezone
 
 from promotion.choices import PromotedBy, PromotionStatus, PromotionType
 from promotion.meta.configured import get_meta_client
-from promotion.meta.protocol import MetaAdsClient, MetaCall
+from promotion.meta.protocol import MetaAdsClient, MetaAttempt, MetaCall
 from promotion.meta.redaction import redact_secrets
 from promotion.models import PromotionLog
 
@@ -81,11 +87,52 @@ def meta_client(
     if client is not None:
         return client
     clock: Callable[[], dt.datetime] | None = (lambda: as_of) if as_of else None
-    return get_meta_client(observer=record_meta_call, clock=clock)
+    return get_meta_client(
+        observer=record_meta_call, clock=clock, attempt_recorder=record_meta_attempt
+    )
+
+
+# Creates whose lost outcome a later lookup by name settles.
+_CREATE_OPERATIONS = frozenset({"upload_video", "create_creative", "create_ad"})
+
+
+def record_meta_attempt(attempt: MetaAttempt) -> str:
+    """Write-ahead: an `attempting` row before the request is sent; its id."""
+    ctx = current_call_context()
+    details = dict(attempt.details)
+    now = timezone.now()
+    row = PromotionLog.objects.create(
+        variant_id=ctx.variant_id,
+        run_id=ctx.run_id,
+        promotion_type=_promotion_type(
+            attempt.operation, str(details.get("status", "")), ctx
+        ),
+        operation=attempt.operation[:40],
+        meta_creative_id=ctx.meta_creative_id[:64],
+        meta_ad_id=(
+            ctx.meta_ad_id
+            or (attempt.object_id if attempt.operation == "set_ad_status" else "")
+        )[:64],
+        campaign_id=ctx.campaign_id[:64],
+        adset_id=str(details.get("adset_id", "") or ctx.adset_id)[:64],
+        promotion_status=PromotionStatus.ATTEMPTING,
+        upload_timestamp=now,
+        success=False,
+        attempt=min(max(attempt.attempt, 1), 32767),
+        decision_details={
+            **dict(ctx.decision or {}),
+            "call": _jsonable(details),
+            "object_id": attempt.object_id,
+        },
+        promoted_by=ctx.promoted_by,
+        mode=settings.CREATIVE_ENGINE_MODE,
+    )
+    return str(row.pk)
 
 
 def record_meta_call(call: MetaCall) -> None:
-    """The observer: one PromotionLog row for this attempt of this call."""
+    """The observer: complete this attempt's row (or write it, when the client kept
+    no write-ahead record, as the stub and the lookups' own reports)."""
     ctx = current_call_context()
     details = dict(call.details)
     now = timezone.now()
@@ -97,7 +144,7 @@ def record_meta_call(call: MetaCall) -> None:
     if call.operation in ("create_creative", "find_creative") and call.object_id:
         meta_creative_id = call.object_id
     budget_minor = details.get("daily_budget_minor")
-    PromotionLog.objects.create(
+    fields: dict[str, Any] = dict(
         variant_id=ctx.variant_id,
         run_id=ctx.run_id,
         promotion_type=_promotion_type(call.operation, status, ctx),
@@ -131,6 +178,62 @@ def record_meta_call(call: MetaCall) -> None:
         promoted_by=ctx.promoted_by,
         mode=str(details.get("mode", "") or settings.CREATIVE_ENGINE_MODE),
     )
+    completed = 0
+    if call.attempt_id:
+        fields.pop("upload_timestamp")
+        completed = PromotionLog.objects.filter(pk=call.attempt_id).update(**fields)
+    if not completed:
+        PromotionLog.objects.create(**fields)
+    if call.success and ctx.variant_id and call.operation in _CREATE_OPERATIONS:
+        _resolve_earlier_attempts(call, variant_id=ctx.variant_id)
+
+
+def _resolve_earlier_attempts(call: MetaCall, *, variant_id: UUID | str) -> None:
+    """A create of this variant is settled: the same create's rows a lost worker left
+    `attempting` are settled with it. Found by name: one of them did it. Created
+    afresh after the lookup found nothing: none of them did."""
+    found = bool(call.details.get("found_by_name"))
+    earlier = PromotionLog.objects.filter(
+        variant_id=UUID(str(variant_id)),
+        operation=call.operation,
+        promotion_status=PromotionStatus.ATTEMPTING,
+    )
+    if call.attempt_id:
+        earlier = earlier.exclude(pk=call.attempt_id)
+    if found:
+        earlier.update(
+            promotion_status=PromotionStatus.SUCCEEDED,
+            success=True,
+            completed_timestamp=timezone.now(),
+            error_message=(
+                f"Outcome was unknown (worker lost); resolved by lookup: Meta had "
+                f"created {call.object_id}."
+            )[:4000],
+        )
+    else:
+        earlier.update(
+            promotion_status=PromotionStatus.FAILED,
+            completed_timestamp=timezone.now(),
+            error_message=(
+                "Outcome was unknown (worker lost); resolved by lookup: Meta had not "
+                f"created it (created now as {call.object_id})."
+            )[:4000],
+        )
+
+
+def promotion_logs_resolve(*, variant_id: UUID | str) -> int:
+    """After the variant's upload finished: its rows still `attempting` (reads and
+    polls a lost worker left unanswered) are closed as such; how many."""
+    return PromotionLog.objects.filter(
+        variant_id=UUID(str(variant_id)), promotion_status=PromotionStatus.ATTEMPTING
+    ).update(
+        promotion_status=PromotionStatus.FAILED,
+        completed_timestamp=timezone.now(),
+        error_message=(
+            "Outcome unknown: the worker was lost while waiting for Meta's answer; "
+            "the upload that followed completed without it."
+        ),
+    )
 
 
 def promotion_log_decision(
@@ -155,7 +258,9 @@ def promotion_log_decision(
         promotion_status=status,
         upload_timestamp=now,
         completed_timestamp=now,
-        success=False,
+        # A decision carried out is a success: `success` must agree with the status,
+        # or the row reads "Succeeded" beside a failure (and counts as one).
+        success=status == PromotionStatus.SUCCEEDED,
         error_message=_without_secrets(message)[:4000],
         error_code=error_code[:32],
         decision_details={**dict(ctx.decision or {}), **_jsonable(details or {})},

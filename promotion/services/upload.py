@@ -53,6 +53,7 @@ from promotion.services.meta_calls import (
     meta_call_context,
     meta_client,
     promotion_log_decision,
+    promotion_logs_resolve,
 )
 from variants.choices import LIVE_STATUSES, UploadStatus, VariantStatus
 from variants.models import CreativeVariant
@@ -61,14 +62,21 @@ from variants.services.lifecycle import (
     variant_release_upload,
     variant_transition,
 )
+from variants.services.work import (
+    Lease,
+    dispatch_superseded,
+    lease_fields,
+    lease_holder_name,
+    may_take_over,
+)
 
 logger = logging.getLogger(__name__)
 
 VIDEO_READY_TIMEOUT_SECONDS = 300.0
 STUB_PAGE_ID = "100000000000001"
 DEFAULT_CALL_TO_ACTION = "LEARN_MORE"
-# An `uploading` variant untouched for longer than this has lost its worker: the
-# sweep (or a duplicate delivery) may take it over. Longer than any task time limit.
+# For claims made before leases existed (no holder recorded): an `uploading` variant
+# untouched for longer than this has lost its worker. Longer than any time limit.
 UPLOAD_LEASE = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 10 * 60)
 
 _UPLOAD_ORDER = [
@@ -111,15 +119,19 @@ def variant_upload(
     resume: bool = False,
     activate: bool = False,
     client: MetaAdsClient | None = None,
+    holder: str = "",
+    token: str | None = None,
 ) -> UploadOutcome:
     """Upload one rendered variant as a PAUSED ad; resumable and idempotent.
 
     1. Skip if the variant already has its ad, or is not rendered/uploading.
     2. Refuse (nothing sent) without an ad set, or if the human rules are broken
        (the variant fails with the violation).
-    3. Claim it: rendered → uploading (refused at the running-ads cap, the variant
-       stays rendered); an `uploading` variant is taken over only by a retry
-       (`resume=True`) or once its lease has expired.
+    3. Claim it with a lease for `holder`: rendered → uploading (refused at the
+       running-ads cap, the variant stays rendered); an `uploading` variant is taken
+       over only by a retry (`resume=True`, or the same task) or once its holder is
+       provably gone (`variants.services.work`). A message whose dispatch `token`
+       was superseded does nothing (BUSY).
     4. Save the dedupe key, then each step unless its id is already saved: video
        (and wait until Meta has processed it), poster image, creative (every
        Advantage+ enhancement opted out), ad in the ad set - after re-checking the
@@ -152,7 +164,9 @@ def variant_upload(
         _check_configuration(master=master, adset_id=adset_id, page_id=page_id)
         if not _rules_respected(variant, master):
             return UploadOutcome.FAILED
-        claim = _claim(variant, resume=resume)
+        claim = _claim(
+            variant, resume=resume, holder=holder or lease_holder_name(), token=token
+        )
         if claim == _Claim.BUSY:
             return UploadOutcome.BUSY
         if claim == _Claim.AT_CAP:
@@ -183,6 +197,7 @@ def variant_upload(
             # Ranking's cooldown reads this on the cycle's clock.
             status_changed_at=as_of or timezone.now(),
         )
+        promotion_logs_resolve(variant_id=variant.id)
     logger.info("variant %s uploaded as ad %s", variant.id, variant.meta_ad_id)
     return UploadOutcome.UPLOADED
 
@@ -373,8 +388,14 @@ class _Claim(StrEnum):
     AT_CAP = "at_cap"
 
 
-def _claim(variant: CreativeVariant, *, resume: bool) -> _Claim:
+def _claim(
+    variant: CreativeVariant, *, resume: bool, holder: str, token: str | None
+) -> _Claim:
     """Take the upload, or say why not."""
+    if dispatch_superseded(current=variant.dispatch_token, token=token):
+        logger.info("variant %s: upload message superseded; dropped", variant.id)
+        return _Claim.BUSY
+    expect = {"dispatch_token": variant.dispatch_token}
     if variant.status == VariantStatus.RENDERED:
         if not _room_under_cap(variant, releasing=False):
             return _Claim.AT_CAP
@@ -383,6 +404,8 @@ def _claim(variant: CreativeVariant, *, resume: bool) -> _Claim:
                 variant_id=variant.id,
                 from_statuses=[VariantStatus.RENDERED],
                 to_status=VariantStatus.UPLOADING,
+                expect=expect,
+                **lease_fields(holder),
             )
         except VariantTransitionRefused:
             return _Claim.BUSY  # another worker took it a moment ago
@@ -392,14 +415,23 @@ def _claim(variant: CreativeVariant, *, resume: bool) -> _Claim:
             return _Claim.FRESH
         return _Claim.RESUMED
     seen = variant.status_changed_at
-    lease_expired = seen is None or seen < timezone.now() - UPLOAD_LEASE
-    if not (resume or lease_expired):
+    lease = Lease(variant.lease_holder, variant.lease_expires_at)
+    if not variant.lease_holder and variant.lease_expires_at is None:
+        # A claim from before leases: only its age tells.
+        gone = seen is None or seen < timezone.now() - UPLOAD_LEASE
+    else:
+        gone = may_take_over(lease, holder=holder)
+    if not (resume or gone):
         logger.info("variant %s is being uploaded by another worker", variant.id)
         return _Claim.BUSY
-    # Renew the lease; a racing worker that read the same value loses this update.
+    # Take the lease; a racing worker that read the same holder loses this update.
     renewed = CreativeVariant.objects.filter(
-        id=variant.id, status=VariantStatus.UPLOADING, status_changed_at=seen
-    ).update(status_changed_at=timezone.now())
+        id=variant.id,
+        status=VariantStatus.UPLOADING,
+        status_changed_at=seen,
+        lease_holder=variant.lease_holder,
+        **expect,
+    ).update(status_changed_at=timezone.now(), **lease_fields(holder))
     return _Claim.RESUMED if renewed == 1 else _Claim.BUSY
 
 

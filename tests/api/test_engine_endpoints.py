@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django_celery_beat.models import PeriodicTask
 
+from creative_engine.locks import cycle_lock
 from creative_engine.models import CycleRun, RunStatus
 from creative_engine.schedule import CYCLE_TASK_NAME
 from tests.factories import (
@@ -121,9 +122,11 @@ def test_run_queues_a_cycle_and_answers_202_with_its_id(
 
 
 def test_a_second_run_while_one_is_in_flight_is_a_409(manager_api):
+    # A running run whose worker is alive: it holds the cycle lock.
     CycleRunFactory(status=RunStatus.RUNNING)
 
-    response = manager_api.post("/meta/creative-engine/run", {}, format="json")
+    with cycle_lock():
+        response = manager_api.post("/meta/creative-engine/run", {}, format="json")
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "cycle_already_running"

@@ -76,9 +76,10 @@ def test_the_next_window_gets_its_own_run(db):
 
 
 def test_a_manual_request_while_a_cycle_runs_is_refused_with_a_clear_message(db):
+    # Given a running run whose worker is alive (it holds the cycle lock)
     CycleRunFactory(status=RunStatus.RUNNING, started_at=dt.datetime.now(UTC))
 
-    with pytest.raises(CycleAlreadyRunning, match="already running"):
+    with cycle_lock(), pytest.raises(CycleAlreadyRunning, match="already running"):
         cycle_request()
 
 
@@ -173,6 +174,7 @@ def test_refusals_for_many_masters_do_not_fail_a_cycle_whose_steps_all_ran(db):
     assert {r["master_id"] for r in result.refusals} == {str(m.pk) for m in masters}
     assert {r["step"] for r in result.refusals} == {"generate"}
     assert set(result.timings) == {
+        "preflight",
         "collect_insights",
         "fatigue",
         "generate",

@@ -40,12 +40,19 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(tmp_path, settings):
+def celery_worker_process(worker_factory):
     """Start `celery worker` on the configured broker against this test's database.
 
     Needs PostgreSQL (a second process must see the test database) and a broker
     (CELERY_BROKER_URL); CI's PostgreSQL run has both.
     """
+    return worker_factory()
+
+
+@pytest.fixture
+def worker_factory(tmp_path, settings):
+    """Start workers (`start(**env)`) as often as a test kills them; all are killed
+    and the queues purged at the end."""
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if not broker or connection.vendor != "postgresql":
         pytest.skip("needs CELERY_BROKER_URL and PostgreSQL (the CI PostgreSQL run)")
@@ -55,7 +62,7 @@ def celery_worker_process(tmp_path, settings):
         for queue in ("default", "render", "meta"):
             if _queue_exists(conn, queue):
                 conn.default_channel.queue_purge(queue)
-    env = {
+    base_env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": broker,
@@ -64,7 +71,31 @@ def celery_worker_process(tmp_path, settings):
         "META_STUB_UPLOAD_FAILURE_RATE": "0",
         "LOG_LEVEL": "INFO",
     }
-    log_path = tmp_path / "worker.log"
+    workers: list[WorkerProcess] = []
+
+    def start(**extra_env: str) -> WorkerProcess:
+        worker = _start_worker(
+            {**base_env, **extra_env}, tmp_path / f"worker-{len(workers)}.log"
+        )
+        workers.append(worker)
+        return worker
+
+    try:
+        yield start
+    finally:
+        for worker in workers:
+            worker.kill()
+        celery_app.conf.task_always_eager = True
+        with celery_app.connection_for_write() as conn:
+            for queue in ("default", "render", "meta"):
+                if _queue_exists(conn, queue):
+                    conn.default_channel.queue_purge(queue)
+            # Messages the killed worker held would come back after the visibility
+            # timeout and haunt a later run: drop them with the test.
+            conn.default_channel.client.delete("unacked", "unacked_index")
+
+
+def _start_worker(env: dict[str, str], log_path: Path) -> WorkerProcess:
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -95,19 +126,8 @@ def celery_worker_process(tmp_path, settings):
         if process.poll() is not None or time.monotonic() > deadline:
             worker.kill()
             pytest.fail(f"the worker did not start:\n{worker.log()}")
-        time.sleep(0.2)
-    try:
-        yield worker
-    finally:
-        worker.kill()
-        celery_app.conf.task_always_eager = True
-        with celery_app.connection_for_write() as conn:
-            for queue in ("default", "render", "meta"):
-                if _queue_exists(conn, queue):
-                    conn.default_channel.queue_purge(queue)
-            # Messages the killed worker held would come back after the visibility
-            # timeout and haunt a later run: drop them with the test.
-            conn.default_channel.client.delete("unacked", "unacked_index")
+        time.sleep(0.1)
+    return worker
 
 
 def _queue_exists(conn, queue: str) -> bool:

@@ -382,21 +382,24 @@ def test_a_timed_out_read_is_ambiguous_and_retried(make_client, fake_graph):
     assert len(fake_graph.requests) == 2
 
 
-def test_a_failing_observer_does_not_turn_a_done_create_into_a_retry(
+def test_a_failing_observer_is_raised_and_a_resumed_create_adopts_the_done_one(
     make_client, fake_graph
 ):
+    # Given the log of a successful create cannot be written
     def broken_observer(call):
         raise RuntimeError("database is down")
 
-    client = make_client(observer=broken_observer)
     adset_id = fake_graph.state.add_adset()
     creative_id = fake_graph.state.new_id()
     fake_graph.state.creatives[creative_id] = {"id": creative_id, "name": "c"}
+    spec = AdSpec(name="a", adset_id=adset_id, creative_id=creative_id)
 
-    ad_id = client.create_ad(
-        spec=AdSpec(name="a", adset_id=adset_id, creative_id=creative_id)
-    )
+    # When the ad is created, then the failure is an error (not swallowed)
+    with pytest.raises(RuntimeError, match="database is down"):
+        make_client(observer=broken_observer).create_ad(spec=spec)
 
+    # And the retry, resuming, finds the ad by name instead of creating another
+    ad_id = make_client().create_ad(spec=spec, resume=True)
     assert list(fake_graph.state.ads) == [ad_id]
 
 

@@ -152,7 +152,8 @@ def test_a_crash_after_the_creative_resumes_without_a_second_creative():
 
     # When the sweep's re-dispatch runs it after the lease has expired
     variant.status_changed_at = timezone.now() - dt.timedelta(hours=1)
-    variant.save(update_fields=["status_changed_at"])
+    variant.lease_expires_at = timezone.now() - dt.timedelta(hours=1)
+    variant.save(update_fields=["status_changed_at", "lease_expires_at"])
     outcome = variant_upload(variant_id=variant.id, client=stub_client())
 
     # Then it continued at the ad: one video, one creative, one ad
@@ -308,9 +309,7 @@ def shared_stub(monkeypatch):
 
     def install(**kwargs):
         client = stub_client(**kwargs)
-        monkeypatch.setattr(
-            meta_calls, "get_meta_client", lambda observer=None, clock=None: client
-        )
+        monkeypatch.setattr(meta_calls, "get_meta_client", lambda **kwargs: client)
         return client
 
     return install
@@ -363,7 +362,9 @@ def test_the_sweep_redispatches_stuck_uploads_and_lost_enqueues(
     with pytest.raises(WorkerDies):
         variant_upload(variant_id=stuck.id, client=DiesAt(stub_client(), "create_ad"))
     an_hour_ago = timezone.now() - dt.timedelta(hours=1)
-    type(stuck).objects.filter(id=stuck.id).update(status_changed_at=an_hour_ago)
+    type(stuck).objects.filter(id=stuck.id).update(
+        status_changed_at=an_hour_ago, lease_expires_at=an_hour_ago
+    )
     forgotten = rendered_variant()
     type(forgotten).objects.filter(id=forgotten.id).update(
         status_changed_at=an_hour_ago
@@ -416,9 +417,7 @@ def test_on_a_worker_a_retry_is_scheduled_inside_the_visibility_timeout(
     # Given Meta failing in a retryable way on a real (non-eager) worker
     variant = rendered_variant()
     client = RaisesOn(stub_client(), "create_ad", error)
-    monkeypatch.setattr(
-        meta_calls, "get_meta_client", lambda observer=None, clock=None: client
-    )
+    monkeypatch.setattr(meta_calls, "get_meta_client", lambda **kwargs: client)
     scheduled = []
     monkeypatch.setattr(
         Signature, "apply_async", lambda sig, *a, **kw: scheduled.append(sig)
@@ -505,9 +504,7 @@ def test_on_a_worker_the_task_comes_back_after_the_policys_countdown(monkeypatch
     monkeypatch.setattr(RetryPolicy, "decide_task", lambda self, *a, **kw: decision)
     variant = rendered_variant()
     client = RaisesOn(stub_client(), "create_ad", MetaTransientError("x", code=2))
-    monkeypatch.setattr(
-        meta_calls, "get_meta_client", lambda observer=None, clock=None: client
-    )
+    monkeypatch.setattr(meta_calls, "get_meta_client", lambda **kwargs: client)
     scheduled = []
     monkeypatch.setattr(
         Signature, "apply_async", lambda sig, *a, **kw: scheduled.append(sig)

@@ -164,7 +164,11 @@ def test_renders_are_queued_only_after_commit(
     queued: list[str] = []
     from variants import tasks
 
-    monkeypatch.setattr(tasks.render_variant, "delay", queued.append)
+    monkeypatch.setattr(
+        tasks.render_variant,
+        "apply_async",
+        lambda args, kwargs, **options: queued.append(args[0]),
+    )
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         variants = variants_generate(master_id=master.pk, seed=2)
@@ -174,6 +178,13 @@ def test_renders_are_queued_only_after_commit(
         callback()
 
     assert queued == [str(v.pk) for v in variants]
+    # Each message is the variant's one render: its dispatch token is recorded
+    assert all(
+        token
+        for token in CreativeVariant.objects.filter(
+            pk__in=[v.pk for v in variants]
+        ).values_list("dispatch_token", flat=True)
+    )
 
 
 def test_generation_itself_queues_nothing(master, django_capture_on_commit_callbacks):

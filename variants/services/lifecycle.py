@@ -13,7 +13,13 @@ from uuid import UUID
 
 from django.utils import timezone
 
-from variants.choices import LIVE_STATUSES, VARIANT_TRANSITIONS, VariantStatus
+from variants.choices import (
+    DISPATCHABLE_STATUSES,
+    LIVE_STATUSES,
+    VARIANT_TRANSITIONS,
+    WORKING_STATUSES,
+    VariantStatus,
+)
 from variants.models import CreativeVariant
 
 logger = logging.getLogger(__name__)
@@ -28,9 +34,16 @@ def variant_transition(
     variant_id: UUID | str,
     from_statuses: Iterable[str],
     to_status: str,
+    # Typed Any so `**{"…_at": datetime}` callers type-check; a Mapping or None.
+    expect: Any = None,
     **fields: Any,
 ) -> None:
-    """Move a variant from one of `from_statuses` to `to_status`, setting `fields` too."""
+    """Move a variant from one of `from_statuses` to `to_status`, setting `fields` too.
+
+    `expect`: further column values the row must still have (a lease holder, a
+    dispatch token). Leaving a working state ends its lease; reaching a state no
+    message works on (testing, failed, ...) ends its dispatch.
+    """
     expected = [str(s) for s in from_statuses]
     illegal = [s for s in expected if to_status not in VARIANT_TRANSITIONS[s]]
     if illegal:
@@ -43,9 +56,14 @@ def variant_transition(
         changes.setdefault("activated_at", now)
     if to_status == VariantStatus.ARCHIVED:
         changes.setdefault("archived_at", now)
-    updated = CreativeVariant.objects.filter(id=variant_id, status__in=expected).update(
-        **changes
-    )
+    if to_status not in WORKING_STATUSES:
+        changes.setdefault("lease_holder", "")
+        changes.setdefault("lease_expires_at", None)
+    if to_status not in DISPATCHABLE_STATUSES:
+        changes.setdefault("dispatch_token", "")
+    updated = CreativeVariant.objects.filter(
+        id=variant_id, status__in=expected, **dict(expect or {})
+    ).update(**changes)
     if updated != 1:
         current = (
             CreativeVariant.objects.filter(id=variant_id)

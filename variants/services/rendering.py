@@ -49,11 +49,18 @@ from variants.services.lifecycle import (
     variant_mark_rendered,
     variant_transition,
 )
+from variants.services.work import (
+    Lease,
+    dispatch_superseded,
+    lease_fields,
+    lease_holder_name,
+    may_take_over,
+)
 
 logger = logging.getLogger(__name__)
 
-# Longer than the render task's hard time limit: a variant still "rendering" after this
-# was abandoned by a dead worker and may be taken over.
+# For claims made before leases existed (no holder recorded): longer than the render
+# task's hard time limit, a variant still "rendering" after this was abandoned.
 RENDER_STALE_AFTER = timedelta(minutes=15)
 _TRANSIENT_ERRNOS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EAGAIN, errno.EIO, errno.EMFILE, errno.ENFILE}
@@ -106,15 +113,18 @@ def variant_render(
     *,
     variant_id: UUID | str,
     revive_failed: bool = False,
+    holder: str = "",
+    token: str | None = None,
     cache: GradeCache | None = None,
     resolver: Resolver = system_resolver,
     allowed_networks: Collection[IPNetwork] = (),
 ) -> None:
     """Render a draft variant; on failure mark it failed with the reason.
 
-    1. Claim it: draft → rendering (failed → draft first when `revive_failed`; a
-       "rendering" claim older than RENDER_STALE_AFTER is taken over). Anything else
-       returns quietly.
+    1. Claim it with a lease for `holder`: draft → rendering (failed → draft first
+       when `revive_failed`; a render whose holder is provably gone, or this task's
+       own earlier attempt, is taken over at once). A message whose dispatch `token`
+       was superseded, or a variant someone live is rendering, returns quietly.
     2. Re-check the human rules (fragments still approved, hashtags, pixel).
     3. Get the master locally (storage or SSRF-safe fetch) and probe it.
     4. Render into a temporary folder, save video and poster through the storage API.
@@ -122,7 +132,10 @@ def variant_render(
     Any failure deletes stored files and marks the variant failed; transient failures
     are re-raised as TransientRenderError so the task can retry.
     """
-    if not _claim(variant_id=variant_id, revive_failed=revive_failed):
+    holder = holder or lease_holder_name()
+    if not _claim(
+        variant_id=variant_id, revive_failed=revive_failed, holder=holder, token=token
+    ):
         return
     stored: list[str] = []
     try:
@@ -206,10 +219,18 @@ _EXPECTED_PERMANENT = (
 )
 
 
-def _claim(*, variant_id: UUID | str, revive_failed: bool) -> bool:
+def _claim(
+    *, variant_id: UUID | str, revive_failed: bool, holder: str, token: str | None
+) -> bool:
     row = (
         CreativeVariant.objects.filter(id=variant_id)
-        .values("status", "status_changed_at")
+        .values(
+            "status",
+            "status_changed_at",
+            "lease_holder",
+            "lease_expires_at",
+            "dispatch_token",
+        )
         .first()
     )
     if row is None:
@@ -218,6 +239,12 @@ def _claim(*, variant_id: UUID | str, revive_failed: bool) -> bool:
     status = row["status"]
     if status in _DONE_STATUSES:
         return False
+    if dispatch_superseded(current=row["dispatch_token"], token=token):
+        logger.info("variant %s: render message superseded; dropped", variant_id)
+        return False
+    # The message's token must still be the variant's when it claims (the sweep
+    # may replace it in between).
+    expect = {"dispatch_token": row["dispatch_token"]}
     try:
         if status == VariantStatus.FAILED:
             if not revive_failed:
@@ -226,21 +253,33 @@ def _claim(*, variant_id: UUID | str, revive_failed: bool) -> bool:
                 variant_id=variant_id,
                 from_statuses=[VariantStatus.FAILED],
                 to_status=VariantStatus.DRAFT,
+                expect=expect,
             )
         elif status == VariantStatus.RENDERING:
-            changed = row["status_changed_at"]
-            if changed is not None and timezone.now() - changed < RENDER_STALE_AFTER:
-                return False  # someone else is rendering it right now
+            lease = Lease(row["lease_holder"], row["lease_expires_at"])
+            if row["lease_expires_at"] is None and row["lease_holder"] == "":
+                # A claim from before leases: only its age tells.
+                changed = row["status_changed_at"]
+                fresh = changed is not None and timezone.now() - changed < (
+                    RENDER_STALE_AFTER
+                )
+                if fresh:
+                    return False
+            elif not may_take_over(lease, holder=holder):
+                return False  # someone alive is rendering it right now
             logger.warning("variant %s: taking over an abandoned render", variant_id)
             variant_transition(
                 variant_id=variant_id,
                 from_statuses=[VariantStatus.RENDERING],
                 to_status=VariantStatus.DRAFT,
+                expect={**expect, "lease_holder": row["lease_holder"]},
             )
         variant_transition(
             variant_id=variant_id,
             from_statuses=[VariantStatus.DRAFT],
             to_status=VariantStatus.RENDERING,
+            expect=expect,
+            **lease_fields(holder),
         )
     except VariantTransitionRefused:
         return False

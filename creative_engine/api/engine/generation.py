@@ -29,14 +29,13 @@ from creative_engine.api.fields import (
 )
 from creative_engine.api.master_serializers import ProductionSerializer
 from creative_engine.api.variants import VariantSerializer
+from creative_engine.services.generation import batch_generate_now
 from productions import selectors as production_selectors
 from productions.choices import EngineMode
 from productions.models import CreativeProduction
-from promotion.services.generation_inputs import performance_hints
 from variants import selectors as variant_selectors
 from variants.planning import PlanningError
-from variants.services.generation import GenerationError, variants_generate
-from variants.tasks import renders_queue
+from variants.services.generation import GenerationError
 
 _OVERRIDE_REFUSAL = (
     "The engine generates only from what humans approved; edit the master, its "
@@ -170,15 +169,13 @@ class EngineGenerateView(EngineView):
         )
         data.is_valid(raise_exception=True)
         try:
-            created = variants_generate(
+            created = batch_generate_now(
                 master_id=master.pk,
                 count=data.validated_data["count"],
                 seed=data.validated_data["seed"],
-                hints=performance_hints(master_id=master.pk),
             )
         except (GenerationError, PlanningError) as exc:
             raise serializers.ValidationError({"non_field_errors": [str(exc)]}) from exc
-        renders_queue(v.pk for v in created)
         body = {
             "master_creative_id": master.pk,
             "count": len(created),

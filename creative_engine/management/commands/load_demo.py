@@ -4,6 +4,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files import File
@@ -91,6 +92,7 @@ class Command(BaseCommand):
                 )
             except Exception as exc:
                 raise CommandError(f"Could not generate the demo video: {exc}") from exc
+            placement = _demo_placement()
             with transaction.atomic(), video_path.open("rb") as handle:
                 master = production_create(
                     actor=actor,
@@ -102,8 +104,10 @@ class Command(BaseCommand):
                     genre="music",
                     style_guide=DEMO_STYLE_GUIDE,
                     human_instructions="Lead with motion; keep the tour name on screen.",
-                    campaign_id="120210000000001",
-                    adset_id="120210000000002",
+                    # Stub ids for the stub market; in live mode the demo names no
+                    # ad set of its own, so META_DEFAULT_ADSET_ID applies.
+                    campaign_id=placement["campaign_id"],
+                    adset_id=placement["adset_id"],
                     fragments=DEMO_FRAGMENTS,
                 )
                 approved = fragments_approve(
@@ -126,3 +130,10 @@ def _demo_admin() -> Any:
         user.save(update_fields=["password"])
     user.groups.add(Group.objects.get(name=ADMIN_GROUP))
     return get_user_model().objects.get(pk=user.pk)  # fresh permission cache
+
+
+def _demo_placement() -> dict[str, str]:
+    """Where the demo's ads go: the stub's ad set, or (live) the account's default."""
+    if settings.CREATIVE_ENGINE_MODE == "live":
+        return {"campaign_id": "", "adset_id": ""}
+    return {"campaign_id": "120210000000001", "adset_id": "120210000000002"}

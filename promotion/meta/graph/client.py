@@ -16,7 +16,8 @@ facts in meta-graph-api.md rather than on the facebook-business SDK, because:
   which are the hard part here.
 
 Guarantees:
-- Every HTTP attempt is reported to the observer as a `MetaCall`.
+- Every HTTP attempt is recorded before it is sent (`attempt_recorder`, the
+  write-ahead log) and reported to the observer as a `MetaCall` once answered.
 - Errors are parsed from Meta's JSON envelope into typed exceptions
   (`promotion.meta.errors`); retries follow `RetryPolicy`; waits longer than a
   task may hold raise `MetaRetryLater`.
@@ -60,6 +61,7 @@ from promotion.meta.protocol import (
     CreativeResult,
     CreativeSpec,
     InsightRow,
+    MetaAttemptRecorder,
     MetaCallObserver,
     VideoState,
     VideoStatus,
@@ -96,6 +98,7 @@ class GraphMetaClient(ChunkedVideoUpload):
         page_size: int = 100,
         creative_features: Sequence[str] = ADVANTAGE_CREATIVE_FEATURES,
         purchase_action_types: Sequence[str] = DEFAULT_PURCHASE_ACTION_TYPES,
+        attempt_recorder: MetaAttemptRecorder | None = None,
     ) -> None:
         if not access_token:
             raise ValueError(
@@ -119,6 +122,7 @@ class GraphMetaClient(ChunkedVideoUpload):
             transport=transport,
             rng=rng,
             page_size=page_size,
+            attempt_recorder=attempt_recorder,
         )
         self.ad_account_id = ad_account_id
         self.page_id = page_id
@@ -130,7 +134,11 @@ class GraphMetaClient(ChunkedVideoUpload):
         self._clock = clock
 
     @classmethod
-    def from_settings(cls, observer: MetaCallObserver | None = None) -> GraphMetaClient:
+    def from_settings(
+        cls,
+        observer: MetaCallObserver | None = None,
+        attempt_recorder: MetaAttemptRecorder | None = None,
+    ) -> GraphMetaClient:
         """Build from the META_* settings (the only Django import here)."""
         from django.conf import settings
 
@@ -144,6 +152,7 @@ class GraphMetaClient(ChunkedVideoUpload):
             app_secret=settings.META_APP_SECRET,
             timeout=settings.META_TIMEOUT_SECONDS,
             observer=observer,
+            attempt_recorder=attempt_recorder,
         )
 
     def __enter__(self) -> GraphMetaClient:
@@ -469,6 +478,36 @@ class GraphMetaClient(ChunkedVideoUpload):
                 self.get_adset(adset_id=adset_id).daily_budget_minor
                 == int(daily_budget_minor)
             ),
+        )
+
+    # --------------------------------------------------------------- preflight
+    def get_token_owner(self) -> dict[str, Any]:
+        """Who the access token speaks for (`/me`); an invalid token raises 190."""
+        return self._read("check_token", "me", {"fields": "id,name"})
+
+    def get_ad_account(self) -> dict[str, Any]:
+        """The ad account's status, currency, spend cap and amount spent."""
+        return self._read(
+            "check_ad_account",
+            self.ad_account_id,
+            {
+                "fields": "id,name,account_status,disable_reason,currency,"
+                "spend_cap,amount_spent"
+            },
+            object_id=self.ad_account_id,
+        )
+
+    def get_page(self, *, page_id: str) -> dict[str, Any]:
+        return self._read(
+            "check_page", page_id, {"fields": "id,name"}, object_id=page_id
+        )
+
+    def get_adset_for_preflight(self, *, adset_id: str) -> dict[str, Any]:
+        return self._read(
+            "check_adset",
+            adset_id,
+            {"fields": "id,name,status,effective_status,campaign_id,account_id"},
+            object_id=adset_id,
         )
 
     # ---------------------------------------------------------------- insights

@@ -15,6 +15,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import httpx
@@ -29,7 +30,12 @@ from promotion.meta.errors import (
     MetaTransientError,
     error_from_payload,
 )
-from promotion.meta.protocol import MetaCall, MetaCallObserver
+from promotion.meta.protocol import (
+    MetaAttempt,
+    MetaAttemptRecorder,
+    MetaCall,
+    MetaCallObserver,
+)
 from promotion.meta.retry import (
     DEFAULT_RETRY_POLICY,
     RandomSource,
@@ -84,6 +90,7 @@ class GraphTransport:
         transport: httpx.BaseTransport | None = None,
         rng: RandomSource | None = None,
         page_size: int = 100,
+        attempt_recorder: MetaAttemptRecorder | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
@@ -93,6 +100,7 @@ class GraphTransport:
         self._access_token = access_token
         self._proof = appsecret_proof(app_secret, access_token) if app_secret else ""
         self._observer = observer
+        self._attempt_recorder = attempt_recorder
         self._sleep = sleep
         self._rng: RandomSource = rng or random.Random()
         self._http = httpx.Client(
@@ -126,11 +134,14 @@ class GraphTransport:
         object_id: str = "",
         details: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """One HTTP attempt, reported to the observer; the JSON body or a typed
-        error. Auth travels in the query for reads and in the body for writes."""
+        """One HTTP attempt, recorded before it is sent (write-ahead) and reported to
+        the observer once it is answered; the JSON body or a typed error. Auth
+        travels in the query for reads and in the body for writes."""
         encoded = encode_params(params or {})
-        started = time.perf_counter()
         call_details = {"method": method, "path": path, **(details or {})}
+        attempt_id = self._record_attempt(operation, attempt, object_id, call_details)
+        call_details["attempt_id"] = attempt_id
+        started = time.perf_counter()
         status: int | None = None
         try:
             if method == "GET":
@@ -193,14 +204,32 @@ class GraphTransport:
             )
         )
 
+    def _record_attempt(
+        self, operation: str, attempt: int, object_id: str, details: dict[str, Any]
+    ) -> str:
+        """Write-ahead: the attempt is on record before the request leaves. A failure
+        to record raises and nothing is sent."""
+        if self._attempt_recorder is None:
+            return ""
+        return self._attempt_recorder(
+            MetaAttempt(
+                operation=operation,
+                attempt=attempt,
+                object_id=object_id,
+                details=dict(details),
+            )
+        )
+
     def _report(self, call: MetaCall) -> None:
+        """Complete the call's record. A failure to write it is raised, not
+        swallowed: the write-ahead row stays "attempting" (outcome unknown), and
+        the caller's retry resumes, so create-once finds a done create by name."""
         if self._observer is None:
             return
-        try:
-            self._observer(call)
-        except Exception:
-            # A failing log write must not turn a done create into a retry.
-            logger.exception("Meta call observer failed for %s", call.operation)
+        attempt_id = str(call.details.get("attempt_id", ""))
+        if attempt_id and not call.attempt_id:
+            call = replace(call, attempt_id=attempt_id)
+        self._observer(call)
 
     def _wait_or_raise(self, operation: str, error: MetaError, attempt: int) -> None:
         """Sleep before the next attempt, or raise: the error itself when it is

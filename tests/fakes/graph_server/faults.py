@@ -7,6 +7,7 @@ it on the wire."""
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 from collections.abc import Mapping
@@ -30,6 +31,9 @@ class Fault:
     work: str = "before"  # timeout: do the work before / after the wait, or none
     mode: str = "drop"  # lose: drop the connection, reset it, or answer 502
     keep_bytes: int | None = None
+    # Below 1: the fault fires on that share of the matching requests (seeded).
+    probability: float = 1.0
+    rng: random.Random | None = None
 
     def matches(self, method: str, path: str, params: Mapping[str, Any]) -> bool:
         if self.method not in ("*", method):
@@ -184,6 +188,28 @@ class FaultQueue:
             when=when,
         )
 
+    def lose_response_randomly(
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        rate: float,
+        seed: int,
+        mode: str = "drop",
+    ) -> Fault:
+        """Do the work, then lose the answer of `rate` of the matching requests, for
+        as long as the fault stays armed (a seeded draw per request)."""
+        return self._arm(
+            method,
+            path_regex,
+            "lose",
+            times=10**9,
+            when=None,
+            mode=mode,
+            probability=rate,
+            rng=random.Random(seed),
+        )
+
     def upload_interrupt_next(
         self, *, keep_bytes: int | None = None, times: int = 1
     ) -> Fault:
@@ -202,6 +228,11 @@ class FaultQueue:
         with self._lock:
             for fault in self._faults:
                 if fault.remaining > 0 and fault.matches(method, path, params):
+                    if (
+                        fault.rng is not None
+                        and fault.rng.random() >= fault.probability
+                    ):
+                        continue
                     fault.remaining -= 1
                     self.fired.append((fault.kind, method, path))
                     return fault

@@ -18,12 +18,23 @@ class Routes(
     """The handlers of one request; `dispatch` picks one by method and path."""
 
     def get_node(self, node: str) -> tuple[int, dict]:
+        if node == "me":
+            return 200, {"id": "4004", "name": "Creative Engine system user"}
         kind, obj = self._find_node(node)
         if kind == "videos":
             return 200, self._project(self._video_view(obj), ("id", "title"))
         if kind == "adsets":
             return 200, self._project(self._adset_view(obj), ("id",))
         return 200, self._project(obj, ("id",))
+
+    def get_account_(self) -> tuple[int, dict]:
+        """The ad account node (the preflight's read)."""
+        account = {
+            "id": self.state.account_id,
+            "account_id": self.state.account_id.removeprefix("act_"),
+            **self.state.account,
+        }
+        return 200, self._project(account, ("id", "account_id"))
 
     def post_node(self, node: str) -> tuple[int, dict]:
         kind, obj = self._find_node(node)

@@ -117,7 +117,7 @@ class RouteBase:
         return out
 
     def _find_node(self, node: str) -> tuple[str, dict[str, Any]]:
-        for kind in ("videos", "creatives", "ads", "adsets", "images"):
+        for kind in ("videos", "creatives", "ads", "adsets", "images", "pages"):
             collection = getattr(self.state, kind)
             if node in collection:
                 return kind, collection[node]

@@ -25,6 +25,20 @@ class FakeGraphState:
     ads: dict[str, dict[str, Any]] = field(default_factory=dict)
     adsets: dict[str, dict[str, Any]] = field(default_factory=dict)
     insights: list[dict[str, Any]] = field(default_factory=list)
+    # What the preflight reads: the ad account and the Pages the token may use.
+    # Error modes: account_status 2 (disabled), 3 (unsettled), 101 (closed); a spend
+    # cap (minor units, as strings) reached by amount_spent; a Page removed.
+    account: dict[str, Any] = field(
+        default_factory=lambda: {
+            "name": "Fake ad account",
+            "account_status": 1,
+            "disable_reason": 0,
+            "currency": "USD",
+            "spend_cap": "0",
+            "amount_spent": "0",
+        }
+    )
+    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
     chunk_size: int = 1024 * 1024  # the window the server hands out per transfer
     video_processing_polls: int = 1  # status polls answered "processing" first
     video_final_status: str = "ready"  # or "error"
@@ -34,6 +48,9 @@ class FakeGraphState:
     clock: Callable[[], float] = time.time
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1000))
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def __post_init__(self) -> None:
+        self.pages.setdefault(self.page_id, {"id": self.page_id, "name": "Fake Page"})
 
     def new_id(self) -> str:
         return str(120210000000000000 + next(self._ids))

@@ -1,0 +1,468 @@
+"""Creatives: the grid marketers scan and the page that says what one variant did.
+
+The grid shows each variant's poster (a small JPEG; the video loads only when played),
+a status badge and the numbers a marketer sorts by, all from one aggregate query. The
+variant page adds the daily chart with the fatigue baseline, the decision timeline in
+plain language, the Meta calls and what the variant is made of. Promote and archive are
+offered with a confirmation dialog to staff who may steer variants, and call the same
+services as the API; their refusals are shown as they are worded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from unfold.decorators import action, display
+from unfold.enums import ActionVariant
+from unfold.forms import BaseDialogForm
+
+from creative_engine.console import queries
+from creative_engine.console.charts import chart_options
+from creative_engine.console.timeline import TimelineEntry, timeline_entry
+from productions.admin_permissions import EvidenceAdmin
+from productions.guard import actor_for_user
+from productions.models import CreativeFragment
+from promotion.choices import PromotionStatus
+from promotion.daystats import day_stats_from_rows
+from promotion.fatigue import FatigueAssessment, FatiguePolicy, assess_fatigue
+from promotion.meta.errors import MetaError
+from promotion.models import VariantDailyMetric
+from promotion.services.manual import (
+    PromotionRefused,
+    variant_archive,
+    variant_promote_manual,
+)
+from variants.choices import VariantStatus
+from variants.models import CreativeVariant
+from variants.naming import look_label, structure_label
+from variants.rendering.errors import RenderError
+from variants.services.lifecycle import VariantTransitionRefused
+
+STATUS_TONES = {
+    VariantStatus.ACTIVE: "success",
+    VariantStatus.TESTING: "info",
+    VariantStatus.RENDERED: "info",
+    VariantStatus.UPLOADING: "warning",
+    VariantStatus.RENDERING: "warning",
+    VariantStatus.DRAFT: "warning",
+    VariantStatus.FATIGUED: "danger",
+    VariantStatus.FAILED: "danger",
+    VariantStatus.ARCHIVED: "default",
+}
+STEER_PERMISSION = "variants.change_creativevariant"
+CHART_DAYS = 60
+# The refusals a promotion service words for people; anything else is a bug.
+REFUSALS = (PromotionRefused, VariantTransitionRefused, RenderError, MetaError)
+
+
+def _percent(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f} %"
+
+
+def _money(value: Any) -> str:
+    return "—" if value is None else f"{Decimal(value):,.2f}"
+
+
+def _done(request: HttpRequest, url: str) -> HttpResponse:
+    """After a dialog's POST (htmx), send the browser to `url` to see the outcome."""
+    if request.headers.get("HX-Request"):
+        return HttpResponse(status=204, headers={"HX-Redirect": url})
+    return HttpResponseRedirect(url)
+
+
+class PromoteForm(BaseDialogForm):
+    budget = forms.DecimalField(
+        required=False,
+        min_value=Decimal("1"),
+        max_digits=10,
+        decimal_places=2,
+        help_text="Optional new daily budget for the ad set, in the account currency.",
+    )
+    force = forms.BooleanField(
+        required=False,
+        help_text="Waive the engine's cooldown; the human rules always hold.",
+    )
+
+
+class ArchiveForm(BaseDialogForm):
+    reason = forms.CharField(
+        required=True,
+        max_length=500,
+        help_text="Shown on the variant's timeline and in the audit trail.",
+    )
+
+
+@admin.register(CreativeVariant)
+class CreativeVariantAdmin(EvidenceAdmin):
+    list_display = (
+        "poster",
+        "name",
+        "status_badge",
+        "spend",
+        "ctr_column",
+        "cvr_column",
+        "roas_column",
+        "cpa_column",
+        "hook_rate_column",
+        "impressions",
+        "generated_at",
+    )
+    list_display_links = ("name",)
+    list_filter = (
+        "status",
+        "parent",
+        "narrative_structure",
+        "duration_category",
+        "color_look",
+        "is_fatigued",
+        "mode",
+    )
+    search_fields = ("parent__title", "meta_ad_id", "caption", "text_overlay")
+    list_per_page = 50
+    date_hierarchy = "generated_at"
+    ordering = ("-generated_at",)
+    actions_detail = ["promote_variant", "archive_variant"]
+    actions_row = ["promote_variant", "archive_variant"]
+    change_form_before_template = "console/variant_page.html"
+    fieldsets = (
+        (
+            "On Meta",
+            {
+                "fields": (
+                    "status",
+                    "upload_status",
+                    "meta_ad_status",
+                    "meta_ad_id",
+                    "meta_creative_id",
+                    "campaign_id",
+                    "adset_id",
+                    "failure_reason",
+                    "parent",
+                    "pixel_id",
+                )
+            },
+        ),
+        (
+            "Engine",
+            {
+                "classes": ["collapse"],
+                "fields": (
+                    "batch_number",
+                    "variant_number",
+                    "variant_type",
+                    "estimated_score",
+                    "confidence",
+                    "fatigue_score",
+                    "generated_at",
+                    "rendered_at",
+                    "uploaded_at",
+                    "activated_at",
+                    "archived_at",
+                    "mode",
+                ),
+            },
+        ),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [name for _, block in self.fieldsets for name in block["fields"]]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CreativeVariant]:
+        return queries.with_totals(
+            super().get_queryset(request).select_related("parent")
+        )
+
+    # --- the grid ------------------------------------------------------------------
+
+    @display(description="")
+    def poster(self, obj: CreativeVariant) -> str:
+        if not obj.video_file:
+            return "—"
+        poster = obj.poster_file.url if obj.poster_file else ""
+        return format_html(
+            '<video class="ce-poster" src="{}" poster="{}" preload="none" controls '
+            'playsinline width="54" height="96"></video>',
+            obj.video_file.url,
+            poster,
+        )
+
+    @display(description="Variant", ordering="parent__title")
+    def name(self, obj: CreativeVariant) -> str:
+        return str(obj)
+
+    @display(description="Status", ordering="status", label=STATUS_TONES)
+    def status_badge(self, obj: CreativeVariant) -> tuple[str, str]:
+        return obj.status, obj.get_status_display()
+
+    @display(description="Spend", ordering="total_spend")
+    def spend(self, obj: Any) -> str:
+        return _money(obj.total_spend)
+
+    @display(description="CTR", ordering="ctr")
+    def ctr_column(self, obj: Any) -> str:
+        return _percent(obj.ctr)
+
+    @display(description="CVR", ordering="cvr")
+    def cvr_column(self, obj: Any) -> str:
+        return _percent(obj.cvr, 1)
+
+    @display(description="ROAS", ordering="roas")
+    def roas_column(self, obj: Any) -> str:
+        return "—" if obj.roas is None else f"{obj.roas:.2f}×"
+
+    @display(description="CPA", ordering="cpa")
+    def cpa_column(self, obj: Any) -> str:
+        return _money(obj.cpa)
+
+    @display(description="Hook rate", ordering="hook_rate")
+    def hook_rate_column(self, obj: Any) -> str:
+        return _percent(obj.hook_rate, 1)
+
+    @display(description="Impressions", ordering="total_impressions")
+    def impressions(self, obj: Any) -> str:
+        return f"{obj.total_impressions:,}"
+
+    # --- the variant page ------------------------------------------------------------
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        variant = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if variant is not None:
+            context.update(variant_page_context(variant))
+        return super().change_view(request, object_id, form_url, context)
+
+    # --- steering ----------------------------------------------------------------------
+
+    def has_steer_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.has_perm(STEER_PERMISSION))
+
+    @action(
+        description="Promote",
+        icon="trending_up",
+        permissions=["steer"],
+        variant=ActionVariant.PRIMARY,
+        dialog={
+            "title": "Promote this variant?",
+            "description": (
+                "Its ad goes ACTIVE on Meta and it joins the winners. The human rules "
+                "(approved fragments, pixels, subgenres, budget ceiling) always hold."
+            ),
+            "form_class": PromoteForm,
+            "form_submit_text": "Promote",
+        },
+    )
+    def promote_variant(
+        self, request: HttpRequest, form: PromoteForm, object_id: str
+    ) -> HttpResponse:
+        variant = get_object_or_404(CreativeVariant, pk=object_id)
+        return self._steer(
+            request,
+            variant,
+            lambda: variant_promote_manual(
+                variant_id=variant.pk,
+                actor=actor_for_user(request.user),
+                budget=form.cleaned_data.get("budget"),
+                force=bool(form.cleaned_data.get("force")),
+            ),
+            done=f"{variant} promoted: its ad is ACTIVE.",
+        )
+
+    @action(
+        description="Archive",
+        icon="archive",
+        permissions=["steer"],
+        variant=ActionVariant.DANGER,
+        dialog={
+            "title": "Archive this variant?",
+            "description": (
+                "Its ad is archived on Meta and it stops spending. This cannot be undone."
+            ),
+            "form_class": ArchiveForm,
+            "form_submit_text": "Archive",
+        },
+    )
+    def archive_variant(
+        self, request: HttpRequest, form: ArchiveForm, object_id: str
+    ) -> HttpResponse:
+        variant = get_object_or_404(CreativeVariant, pk=object_id)
+        return self._steer(
+            request,
+            variant,
+            lambda: variant_archive(
+                variant_id=variant.pk,
+                actor=actor_for_user(request.user),
+                reason=form.cleaned_data["reason"],
+            ),
+            done=f"{variant} archived.",
+        )
+
+    def _steer(
+        self, request: HttpRequest, variant: CreativeVariant, call: Any, *, done: str
+    ) -> HttpResponse:
+        try:
+            call()
+        except REFUSALS as exc:
+            messages.error(request, f"Not done: {exc}")
+        else:
+            messages.success(request, done)
+        url = reverse("admin:variants_creativevariant_change", args=[variant.pk])
+        return _done(request, url)
+
+
+def variant_page_context(variant: CreativeVariant) -> dict[str, Any]:
+    """Everything the variant page shows above its fields (a fixed number of queries)."""
+    days = queries.variant_days(variant_id=variant.pk)
+    fatigue = _fatigue_assessment(variant)
+    recent = days[-CHART_DAYS:]
+    labels = [f"{d.date:%b} {d.date.day}" for d in recent]
+    chart: dict[str, Any] = {
+        "labels": labels,
+        "datasets": [
+            {
+                "label": "CTR %",
+                "data": [_pct(d.ctr) for d in recent],
+                "yAxisID": "y",
+            },
+            {
+                "label": "CVR %",
+                "data": [_pct(d.cvr) for d in recent],
+                "yAxisID": "y",
+            },
+            {
+                "label": "ROAS",
+                "data": [
+                    round(d.roas, 2) if d.roas is not None else None for d in recent
+                ],
+                "yAxisID": "y1",
+            },
+        ],
+    }
+    if fatigue is not None and fatigue.baseline_rate is not None:
+        baseline = fatigue.baseline_rate * 100
+        policy = FatiguePolicy()
+        chart["datasets"] += [
+            {
+                "label": "Fatigue baseline (CTR %)",
+                "data": [round(baseline, 3)] * len(recent),
+                "borderDash": [6, 4],
+                "pointRadius": 0,
+            },
+            {
+                "label": f"{policy.min_drop:.0%} below baseline",
+                "data": [round(baseline * (1 - policy.min_drop), 3)] * len(recent),
+                "borderDash": [2, 3],
+                "pointRadius": 0,
+            },
+        ]
+    impressions_chart = {
+        "labels": labels,
+        "datasets": [{"label": "Impressions", "data": [d.impressions for d in recent]}],
+    }
+    fragments = _fragments_of(variant)
+    timeline: list[TimelineEntry] = [
+        timeline_entry(
+            promotion_type=log.promotion_type,
+            details=log.decision_details or {},
+            at=log.created_at,
+            promoted_by=log.get_promoted_by_display(),
+            # A decision row's `success` is about a Meta call it may not make; its
+            # status says whether the decision was carried out.
+            success=log.promotion_status != PromotionStatus.FAILED,
+            error_message=log.error_message,
+        )
+        for log in queries.variant_decision_logs(variant_id=variant.pk)
+    ]
+    return {
+        "variant": variant,
+        "variant_name": str(variant),
+        "structure_label": structure_label(variant.narrative_structure),
+        "look_label": look_label(variant.color_look),
+        "variant_fragments": fragments,
+        "daily_chart": json.dumps(chart),
+        "daily_chart_options": chart_options(
+            left="% of impressions / clicks", right="ROAS"
+        ),
+        "impressions_chart": json.dumps(impressions_chart),
+        "impressions_chart_options": chart_options(left="Impressions", bars=True),
+        "has_days": bool(recent),
+        "fatigue": fatigue,
+        "timeline": timeline,
+        "meta_calls": queries.variant_meta_calls(variant_id=variant.pk),
+    }
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(value * 100, 3)
+
+
+@dataclass(frozen=True)
+class UsedPiece:
+    """One fragment as this variant plays it: what it is and which seconds of the
+    master it takes."""
+
+    kind: str
+    label: str
+    source_in: float
+    source_out: float
+    fragment: CreativeFragment | None
+
+    @property
+    def seconds(self) -> float:
+        return self.source_out - self.source_in
+
+
+def _fragments_of(variant: CreativeVariant) -> list[UsedPiece]:
+    order = [item for item in variant.fragments_order or [] if isinstance(item, dict)]
+    ids = [str(item.get("fragment_id")) for item in order]
+    found = {
+        str(f.pk): f for f in CreativeFragment.objects.filter(pk__in=ids).order_by()
+    }
+    pieces = []
+    for item in order:
+        fragment = found.get(str(item.get("fragment_id")))
+        pieces.append(
+            UsedPiece(
+                kind=str(item.get("fragment_type", "")).upper(),
+                label=fragment.label if fragment else "",
+                source_in=float(item.get("source_in", 0.0)),
+                source_out=float(item.get("source_out", 0.0)),
+                fragment=fragment,
+            )
+        )
+    return pieces
+
+
+def _fatigue_assessment(variant: CreativeVariant) -> FatigueAssessment | None:
+    """Fatigue's verdict on today's data, by clicks per impression (None before any
+    delivery): the chart draws its baseline and the 20 % line from it."""
+    rows = list(VariantDailyMetric.objects.filter(variant_id=variant.pk))
+    delivered = [r.date for r in rows if r.impressions > 0]
+    if not delivered:
+        return None
+    since = min(delivered)  # the clock starts at the first day of delivery
+    # The day after the last measured one: the stub market may run ahead of the clock.
+    as_of = max(max(r.date for r in rows) + dt.timedelta(days=1), timezone.now().date())
+    return assess_fatigue(
+        days=day_stats_from_rows(rows),
+        active_since=since,
+        as_of=as_of,
+        metric="ctr",
+    )

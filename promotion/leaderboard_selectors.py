@@ -1,0 +1,144 @@
+"""Reads behind the leaderboards: each variant's delivery over a date range, what it
+is made of, and the fragments it used, in a constant number of queries (three,
+whatever the number of variants); the ranking itself is `promotion.leaderboards`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, Sum
+
+from productions.models import CreativeFragment, CreativeProduction
+from promotion.leaderboards import FragmentInfo, Totals, VariantTotals
+from promotion.models import VariantDailyMetric
+from variants.models import CreativeVariant
+
+
+@dataclass(frozen=True)
+class LeaderboardScope:
+    """Which delivery counts: days from `since` to `until` (inclusive), optionally one
+    master's variants or one campaign's."""
+
+    since: dt.date
+    until: dt.date
+    master_id: str = ""
+    campaign_id: str = ""
+
+
+def leaderboard_variant_totals(
+    scope: LeaderboardScope,
+) -> tuple[list[VariantTotals], dict[str, FragmentInfo]]:
+    """Each measured variant's sums in the scope, and the fragments they used.
+
+    Queries: (1) the metric sums per variant; (2) those variants' fragment slots and
+    campaign; (3) the fragments with their master's title.
+    """
+    metrics = VariantDailyMetric.objects.filter(
+        date__gte=scope.since, date__lte=scope.until
+    )
+    if scope.master_id:
+        try:
+            master_id = uuid.UUID(scope.master_id)
+        except ValueError:
+            return [], {}
+        metrics = metrics.filter(variant__parent_id=master_id)
+    if scope.campaign_id:
+        metrics = metrics.filter(
+            Q(variant__campaign_id=scope.campaign_id)
+            | Q(variant__campaign_id="", variant__parent__campaign_id=scope.campaign_id)
+        )
+    sums = {
+        row["variant_id"]: row
+        for row in metrics.values("variant_id").annotate(
+            impressions_sum=Sum("impressions"),
+            clicks_sum=Sum("clicks"),
+            conversions_sum=Sum("conversions"),
+            spend_sum=Sum("spend"),
+            revenue_sum=Sum("revenue"),
+        )
+    }
+    if not sums:
+        return [], {}
+    variants = CreativeVariant.objects.filter(pk__in=list(sums)).values(
+        "id",
+        "parent_id",
+        "campaign_id",
+        "parent__campaign_id",
+        "narrative_structure",
+        "fragments_order",
+    )
+    rows: list[VariantTotals] = []
+    fragment_ids: set[str] = set()
+    for variant in variants:
+        used = _fragment_ids(variant["fragments_order"])
+        fragment_ids.update(used)
+        row = sums[variant["id"]]
+        rows.append(
+            VariantTotals(
+                variant_id=str(variant["id"]),
+                master_id=str(variant["parent_id"]),
+                campaign_id=variant["campaign_id"] or variant["parent__campaign_id"],
+                structure=variant["narrative_structure"],
+                fragment_ids=used,
+                totals=Totals(
+                    impressions=int(row["impressions_sum"] or 0),
+                    clicks=int(row["clicks_sum"] or 0),
+                    conversions=int(row["conversions_sum"] or 0),
+                    spend=float(row["spend_sum"] or 0),
+                    revenue=float(row["revenue_sum"] or 0),
+                ),
+            )
+        )
+    return rows, _fragments(fragment_ids)
+
+
+def _fragment_ids(fragments_order: Any) -> tuple[str, ...]:
+    if not isinstance(fragments_order, list):
+        return ()
+    return tuple(
+        str(slot["fragment_id"])
+        for slot in fragments_order
+        if isinstance(slot, dict) and slot.get("fragment_id")
+    )
+
+
+def _fragments(ids: set[str]) -> dict[str, FragmentInfo]:
+    fragments = CreativeFragment.objects.filter(pk__in=list(ids)).values(
+        "id",
+        "fragment_type",
+        "label",
+        "start_time",
+        "end_time",
+        "master_creative__title",
+    )
+    return {
+        str(f["id"]): FragmentInfo(
+            fragment_id=str(f["id"]),
+            fragment_type=f["fragment_type"],
+            label=f["label"]
+            or f"{f['fragment_type'].upper()} {f['start_time']:.1f}–{f['end_time']:.1f} s",
+            master_title=f["master_creative__title"],
+        )
+        for f in fragments
+    }
+
+
+def leaderboard_filter_choices() -> tuple[list[tuple[str, str]], list[str]]:
+    """Masters (id, title) and campaign ids to filter by: two queries."""
+    masters = [
+        (str(pk), title)
+        for pk, title in CreativeProduction.objects.order_by("title").values_list(
+            "id", "title"
+        )
+    ]
+    campaigns = sorted(
+        set(
+            CreativeProduction.objects.exclude(campaign_id="").values_list(
+                "campaign_id", flat=True
+            )
+        )
+    )
+    return masters, campaigns

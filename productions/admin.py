@@ -474,8 +474,8 @@ class CreativeProductionAdmin(ModelAdmin):
     form = MasterForm
     inlines = [FragmentInline]
     # Row and detail buttons (unfold), not a bulk action: each probe reads a video.
-    actions_row = ("probe_row",)
-    actions_detail = ("probe_detail",)
+    actions_row = ["probe_row"]
+    actions_detail = ["probe_detail"]
     engine_fields = (
         "fragments",
         "total_variants_generated",

@@ -7,6 +7,7 @@ MEDIA_STORAGE=s3 would). Boto3 speaks real HTTP to the server; nothing is patche
 
 from __future__ import annotations
 
+import logging
 import socket
 import uuid
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import boto3
 import pytest
 
 ACCESS_KEY = "test-access-key"
-SECRET_KEY = "test-secret-key"  # noqa: S105 - the fake server's own key
+SECRET_KEY = "test-secret-key"
 REGION = "us-east-1"
 
 
@@ -75,6 +76,7 @@ def s3_server() -> Iterator[S3Server]:
 
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server.start()
     try:
         yield S3Server(endpoint_url=f"http://127.0.0.1:{port}")

@@ -159,3 +159,26 @@ def test_endless_1363037_stops_after_the_resume_budget(
     # Then it gave up with Meta's error after the SDK-sized budget (two resumes)
     assert caught.value.subcode == 1363037
     assert phases(fake_graph).count("transfer") == 3
+
+
+def test_a_video_in_the_bucket_streams_to_meta_window_by_window(
+    s3_media, chunked_client, fake_graph, db
+):
+    # Given a rendered video stored in S3 (no copy of it on this disk)
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from productions.storage import StoredMedia
+
+    payload = os.urandom(3584)
+    name = default_storage.save("variants/v.mp4", ContentFile(payload))
+    source = StoredMedia(storage=default_storage, name=name)
+
+    # When it is uploaded straight from storage
+    video_id = chunked_client.upload_video(path=source, name="ce-v10-video")
+
+    # Then each transfer carried one window read from the bucket, and Meta holds the
+    # exact bytes
+    assert phases(fake_graph) == ["start", *["transfer"] * 4, "finish"]
+    assert bytes(fake_graph.state.videos[video_id]["data"]) == payload
+    assert [key for key in s3_media.keys()] == [name]

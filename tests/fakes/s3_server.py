@@ -89,7 +89,7 @@ class S3Media:
     server: S3Server
     bucket: str
 
-    def keys(self) -> list[str]:
+    def object_keys(self) -> list[str]:
         listed = self.server.client().list_objects_v2(Bucket=self.bucket)
         return sorted(item["Key"] for item in listed.get("Contents", []))
 

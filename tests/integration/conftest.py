@@ -39,32 +39,41 @@ def _database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
-@pytest.fixture
-def celery_worker_process(tmp_path, settings):
-    """Start `celery worker` on the configured broker against this test's database.
-
-    Needs PostgreSQL (a second process must see the test database) and a broker
-    (CELERY_BROKER_URL); CI's PostgreSQL run has both.
-    """
+def require_worker_services() -> str:
+    """The broker URL; skips unless a second process can see this test's database
+    (PostgreSQL) and reach a broker (CELERY_BROKER_URL): CI's PostgreSQL run."""
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if not broker or connection.vendor != "postgresql":
         pytest.skip("needs CELERY_BROKER_URL and PostgreSQL (the CI PostgreSQL run)")
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = broker
+    return broker
+
+
+def purge_queues(*, unacked: bool = False) -> None:
     with celery_app.connection_for_write() as conn:
         for queue in ("default", "render", "meta"):
             if _queue_exists(conn, queue):
                 conn.default_channel.queue_purge(queue)
-    env = {
+        if unacked:
+            # Messages a killed worker held would come back after the visibility
+            # timeout and haunt a later run: drop them with the test.
+            conn.default_channel.client.delete("unacked", "unacked_index")
+
+
+def start_worker(
+    *,
+    broker: str,
+    log_path: Path,
+    queues: str = "default,render,meta",
+    env: dict[str, str] | None = None,
+) -> WorkerProcess:
+    """`celery worker` (solo pool) on `broker` against this test's database."""
+    environment = {
         **os.environ,
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": broker,
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "META_STUB_LATENCY_SECONDS": os.environ.get("TEST_WORKER_STUB_LATENCY", "0.3"),
-        "META_STUB_UPLOAD_FAILURE_RATE": "0",
         "LOG_LEVEL": "INFO",
+        **(env or {}),
     }
-    log_path = tmp_path / "worker.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -76,15 +85,17 @@ def celery_worker_process(tmp_path, settings):
                 "worker",
                 "--pool=solo",
                 "-Q",
-                "default,render,meta",
+                queues,
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                "-n",
+                f"{log_path.stem}@%h",
                 "-l",
                 "info",
             ],
             cwd=ROOT,
-            env=env,
+            env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -96,18 +107,37 @@ def celery_worker_process(tmp_path, settings):
             worker.kill()
             pytest.fail(f"the worker did not start:\n{worker.log()}")
         time.sleep(0.2)
+    return worker
+
+
+@pytest.fixture
+def celery_worker_process(tmp_path, settings):
+    """Start `celery worker` on the configured broker against this test's database.
+
+    Needs PostgreSQL (a second process must see the test database) and a broker
+    (CELERY_BROKER_URL); CI's PostgreSQL run has both.
+    """
+    broker = require_worker_services()
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = broker
+    purge_queues()
+    worker = start_worker(
+        broker=broker,
+        log_path=tmp_path / "worker.log",
+        env={
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "META_STUB_LATENCY_SECONDS": os.environ.get(
+                "TEST_WORKER_STUB_LATENCY", "0.3"
+            ),
+            "META_STUB_UPLOAD_FAILURE_RATE": "0",
+        },
+    )
     try:
         yield worker
     finally:
         worker.kill()
         celery_app.conf.task_always_eager = True
-        with celery_app.connection_for_write() as conn:
-            for queue in ("default", "render", "meta"):
-                if _queue_exists(conn, queue):
-                    conn.default_channel.queue_purge(queue)
-            # Messages the killed worker held would come back after the visibility
-            # timeout and haunt a later run: drop them with the test.
-            conn.default_channel.client.delete("unacked", "unacked_index")
+        purge_queues(unacked=True)
 
 
 def _queue_exists(conn, queue: str) -> bool:

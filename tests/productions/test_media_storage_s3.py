@@ -22,7 +22,7 @@ def test_the_media_storage_is_the_bucket(s3_media):
     name = storage.save("variants/a.txt", ContentFile(b"hello"))
 
     assert not is_local_storage(storage)
-    assert s3_media.keys() == [name]
+    assert s3_media.object_keys() == [name]
 
 
 def test_a_taken_name_gets_a_suffix_instead_of_replacing_the_file(s3_media):

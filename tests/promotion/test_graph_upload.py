@@ -181,4 +181,4 @@ def test_a_video_in_the_bucket_streams_to_meta_window_by_window(
     # exact bytes
     assert phases(fake_graph) == ["start", *["transfer"] * 4, "finish"]
     assert bytes(fake_graph.state.videos[video_id]["data"]) == payload
-    assert [key for key in s3_media.keys()] == [name]
+    assert s3_media.object_keys() == [name]

@@ -34,7 +34,7 @@ def test_a_variant_renders_from_a_master_in_the_bucket_into_the_bucket(
     # Then video and poster are objects in the bucket matching the row
     variant.refresh_from_db()
     assert variant.status == VariantStatus.RENDERED, variant.failure_reason
-    keys = s3_media.keys()
+    keys = s3_media.object_keys()
     assert variant.video_file.name in keys and variant.poster_file.name in keys
     with default_storage.open(variant.video_file.name) as fh:
         assert hashlib.sha256(fh.read()).hexdigest() == variant.video_checksum

@@ -25,7 +25,7 @@ def available_looks(style_guide: Mapping[str, Any]) -> tuple[str, ...]:
 # from pieces encoded once: worth this much of a score. The near-duplicate rule is about
 # what a viewer notices first (opening, structure, length), which the look is not, so
 # leaning on shared pieces costs no diversity; the reuse damping still spreads looks.
-PIECE_SHARING_WEIGHT = 0.6
+PIECE_SHARING_WEIGHT = 0.7
 
 
 def choose_look(

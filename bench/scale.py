@@ -9,8 +9,8 @@ Renders are stood in (a tiny prebuilt MP4 and poster are stored for each variant
 storage, checksums and uploads are real) because their cost is measured by
 bench/render.py and grows with variants, not masters. Printed per cycle step: wall
 seconds and SQL queries; then the growth 1,000 / 100 of each (10 would be linear).
-The Page's running-ads cap (META_MAX_RUNNING_ADS_PER_PAGE, 250) holds as it does for
-a real Page: past it, the upload step refuses variants instead of uploading them.
+The Page's running-ads cap is lifted (a team with 1,000 masters runs many Pages):
+with it, the engine would plan and upload only the first 250 variants.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def _setup_django(work: Path) -> None:
     os.environ["RENDER_SCRATCH_DIR"] = str(work / "scratch")
     os.environ.pop("CELERY_BROKER_URL", None)
     os.environ["CREATIVE_ENGINE_MODE"] = "stub"
+    os.environ["META_MAX_RUNNING_ADS_PER_PAGE"] = "1000000"
     os.environ.setdefault("META_STUB_UPLOAD_FAILURE_RATE", "0")
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

@@ -490,3 +490,29 @@ def test_a_batch_from_a_url_master_downloads_it_once(
         variant.refresh_from_db()
         assert variant.status == VariantStatus.RENDERED, variant.failure_reason
     assert gets == ["/master.mp4", "/master-v2.mp4"]
+
+
+def test_scratch_folders_a_killed_render_left_are_swept_by_the_next_render(tmp_path):
+    # Given the folder of a render killed 20 minutes ago and one of a live render
+    import os
+    import time
+
+    from variants.services.rendering import sweep_scratch
+
+    dead = tmp_path / "render-dead"
+    (dead / "luts").mkdir(parents=True)
+    (dead / "v.mp4").write_bytes(b"half a video")
+    old = time.time() - 20 * 60
+    os.utime(dead, (old, old))
+    live = tmp_path / "render-live"
+    live.mkdir()
+    unrelated = tmp_path / "cache"
+    unrelated.mkdir()
+    os.utime(unrelated, (old, old))
+
+    # When the sweep runs (as every render does first)
+    removed = sweep_scratch(tmp_path)
+
+    # Then only the abandoned render folder is gone
+    assert removed == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "render-live"]

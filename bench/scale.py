@@ -230,9 +230,13 @@ def main() -> None:
         )
         results[count] = json.loads(done.stdout.strip().splitlines()[-1])
         result = results[count]
+        steps = ", ".join(
+            f"{name} {t['seconds']:.1f} s / {t['queries']} q"
+            for name, t in result["steps"].items()
+        )
         print(
             f"# {count} masters: run {result['run_status']}, "
-            f"{result['total_seconds']:.1f} s, variants {result['variants']}",
+            f"{result['total_seconds']:.1f} s, variants {result['variants']}; {steps}",
             flush=True,
         )
     print(f"{'step':18s}" + "".join(f"{f'{n} s':>10s}{f'{n} q':>10s}" for n in results))

@@ -22,6 +22,7 @@ demo: $(VENV)/.installed
 	$(PY) manage.py run_cycle
 	@echo "-- four simulated days later (the stub market follows --as-of):"
 	$(PY) manage.py run_cycle --as-of "$$($(PY) -c 'import datetime as d; print((d.datetime.now(d.UTC) + d.timedelta(days=4, hours=1)).isoformat())')"
+	@$(PY) manage.py shell -c "from variants.services.rendering import default_piece_cache as c; print(f'-- piece cache: {c().bytes_used() / 1e6:.0f} MB in {c().root}')"
 
 ## test: the whole suite (SQLite unless DATABASE_URL is set)
 test: $(VENV)/.installed

@@ -1,16 +1,18 @@
-"""Render benchmark: the 15 variants of a 1080x1920 master, against two references.
+"""Render benchmark: a cycle of the bench master, then a refresh cycle, against the floor.
 
-    python bench/render.py                 # full size, all three runs
+    python bench/render.py                 # full size
     python bench/render.py --width 540 --height 960 --skip-naive
 
-Prints seconds per variant, output seconds per wall second, and two ratios:
-- against an encode-only floor: raw frames of the same length straight into libx264
-  with the same settings (what encoding alone costs; nothing can beat it);
-- against a naive render: one ffmpeg command per variant from the master with the float
-  lut3d in the graph, nothing shared between variants.
-
-The machine may be shared, so CPU seconds (user + system of the ffmpeg children) are
-printed next to wall seconds; the CPU ratios are the steadier figure.
+The 15 variants are planned by the engine's own planner (`plan_batch`) from the bench
+master's approved fragments, then 5 of them are refreshed (`plan_refresh`), as the
+second cycle would after they fatigue. Each batch is measured against:
+- the encode-only floor: raw frames of the same total length straight into libx264
+  with the same settings (what encoding every output second once costs);
+- optionally a naive render: one ffmpeg command per variant from the master, nothing
+  shared.
+The engine renders from its piece cache (empty before the first batch, kept for the
+refresh). The machine may be shared, so CPU seconds (user + system of the ffmpeg
+children) are printed next to wall seconds; the CPU ratios are the steadier figure.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,6 +35,14 @@ import django
 
 django.setup()
 
+from variants.planning import planned_pieces  # noqa: E402
+from variants.planning.inputs import (  # noqa: E402
+    FragmentInput,
+    MasterInput,
+    VariantPlan,
+)
+from variants.planning.planner import plan_batch  # noqa: E402
+from variants.planning.refresh import plan_refresh  # noqa: E402
 from variants.rendering.commands import (  # noqa: E402
     RenderSpec,
     Segment,
@@ -47,27 +57,28 @@ from variants.rendering.looks import (  # noqa: E402
     grading_lut,
     resolve_look,
 )
-from variants.rendering.renderer import GradeCache, render_to_file  # noqa: E402
+from variants.rendering.renderer import PieceCache, render_to_file  # noqa: E402
 
 FPS = 30
-# Approved fragments of the 20 s master: (start, end) seconds.
-HOOKS = [(0.0, 4.0), (4.0, 8.0)]
-BODIES = [(8.0, 15.0), (9.0, 16.0)]
-CTAS = [(16.0, 20.0)]
-# Seconds per slot (hook, body, cta) for short 6 s, medium 10 s, long 15 s.
-SLOT_SECONDS = {
-    "short": (2.0, 2.0, 2.0),
-    "medium": (3.0, 4.0, 3.0),
-    "long": (4.0, 7.0, 4.0),
+SEED = 14
+# Approved fragments of the 20 s master: (id, type, start, end) seconds.
+FRAGMENTS = (
+    ("hook-a", "hook", 0.0, 4.0),
+    ("hook-b", "hook", 4.0, 8.0),
+    ("body-a", "body", 8.0, 15.0),
+    ("body-b", "body", 9.0, 16.0),
+    ("cta", "cta", 16.0, 20.0),
+)
+STYLE_GUIDE = {
+    "hashtags": ["#newmusic", "#single", "#indie", "#presave"],
+    "required_phrases": ["New single out Friday"],
+    "cta_text": "Pre-save it today",
+    "luts": {
+        "film": "film.cube",
+        "warm": {"warmth": 0.6, "saturation": 1.2, "gamma": 1.1},
+    },
 }
-DURATIONS = ("short", "medium", "long")
-STRUCTURES = {
-    "hook_body_cta": ("hook", "body", "cta"),
-    "hook_inverted": ("cta", "body", "hook"),
-    "cta_forward": ("cta", "hook", "body"),
-}
-LOOKS = ("natural", "film", "warm")
-TEXTS = ("Listen now", "New single out Friday", "Pre-save it today — link in bio")
+FILM = {"contrast": 1.15, "saturation": 0.8, "warmth": -0.3}
 
 
 @dataclass
@@ -78,43 +89,66 @@ class Run:
     output_seconds: float
 
 
-def plan_specs(
-    master: Path, looks: dict[str, Look | None], width: int, height: int
-) -> list[RenderSpec]:
-    """15 variants: 3 structures x 3 durations, alternating fragments, 3 looks."""
-    specs = []
-    for i in range(15):
-        duration = DURATIONS[i % 3]
-        structure = list(STRUCTURES)[(i // 3) % 3]
-        fragments = {
-            "hook": HOOKS[i % len(HOOKS)],
-            "body": BODIES[(i // 2) % len(BODIES)],
-            "cta": CTAS[0],
-        }
-        seconds = dict(
-            zip(("hook", "body", "cta"), SLOT_SECONDS[duration], strict=True)
+def bench_inputs() -> tuple[MasterInput, list[FragmentInput]]:
+    master = MasterInput(
+        id="bench",
+        title="Bench master",
+        duration=20.0,
+        style_guide=STYLE_GUIDE,
+        authorized_pixels=("pixel-1",),
+    )
+    fragments = [
+        FragmentInput(id=i, fragment_type=t, start_time=a, end_time=b)
+        for i, t, a, b in FRAGMENTS
+    ]
+    return master, fragments
+
+
+def plan_cycles(refreshes: int = 5) -> tuple[list[VariantPlan], list[VariantPlan]]:
+    """The first cycle's 15 plans, and the refresh of `refreshes` of them."""
+    master, fragments = bench_inputs()
+    batch = plan_batch(master=master, fragments=fragments, seed=SEED, count=15)
+    taken = frozenset(p.signature for p in batch.plans)
+    # What the first cycle left in the piece cache, as the refresh service reads it.
+    earlier = planned_pieces(
+        (p.color_look, p.text_overlay, p.slots) for p in batch.plans
+    )
+    refreshed = []
+    for n, fatigued in enumerate(batch.plans[:refreshes], start=16):
+        plan = plan_refresh(
+            master=master,
+            fragments=fragments,
+            fatigued=fatigued,
+            fragment_scores={},
+            seed=SEED + n,
+            variant_number=n,
+            exclude_signatures=taken,
+            earlier_pieces=earlier,
         )
-        segments = []
-        for slot in STRUCTURES[structure]:
-            start, end = fragments[slot]
-            # Hooks and CTAs keep their start; bodies are taken from their middle.
-            offset = 0.0 if slot != "body" else ((end - start) - seconds[slot]) / 2
-            offset = round(offset * FPS) / FPS
-            cut_in = start + offset
-            segments.append(Segment(cut_in, cut_in + seconds[slot], span=(start, end)))
-        look = LOOKS[(i + i // 3) % 3]
-        specs.append(
-            RenderSpec(
-                source=master,
-                segments=tuple(segments),
-                look=looks[look],
-                text_overlay=TEXTS[i % 3],
-                width=width,
-                height=height,
-                source_duration=20.0,
-            )
-        )
-    return specs
+        taken |= {plan.signature}
+        refreshed.append(plan)
+    return list(batch.plans), refreshed
+
+
+def spec_of(
+    plan: VariantPlan, *, master: Path, media_root: Path, width: int, height: int
+) -> RenderSpec:
+    """What the render service builds from a stored variant of this plan."""
+    spans = {i: (a, b) for i, _, a, b in FRAGMENTS}
+    return RenderSpec(
+        source=master,
+        segments=tuple(
+            Segment(s.source_in, s.source_out, span=spans[s.fragment_id])
+            for s in plan.slots
+        ),
+        look=resolve_look(
+            plan.color_look, luts=STYLE_GUIDE["luts"], media_root=media_root
+        ),
+        text_overlay=plan.text_overlay,
+        width=width,
+        height=height,
+        source_duration=20.0,
+    )
 
 
 def _as_cube(look: Look, work: Path) -> Path:
@@ -135,17 +169,40 @@ def measured(name: str, output_seconds: float, work: Callable[[], None]) -> Run:
     return Run(name=name, wall=wall, cpu=cpu, output_seconds=output_seconds)
 
 
+def floor_work(specs: Sequence[RenderSpec], raw: Path, work: Path) -> None:
+    for i, spec in enumerate(specs):
+        video_only = encode_args(spec)[: encode_args(spec).index("-c:a")]
+        run_ffmpeg(
+            [
+                "-y",
+                "-t",
+                f"{spec.duration:.6f}",
+                "-i",
+                str(raw),
+                "-an",
+                *video_only,
+                "-f",
+                "mp4",
+                str(work / f"floor-{i}.mp4"),
+            ]
+        )
+
+
+def engine_work(
+    specs: Sequence[RenderSpec], cache: PieceCache, work: Path, tag: str
+) -> Callable[[], None]:
+    def render() -> None:
+        for i, spec in enumerate(specs):
+            render_to_file(spec, work / f"{tag}-{i}.mp4", cache=cache)
+
+    return render
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--width", type=int, default=1080)
     parser.add_argument("--height", type=int, default=1920)
     parser.add_argument("--skip-naive", action="store_true")
-    parser.add_argument("--skip-floor", action="store_true")
-    parser.add_argument(
-        "--cube-looks",
-        action="store_true",
-        help="both named looks as .cube files (the worst case: no Y'CbCr grading)",
-    )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     args = parser.parse_args()
 
@@ -155,97 +212,84 @@ def main() -> None:
         master = make_synthetic_master(
             work / "master.mp4", duration=20.0, width=args.width, height=args.height
         )
-        film = work / "luts" / "film.cube"
-        film.parent.mkdir()
-        film.write_text(
-            cube_text(
-                grading_lut({"contrast": 1.15, "saturation": 0.8, "warmth": -0.3})
-            )
-        )
-        warm_grading = {"warmth": 0.6, "saturation": 1.2, "gamma": 1.1}
-        warm = resolve_look("warm", luts={"warm": warm_grading}, media_root=work)
-        if args.cube_looks:
-            warm = work / "luts" / "warm.cube"
-            warm.write_text(cube_text(grading_lut(warm_grading)))
-        looks = {"natural": None, "film": film, "warm": warm}
-        print(
-            "# looks: natural (none), film (.cube, float lut3d), warm ("
-            + (".cube, float lut3d)" if args.cube_looks else "grading, Y'CbCr tables)")
-        )
-        specs = plan_specs(master, looks, args.width, args.height)
-        total = sum(s.duration for s in specs)
-        print(f"# 15 variants, {total:.0f} s of output")
-        runs: list[Run] = []
+        (work / "luts").mkdir()
+        (work / "luts" / "film.cube").write_text(cube_text(grading_lut(FILM)))
+        first_plans, refresh_plans = plan_cycles()
 
-        if not args.skip_floor:
-            raw = work / "raw.nut"
-            run_ffmpeg(["-y", "-i", str(master), "-an", "-c:v", "rawvideo", str(raw)])
-
-            def floor() -> None:
-                for i, spec in enumerate(specs):
-                    video_only = encode_args(spec)[: encode_args(spec).index("-c:a")]
-                    run_ffmpeg(
-                        [
-                            "-y",
-                            "-t",
-                            f"{spec.duration:.6f}",
-                            "-i",
-                            str(raw),
-                            "-an",
-                            *video_only,
-                            "-f",
-                            "mp4",
-                            str(work / f"floor-{i}.mp4"),
-                        ]
-                    )
-
-            runs.append(measured("encode-only floor", total, floor))
-            raw.unlink()
-
-        if not args.skip_naive:
-            # The naive reference applies every look as a float lut3d from a .cube.
-            naive_specs = [
-                replace(s, look=_as_cube(s.look, work)) if s.look else s for s in specs
+        def specs_of(plans: Sequence[VariantPlan]) -> list[RenderSpec]:
+            return [
+                spec_of(
+                    p,
+                    master=master,
+                    media_root=work,
+                    width=args.width,
+                    height=args.height,
+                )
+                for p in plans
             ]
 
-            def naive() -> None:
-                for i, spec in enumerate(naive_specs):
-                    run_ffmpeg(
-                        build_render_command(
-                            spec,
-                            work / f"naive-{i}.mp4",
-                            poster_path=work / f"naive-{i}.jpg",
-                        )
-                    )
-
-            runs.append(measured("naive per-variant render", total, naive))
-
-        cache = GradeCache(work / "grade-cache")
-
-        def engine() -> None:
-            for i, spec in enumerate(specs):
-                render_to_file(spec, work / f"variant-{i}.mp4", cache=cache)
-
-        runs.append(measured("engine (graded spans cached)", total, engine))
-        print(f"# grade cache: {cache.misses} spans prepared, {cache.hits} reused")
-
+        first, refresh = specs_of(first_plans), specs_of(refresh_plans)
+        looks = sorted({p.color_look for p in first_plans})
+        texts = sorted({p.text_overlay for p in first_plans})
         print(
-            f"{'run':32s} {'wall s':>8s} {'cpu s':>8s} {'s/variant':>10s} {'out s/s':>8s}"
+            f"# planner: {len(first)} variants, looks {looks}, overlays {texts}; "
+            f"{len(refresh)} refreshed in the second cycle"
         )
-        for run in runs:
-            print(
-                f"{run.name:32s} {run.wall:8.1f} {run.cpu:8.1f} {run.wall / 15:10.2f}"
-                f" {run.output_seconds / run.wall:8.2f}"
+        raw = work / "raw.nut"
+        run_ffmpeg(["-y", "-i", str(master), "-an", "-c:v", "rawvideo", str(raw)])
+        cache = PieceCache(work / "pieces")
+        rows: list[tuple[str, Run, Run]] = []
+        for label, specs, tag in (
+            ("first cycle", first, "first"),
+            ("refresh cycle", refresh, "refresh"),
+        ):
+            total = sum(s.duration for s in specs)
+            print(f"# {label}: {len(specs)} variants, {total:.0f} s of output")
+            floor = measured(
+                "encode-only floor", total, lambda s=specs: floor_work(s, raw, work)
             )
-        by_name = {r.name.split(" ")[0]: r for r in runs}
-        engine_run = by_name["engine"]
-        for ref in ("encode-only", "naive"):
-            if ref in by_name:
-                base = by_name[ref]
+            misses, hits = cache.misses, cache.hits
+            engine = measured(
+                "engine (piece cache)", total, engine_work(specs, cache, work, tag)
+            )
+            print(
+                f"#   pieces encoded {cache.misses - misses}, reused "
+                f"{cache.hits - hits}; cache {cache.bytes_used() / 1e6:.0f} MB"
+            )
+            rows.append((label, floor, engine))
+            if not args.skip_naive and tag == "first":
+                naive_specs = [
+                    replace(s, look=_as_cube(s.look, work)) if s.look else s
+                    for s in specs
+                ]
+
+                def naive(n: list[RenderSpec] = naive_specs) -> None:
+                    for i, spec in enumerate(n):
+                        run_ffmpeg(
+                            build_render_command(
+                                spec,
+                                work / f"naive-{i}.mp4",
+                                poster_path=work / f"naive-{i}.jpg",
+                            )
+                        )
+
+                naive_run = measured("naive per-variant render", total, naive)
+                rows.append((label, naive_run, engine))
+        raw.unlink()
+
+        print(f"{'batch':14s} {'run':26s} {'wall s':>8s} {'cpu s':>8s} {'out s/s':>8s}")
+        for label, reference, engine in rows:
+            for run in (reference, engine):
                 print(
-                    f"ratio engine / {ref}: wall {engine_run.wall / base.wall:.2f}, "
-                    f"cpu {engine_run.cpu / base.cpu:.2f}"
+                    f"{label:14s} {run.name:26s} {run.wall:8.1f} {run.cpu:8.1f}"
+                    f" {run.output_seconds / run.wall:8.2f}"
                 )
+        for label, reference, engine in rows:
+            print(
+                f"ratio {label} engine / {reference.name.split(' ')[0]}: "
+                f"cpu {engine.cpu / reference.cpu:.2f}, "
+                f"wall {engine.wall / reference.wall:.2f}"
+            )
     finally:
         if args.keep:
             print(f"# kept {work}")

@@ -14,6 +14,9 @@ the company's unreleased videos to signed-in staff with an engine role only.
    satisfiable range → 206 with `Content-Range`; a range past the end → 416 with
    `Content-Range: bytes */size`. A stale `If-Range` gets the whole file.
 
+With remote storage (MEDIA_STORAGE=s3) the same checks end in a redirect to a presigned
+URL of the object, valid for AWS_QUERYSTRING_EXPIRE seconds; the bucket answers Range.
+
 Front servers (nginx `X-Accel`, a CDN) take over when MEDIA_SERVED_BY_DJANGO is false;
 `config/urls.py` then adds no route at all.
 """
@@ -27,6 +30,7 @@ from typing import IO
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.files.storage import Storage
 from django.http import (
     FileResponse,
     Http404,
@@ -34,12 +38,14 @@ from django.http import (
     HttpResponse,
     HttpResponseBase,
     HttpResponseForbidden,
+    HttpResponseRedirect,
 )
 from django.urls import reverse
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
 from productions.roles import has_engine_role
+from productions.storage import is_local_storage, media_storage
 
 # Chunks large enough for video, small enough that a seek wastes little.
 STREAM_BLOCK_BYTES = 64 * 1024
@@ -69,8 +75,8 @@ class _BoundedFile:
         self._handle.close()
 
 
-def media_file_path(relative: str) -> Path:
-    """The file under MEDIA_ROOT that `relative` names; Http404 for anything else."""
+def media_name_parts(relative: str) -> tuple[str, ...]:
+    """The plain path segments of a media name; Http404 for anything else."""
     parts = PurePosixPath(relative.replace("\\", "/")).parts
     if (
         not parts
@@ -79,7 +85,15 @@ def media_file_path(relative: str) -> Path:
         or "\x00" in relative
     ):
         raise Http404("No such media file.")
-    root = Path(settings.MEDIA_ROOT).resolve()
+    return parts
+
+
+def media_file_path(relative: str) -> Path:
+    """The file under the local media folder that `relative` names; Http404 else."""
+    parts = media_name_parts(relative)
+    storage = media_storage()
+    location = getattr(storage, "location", None) or settings.MEDIA_ROOT
+    root = Path(location).resolve()
     target = root.joinpath(*parts).resolve()
     if not target.is_relative_to(root) or not target.is_file():
         raise Http404("No such media file.")
@@ -133,6 +147,9 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponseBase:
         return HttpResponseForbidden(
             "These videos are for the marketing team: your account has no engine role."
         )
+    storage = media_storage()
+    if not is_local_storage(storage):
+        return _redirect_to_storage(storage, path)
     target = media_file_path(path)
     stat = target.stat()
     size = stat.st_size
@@ -172,6 +189,17 @@ def media_serve(request: HttpRequest, path: str) -> HttpResponseBase:
     response["Cache-Control"] = "private, max-age=3600"
     if status == 206:
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    return response
+
+
+def _redirect_to_storage(storage: Storage, path: str) -> HttpResponseBase:
+    """Remote storage: after the same checks, a short-lived presigned URL of the
+    object (the bucket serves Range itself); a missing object is 404 here."""
+    name = "/".join(media_name_parts(path))
+    if not storage.exists(name):
+        raise Http404("No such media file.")
+    response = HttpResponseRedirect(storage.url(name))
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -147,6 +147,50 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Django serves media (with HTTP Range, to signed-in staff with a role: config/media.py)
 # unless a front server does (then set this off and protect the path there).
 MEDIA_SERVED_BY_DJANGO = env.bool("MEDIA_SERVED_BY_DJANGO", default=True)
+
+# --- Media storage -------------------------------------------------------------------------
+# Masters, renders and posters go through Django's storage API only. `local` (the embedded
+# default) keeps them under MEDIA_ROOT; `s3` puts them in an S3-compatible bucket
+# (django-storages + boto3), so web, beat and every worker share nothing but the database,
+# the broker and the bucket. Media pages then redirect to short-lived presigned URLs.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
+if MEDIA_STORAGE == "local":
+    _MEDIA_BACKEND: dict[str, object] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage"
+    }
+elif MEDIA_STORAGE == "s3":
+    AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+    if not AWS_STORAGE_BUCKET_NAME:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    _MEDIA_BACKEND = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            # Empty: AWS itself; MinIO, Ceph, R2... are named by their URL.
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            # Empty: boto3's own chain (env, instance role, ~/.aws).
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("AWS_LOCATION", default=""),
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            "signature_version": "s3v4",
+            # Unreleased videos: private objects, presigned URLs that expire.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=600),
+            # A taken name gets a suffix, as on disk: a render never replaces another.
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured("MEDIA_STORAGE must be 'local' or 's3'.")
+STORAGES = {
+    "default": _MEDIA_BACKEND,
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+    },
+}
 # Masters can be large videos; uploads above this stream to a temporary file.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -406,9 +450,18 @@ if not 10 <= WORK_LEASE_SECONDS <= 3600:
 FFMPEG_BINARY = env.str("FFMPEG_BINARY", default="")  # empty: imageio-ffmpeg's binary
 RENDER_WIDTH = env.int("RENDER_WIDTH", default=1080)
 RENDER_HEIGHT = env.int("RENDER_HEIGHT", default=1920)
-# Decoded/graded fragment spans reused across a batch's renders (raw frames: large).
-RENDER_CACHE_DIR = env.str("RENDER_CACHE_DIR", default="")  # empty: MEDIA_ROOT/.cache
-RENDER_CACHE_MAX_BYTES = env.int("RENDER_CACHE_MAX_BYTES", default=4 * 1024**3)
+# A render worker's own disk: each render gets a fresh folder under RENDER_SCRATCH_DIR
+# (inputs fetched from storage, outputs before they are stored), removed when it ends.
+RENDER_SCRATCH_DIR = env.path(
+    "RENDER_SCRATCH_DIR",
+    default=Path(tempfile.gettempdir()) / "creative-engine-render",
+)
+# Encoded pieces (H.264 segments) reused across renders, and fetched masters, on the
+# worker's own disk; least recently used first beyond RENDER_CACHE_MAX_BYTES.
+RENDER_CACHE_DIR = env.str("RENDER_CACHE_DIR", default="")  # empty: SCRATCH/cache
+RENDER_CACHE_MAX_BYTES = env.int("RENDER_CACHE_MAX_BYTES", default=1024**3)
+if RENDER_CACHE_MAX_BYTES < 0:
+    raise ImproperlyConfigured("RENDER_CACHE_MAX_BYTES must not be negative.")
 VARIANTS_PER_MASTER_MAX = env.int("VARIANTS_PER_MASTER_MAX", default=15)
 if not 5 <= VARIANTS_PER_MASTER_MAX <= 15:
     raise ImproperlyConfigured("VARIANTS_PER_MASTER_MAX must be between 5 and 15.")

@@ -1,4 +1,4 @@
-"""Master media: probing a video and getting a master onto the local disk.
+"""Master media: probing a video and getting a copy of a master onto the worker's disk.
 
 PyAV reads durations and streams (the imageio-ffmpeg wheel ships no ffprobe). A master is
 probed before anything is cut from it, so a missing, unreadable or corrupt file gives one
@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 import re
-import shutil
 import tempfile
 import time
 import uuid
@@ -25,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import File
 
+from productions.storage import StoredFileMissing, copy_to_local
 from productions.url_safety import (
     IPNetwork,
     Resolver,
@@ -258,55 +258,74 @@ def master_local_path(
     resolver: Resolver = system_resolver,
     allowed_networks: Collection[IPNetwork] = (),
     fetch_cache: Path | None = None,
+    scratch: Path | None = None,
 ) -> Iterator[Path]:
-    """Yield a local path of the master's video; temporary copies are deleted after.
+    """Yield a local copy of the master's video; temporary copies are deleted after.
 
-    An uploaded file is used in place when its storage is on this disk, else copied out
-    through the storage API. A `video_url` is fetched under the SSRF rules of
-    `productions.url_safety` with the MASTER_MAX_BYTES and FETCH_TIMEOUT_SECONDS caps;
-    with `fetch_cache` (a folder) the copy is kept there, so a batch of 15 variants
-    downloads its master once per worker disk instead of 15 times.
+    The video comes through the storage API (any storage: a folder, a bucket), or, for
+    a `video_url`, under the SSRF rules of `productions.url_safety` with the
+    MASTER_MAX_BYTES and FETCH_TIMEOUT_SECONDS caps. With `fetch_cache` (a folder of
+    the worker's own) the copy is kept there, so a batch of 15 variants fetches its
+    master once per worker instead of 15 times; without it the copy goes to a
+    temporary folder under `scratch` (the system's temporary folder when None).
     """
-    if master.video_file:
-        name = master.video_file.name
-        storage = master.video_file.storage
-        local: Path | None = None
-        with contextlib.suppress(NotImplementedError, AttributeError):
-            local = Path(storage.path(name))
-        if local is not None:
-            if not local.is_file():
-                raise MissingMediaError(
-                    f"The master's uploaded file {name} is missing from storage."
-                )
-            yield local
-            return
-        with tempfile.TemporaryDirectory(prefix="master-") as tmp:
-            copy = Path(tmp) / ("master" + PurePosixPath(name).suffix.lower())
-            try:
-                with storage.open(name, "rb") as src, copy.open("wb") as dst:
-                    shutil.copyfileobj(src, dst, 1024 * 1024)
-            except FileNotFoundError as exc:
-                raise MissingMediaError(
-                    f"The master's uploaded file {name} is missing from storage."
-                ) from exc
-            yield copy
-        return
-    if master.video_url and fetch_cache is not None:
-        yield _fetched_master(
-            master,
-            fetch_cache,
-            resolver=resolver,
-            allowed_networks=allowed_networks,
+    if not master.video_file and not master.video_url:
+        raise MissingMediaError(
+            "The master has neither an uploaded file nor a video URL."
         )
+    if fetch_cache is not None:
+        if master.video_file:
+            yield _stored_master(master, fetch_cache)
+        else:
+            yield _fetched_master(
+                master,
+                fetch_cache,
+                resolver=resolver,
+                allowed_networks=allowed_networks,
+            )
         return
-    if master.video_url:
-        with tempfile.TemporaryDirectory(prefix="master-") as tmp:
+    if scratch is not None:
+        Path(scratch).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="master-", dir=scratch) as tmp:
+        if master.video_file:
+            name = master.video_file.name
+            dest = Path(tmp) / ("master" + PurePosixPath(name).suffix.lower())
+            _copy_stored(master.video_file.storage, name, dest)
+        else:
             suffix = PurePosixPath(master.video_url.split("?")[0]).suffix.lower()
             dest = Path(tmp) / ("master" + (suffix if len(suffix) <= 5 else ""))
             _fetch_master_url(master, dest, resolver, allowed_networks)
-            yield dest
-        return
-    raise MissingMediaError("The master has neither an uploaded file nor a video URL.")
+        yield dest
+
+
+def _copy_stored(storage: Any, name: str, dest: Path) -> None:
+    try:
+        copy_to_local(storage, name, dest)
+    except StoredFileMissing as exc:
+        raise MissingMediaError(
+            f"The master's uploaded file {name} is missing from storage."
+        ) from exc
+
+
+def _stored_master(master: Any, root: Path) -> Path:
+    """The master's stored file copied once into `root`, keyed by its stored name and
+    size: storages never reuse a name for other content (a taken name gets a suffix),
+    so a replaced video is a new key."""
+    root.mkdir(parents=True, exist_ok=True)
+    field = master.video_file
+    try:
+        size = int(field.storage.size(field.name))
+    except (FileNotFoundError, StoredFileMissing) as exc:
+        raise MissingMediaError(
+            f"The master's uploaded file {field.name} is missing from storage."
+        ) from exc
+    key = hashlib.sha256(f"stored|{field.name}|{size}".encode()).hexdigest()
+    path = root / f"{key}.media"
+    if path.is_file() and path.stat().st_size == size:
+        return path
+    _copy_stored(field.storage, field.name, path)
+    _evict_masters(root)
+    return path
 
 
 # A cached master not used for this long may be evicted (a render may still read it).
@@ -340,13 +359,17 @@ def _fetched_master(
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+    _evict_masters(root)
+    return path
+
+
+def _evict_masters(root: Path) -> None:
     evict_oldest_files(
         root,
         "*.media",
-        max_bytes=int(getattr(settings, "RENDER_CACHE_MAX_BYTES", 4 * 1024**3)),
+        max_bytes=int(getattr(settings, "RENDER_CACHE_MAX_BYTES", 1024**3)),
         min_age_seconds=FETCH_CACHE_MIN_AGE_SECONDS,
     )
-    return path
 
 
 def _fetch_master_url(

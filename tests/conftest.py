@@ -9,6 +9,9 @@ from config.celery import app as celery_app
 from productions.roles import ADMIN_GROUP, MANAGER_GROUP
 from tests.factories import UserFactory
 
+pytest_plugins = ["tests.fakes.s3_server"]
+
+
 REDIS_DATABASES = 16
 
 
@@ -33,6 +36,9 @@ def _cache_database_per_test_process():
 def _isolated_media(settings, tmp_path):
     """Every test writes media into its own folder; tasks run in-process by default."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # A render worker's own disk: scratch folders and its piece cache.
+    settings.RENDER_SCRATCH_DIR = str(tmp_path / "scratch")
+    settings.RENDER_CACHE_DIR = str(tmp_path / "render-cache")
     # The real hasher costs ~0.3 s per user; tests only need passwords to work.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Celery caches its config: set eager mode on the app itself. Tests that are about a

@@ -10,13 +10,16 @@ can write one PromotionLog row per call to Meta, success or failure.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import IO, Any, Protocol, runtime_checkable
 
 from promotion.meta.errors import MetaError
 from promotion.meta.redaction import redact_secrets
@@ -33,6 +36,58 @@ class VideoState(StrEnum):
     PROCESSING = "processing"
     READY = "ready"
     ERROR = "error"
+
+
+class MediaSource(Protocol):
+    """A video or poster to upload, wherever it lies: its name, size, a stream, and
+    byte windows (a chunked upload reads one window at a time). Stored media
+    (`productions.storage.StoredMedia`) stream from the storage; `LocalMedia` is a
+    file on this disk."""
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+    def open(self) -> AbstractContextManager[IO[bytes]]: ...
+
+    def read_range(self, start: int, length: int) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class LocalMedia:
+    """A MediaSource for a file on this disk."""
+
+    path: str
+
+    @property
+    def filename(self) -> str:
+        return os.path.basename(self.path)
+
+    @property
+    def size(self) -> int:
+        return os.path.getsize(self.path)
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[IO[bytes]]:
+        with open(self.path, "rb") as handle:
+            yield handle
+
+    def read_range(self, start: int, length: int) -> bytes:
+        with open(self.path, "rb") as handle:
+            handle.seek(start)
+            return handle.read(max(length, 0))
+
+
+MediaInput = str | os.PathLike[str] | MediaSource
+
+
+def media_source(value: MediaInput) -> MediaSource:
+    """`value` as a MediaSource (a path becomes LocalMedia)."""
+    if isinstance(value, str | os.PathLike):
+        return LocalMedia(os.fspath(value))
+    return value
 
 
 @dataclass(frozen=True)
@@ -171,8 +226,10 @@ class InsightRow:
 class MetaAdsClient(Protocol):
     mode: str  # "stub" or "live"
 
-    def upload_video(self, *, path: str, name: str, resume: bool = False) -> str:
+    def upload_video(self, *, path: MediaInput, name: str, resume: bool = False) -> str:
         """Upload an MP4 (simple below the chunk threshold, resumable above); video id.
+
+        `path` is a local path or a MediaSource (stored media stream from storage).
 
         Create-once, as `create_creative` and `create_ad`: `name` carries the
         caller's dedupe key; with `resume` (an earlier attempt may have created
@@ -187,8 +244,8 @@ class MetaAdsClient(Protocol):
         self, *, video_id: str, timeout_seconds: float
     ) -> VideoStatus: ...
 
-    def upload_image(self, *, path: str, name: str) -> str:
-        """Upload the poster JPEG; returns its image hash."""
+    def upload_image(self, *, path: MediaInput, name: str) -> str:
+        """Upload the poster JPEG (a local path or a MediaSource); its image hash."""
         ...
 
     def create_creative(

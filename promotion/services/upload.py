@@ -18,13 +18,8 @@ later step fails. Each write is a single UPDATE; state moves by conditional upda
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -37,6 +32,7 @@ from django.utils import timezone
 from productions.guard import HumanRuleViolation, check_variant_respects_human_rules
 from productions.models import CreativeProduction
 from productions.selectors import approved_fragment_ids
+from productions.storage import StoredMedia
 from promotion.choices import PromotionStatus
 from promotion.fragment_scoring import fragment_ids_in_order
 from promotion.meta.errors import MetaError, MetaTransientError
@@ -263,10 +259,11 @@ class _Pipeline:
         if not v.meta_video_id:
             if _before(v.upload_status, UploadStatus.VIDEO_UPLOADING):
                 _save(v, upload_status=UploadStatus.VIDEO_UPLOADING)
-            with _local_file(v.video_file, what="rendered video") as path:
-                video_id = self.client.upload_video(
-                    path=path, name=f"{self.key}-video", resume=self.resuming
-                )
+            video_id = self.client.upload_video(
+                path=_stored(v.video_file, what="rendered video"),
+                name=f"{self.key}-video",
+                resume=self.resuming,
+            )
             _save(v, meta_video_id=video_id)
         if _before(v.upload_status, UploadStatus.VIDEO_READY):
             self.step = "wait_video_ready"
@@ -292,8 +289,9 @@ class _Pipeline:
             return
         self.step = "upload_image"
         name = f"{self.key}-poster"
-        with _local_file(v.poster_file, what="poster") as path:
-            image_hash = self.client.upload_image(path=path, name=name)
+        image_hash = self.client.upload_image(
+            path=_stored(v.poster_file, what="poster"), name=name
+        )
         _save(v, meta_image_hash=image_hash)
 
     def creative(self) -> None:
@@ -540,21 +538,8 @@ def _before(current: str, target: str) -> bool:
     return current not in order or order.index(current) < order.index(str(target))
 
 
-@contextlib.contextmanager
-def _local_file(field: FieldFile, *, what: str) -> Iterator[str]:
-    """A local path for a stored file (copied out of remote storage if needed)."""
+def _stored(field: FieldFile, *, what: str) -> StoredMedia:
+    """The stored file as the client streams it (from disk or bucket, no copy)."""
     if not field or not field.name or not field.storage.exists(field.name):
         raise _PermanentUploadError(f"The {what} is missing from storage.")
-    try:
-        path = field.path
-    except NotImplementedError:  # remote storage: work on a local copy
-        path = ""
-    if path:
-        yield path
-        return
-    suffix = os.path.splitext(field.name)[1]
-    with tempfile.NamedTemporaryFile(suffix=suffix) as copy:
-        with field.storage.open(field.name, "rb") as source:
-            shutil.copyfileobj(source, copy)
-        copy.flush()
-        yield copy.name
+    return StoredMedia(storage=field.storage, name=str(field.name))

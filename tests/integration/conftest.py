@@ -39,6 +39,77 @@ def _database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
+def require_worker_services() -> str:
+    """The broker URL; skips unless a second process can see this test's database
+    (PostgreSQL) and reach a broker (CELERY_BROKER_URL): CI's PostgreSQL run."""
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not broker or connection.vendor != "postgresql":
+        pytest.skip("needs CELERY_BROKER_URL and PostgreSQL (the CI PostgreSQL run)")
+    return broker
+
+
+def purge_queues(*, unacked: bool = False) -> None:
+    with celery_app.connection_for_write() as conn:
+        for queue in ("default", "render", "meta"):
+            if _queue_exists(conn, queue):
+                conn.default_channel.queue_purge(queue)
+        if unacked:
+            # Messages a killed worker held would come back after the visibility
+            # timeout and haunt a later run: drop them with the test.
+            conn.default_channel.client.delete("unacked", "unacked_index")
+
+
+def start_worker(
+    *,
+    broker: str,
+    log_path: Path,
+    queues: str = "default,render,meta",
+    env: dict[str, str] | None = None,
+) -> WorkerProcess:
+    """`celery worker` (solo pool) on `broker` against this test's database."""
+    environment = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": broker,
+        "LOG_LEVEL": "INFO",
+        **(env or {}),
+    }
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queues,
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"{log_path.stem}@%h",
+                "-l",
+                "info",
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    worker = WorkerProcess(process, log_path)
+    deadline = time.monotonic() + 60
+    while "ready." not in log_path.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            pytest.fail(f"the worker did not start:\n{worker.log()}")
+        time.sleep(0.2)
+    return worker
+
+
 @pytest.fixture
 def celery_worker_process(worker_factory):
     """Start `celery worker` on the configured broker against this test's database.
@@ -53,29 +124,22 @@ def celery_worker_process(worker_factory):
 def worker_factory(tmp_path, settings):
     """Start workers (`start(**env)`) as often as a test kills them; all are killed
     and the queues purged at the end."""
-    broker = os.environ.get("CELERY_BROKER_URL", "")
-    if not broker or connection.vendor != "postgresql":
-        pytest.skip("needs CELERY_BROKER_URL and PostgreSQL (the CI PostgreSQL run)")
+    broker = require_worker_services()
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = broker
-    with celery_app.connection_for_write() as conn:
-        for queue in ("default", "render", "meta"):
-            if _queue_exists(conn, queue):
-                conn.default_channel.queue_purge(queue)
+    purge_queues()
     base_env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": broker,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "META_STUB_LATENCY_SECONDS": os.environ.get("TEST_WORKER_STUB_LATENCY", "0.3"),
         "META_STUB_UPLOAD_FAILURE_RATE": "0",
-        "LOG_LEVEL": "INFO",
     }
     workers: list[WorkerProcess] = []
 
     def start(**extra_env: str) -> WorkerProcess:
-        worker = _start_worker(
-            {**base_env, **extra_env}, tmp_path / f"worker-{len(workers)}.log"
+        worker = start_worker(
+            broker=broker,
+            log_path=tmp_path / f"worker-{len(workers)}.log",
+            env={**base_env, **extra_env},
         )
         workers.append(worker)
         return worker
@@ -86,48 +150,7 @@ def worker_factory(tmp_path, settings):
         for worker in workers:
             worker.kill()
         celery_app.conf.task_always_eager = True
-        with celery_app.connection_for_write() as conn:
-            for queue in ("default", "render", "meta"):
-                if _queue_exists(conn, queue):
-                    conn.default_channel.queue_purge(queue)
-            # Messages the killed worker held would come back after the visibility
-            # timeout and haunt a later run: drop them with the test.
-            conn.default_channel.client.delete("unacked", "unacked_index")
-
-
-def _start_worker(env: dict[str, str], log_path: Path) -> WorkerProcess:
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                "default,render,meta",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "info",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    worker = WorkerProcess(process, log_path)
-    deadline = time.monotonic() + 60
-    while "ready." not in log_path.read_text(errors="replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            worker.kill()
-            pytest.fail(f"the worker did not start:\n{worker.log()}")
-        time.sleep(0.1)
-    return worker
+        purge_queues(unacked=True)
 
 
 def _queue_exists(conn, queue: str) -> bool:

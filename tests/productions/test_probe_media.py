@@ -144,6 +144,9 @@ class _RemoteStorage(Storage):
     def exists(self, name):
         return self.inner.exists(name)
 
+    def size(self, name):
+        return self.inner.size(name)
+
 
 def _stored(storage, clip):
     name = storage.save("masters/clip.mp4", ContentFile(clip.read_bytes()))
@@ -157,13 +160,36 @@ def _stored_as(storage, name):
     return FieldFile(instance=None, field=field, name=name)
 
 
-def test_an_uploaded_master_on_local_storage_is_used_in_place(clip, tmp_path):
+def test_an_uploaded_master_is_copied_into_the_scratch_folder_and_removed(
+    clip, tmp_path
+):
     storage = FileSystemStorage(location=tmp_path / "media")
     master = _Master(video_file=_stored(storage, clip))
 
-    with master_local_path(master) as path:
-        assert path == Path(storage.path(master.video_file.name))
+    with master_local_path(master, scratch=tmp_path / "scratch") as path:
+        assert path.is_relative_to(tmp_path / "scratch")
+        assert not path.is_relative_to(tmp_path / "media")
         assert probe_media(path).duration == pytest.approx(4.0, abs=1 / 30)
+        copy = path
+
+    assert not copy.exists()
+
+
+def test_an_uploaded_master_is_fetched_once_into_the_workers_cache(clip, tmp_path):
+    local = FileSystemStorage(location=tmp_path / "media")
+    stored = _stored(local, clip)
+    master = _Master(video_file=_stored_as(_RemoteStorage(local), stored.name))
+    cache = tmp_path / "cache"
+
+    with master_local_path(master, fetch_cache=cache) as first:
+        pass
+    first.write_bytes(first.read_bytes())  # same content, a new mtime
+    mtime = first.stat().st_mtime_ns
+    with master_local_path(master, fetch_cache=cache) as second:
+        pass
+
+    assert second == first and second.stat().st_mtime_ns == mtime
+    assert second.read_bytes() == clip.read_bytes()
 
 
 def test_an_uploaded_master_on_remote_storage_is_copied_and_the_copy_removed(

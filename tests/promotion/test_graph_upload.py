@@ -159,3 +159,71 @@ def test_endless_1363037_stops_after_the_resume_budget(
     # Then it gave up with Meta's error after the SDK-sized budget (two resumes)
     assert caught.value.subcode == 1363037
     assert phases(fake_graph).count("transfer") == 3
+
+
+def test_a_video_in_the_bucket_streams_to_meta_window_by_window(
+    s3_media, chunked_client, fake_graph, db
+):
+    # Given a rendered video stored in S3 (no copy of it on this disk)
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from productions.storage import StoredMedia
+
+    payload = os.urandom(3584)
+    name = default_storage.save("variants/v.mp4", ContentFile(payload))
+    source = StoredMedia(storage=default_storage, name=name)
+
+    # When it is uploaded straight from storage
+    video_id = chunked_client.upload_video(path=source, name="ce-v10-video")
+
+    # Then each transfer carried one window read from the bucket, and Meta holds the
+    # exact bytes
+    assert phases(fake_graph) == ["start", *["transfer"] * 4, "finish"]
+    assert bytes(fake_graph.state.videos[video_id]["data"]) == payload
+    assert s3_media.object_keys() == [name]
+
+
+def test_a_variant_joined_from_pieces_is_accepted_whole_from_the_bucket(
+    s3_media, make_client, fake_graph, tmp_path, db
+):
+    # Given a variant rendered from the piece cache and stored in the bucket
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from productions.media import probe_media
+    from productions.storage import StoredMedia
+    from variants.rendering.commands import RenderSpec, Segment
+    from variants.rendering.demo_media import make_synthetic_master
+    from variants.rendering.renderer import PieceCache, render_to_file
+
+    master = make_synthetic_master(
+        tmp_path / "m.mp4", duration=6.0, width=180, height=320
+    )
+    spec = RenderSpec(
+        source=master,
+        segments=(Segment(0.0, 2.5, (0.0, 3.0)), Segment(4.0, 6.0, (4.0, 6.0))),
+        text_overlay="Out Friday",
+        width=180,
+        height=320,
+        source_duration=6.0,
+    )
+    result = render_to_file(spec, tmp_path / "v.mp4", cache=PieceCache(tmp_path / "p"))
+    name = default_storage.save("variants/v.mp4", ContentFile(result.path.read_bytes()))
+    fake_graph.state.chunk_size = 16 * 1024
+    client = make_client(chunk_threshold_bytes=16 * 1024)
+
+    # When it is uploaded to Meta from storage
+    video_id = client.upload_video(
+        path=StoredMedia(storage=default_storage, name=name), name="ce-v11-video"
+    )
+
+    # Then Meta holds a file that probes as the planned H.264/AAC video
+    received = tmp_path / "received.mp4"
+    received.write_bytes(bytes(fake_graph.state.videos[video_id]["data"]))
+    media = probe_media(received)
+    assert (media.video_codec, media.audio_codec) == ("h264", "aac")
+    assert abs(media.duration - spec.duration) <= 1 / 30
+    assert (
+        client.wait_video_ready(video_id=video_id, timeout_seconds=5).state == "ready"
+    )

@@ -10,7 +10,7 @@ import pytest
 
 from variants.rendering.demo_media import make_synthetic_master
 from variants.rendering.looks import cube_text, grading_lut
-from variants.rendering.renderer import GradeCache
+from variants.rendering.renderer import PieceCache
 
 TEST_WIDTH = 360
 TEST_HEIGHT = 640
@@ -36,8 +36,8 @@ def film_cube(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def grade_cache(tmp_path) -> GradeCache:
-    return GradeCache(tmp_path / "grade-cache")
+def piece_cache(tmp_path) -> PieceCache:
+    return PieceCache(tmp_path / "piece-cache")
 
 
 @pytest.fixture

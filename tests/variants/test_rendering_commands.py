@@ -6,14 +6,17 @@ import pytest
 
 from variants.rendering.commands import (
     DEFAULT_FONT,
+    AudioCut,
     RenderSpec,
     RenderSpecError,
     Segment,
-    build_prepare_command,
+    build_piece_assembly_command,
+    build_pieces_command,
     build_render_command,
     escape_option_value,
     format_time,
     output_size,
+    piece_run,
     to_frame,
 )
 from variants.rendering.errors import FragmentOutsideVideoError
@@ -236,24 +239,57 @@ def test_escaped_text_survives_the_graph_and_option_parsers_unchanged(text):
     assert rest == ",null"
 
 
-def test_the_prepare_command_grades_a_span_into_raw_frames_in_nut():
-    argv = build_prepare_command(
-        source=MASTER,
-        span_start=240,
-        span_frames=210,
-        look=Path("/l/a.cube"),
-        width=360,
-        height=640,
-        fps=30,
-        has_audio=True,
-        out_path=Path("/cache/x.nut"),
+def test_a_cut_is_pieces_of_a_second_from_the_start_of_its_fragment():
+    # A 3.5 s cut from the fragment's start, and a 2 s cut 0.5 s into it
+    assert piece_run(240, 105, anchor=240, fps=30).pieces == [
+        (240, 30),
+        (270, 30),
+        (300, 30),
+        (330, 15),
+    ]
+    assert piece_run(255, 60, anchor=240, fps=30).pieces == [
+        (255, 15),
+        (270, 30),
+        (300, 15),
+    ]
+
+
+def test_the_pieces_command_encodes_once_and_splits_at_keyframes():
+    spec = RenderSpec(source=MASTER, segments=[(8.0, 11.5)], look=Path("/l/a.cube"))
+
+    argv = build_pieces_command(
+        spec=spec,
+        boundaries=(240, 270, 300, 330, 345),
+        look=spec.look,
+        out_pattern=Path("/cache/piece-%d.mp4"),
     )
 
     assert argv[argv.index("-ss") + 1] == "8.000000"
-    assert argv[argv.index("-t") + 1] == "7.000000"
-    assert "lut3d" in _filter_graph(argv)
-    assert "trim=end_frame=210" in _filter_graph(argv)
-    assert argv[-3:] == ["-f", "nut", "/cache/x.nut"]
+    assert argv[argv.index("-t") + 1] == "3.500000"
+    assert "lut3d" in argv[argv.index("-vf") + 1]
+    assert "trim=end_frame=105" in argv[argv.index("-vf") + 1]
+    keyframes = argv[argv.index("-force_key_frames") + 1]
+    assert keyframes == "expr:eq(n,0)+eq(n,30)+eq(n,60)+eq(n,90)"
+    assert argv[argv.index("-segment_frames") + 1] == "30,60,90"
+    assert "-an" in argv and "-c:a" not in argv
+    assert argv[-1] == "/cache/piece-%d.mp4"
+
+
+def test_the_assembly_copies_the_video_and_encodes_the_sound_per_cut():
+    spec = RenderSpec(source=MASTER, segments=[(0.0, 2.0), (8.0, 9.0)])
+
+    argv = build_piece_assembly_command(
+        spec=spec,
+        concat_list=Path("/w/pieces.txt"),
+        audio_cuts=[AudioCut(0, 60), AudioCut(240, 30)],
+        out_path=Path("/w/v.mp4"),
+    )
+
+    assert argv[argv.index("-c:v") + 1] == "copy"
+    assert argv[argv.index("-c:a") + 1] == "aac"
+    assert argv[argv.index("-f") + 1] == "concat"
+    assert argv.count("-vn") == 2
+    assert "concat=n=2:v=0:a=1[ac]" in argv[argv.index("-filter_complex") + 1]
 
 
 @pytest.mark.parametrize(

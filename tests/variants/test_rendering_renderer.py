@@ -25,7 +25,7 @@ from variants.rendering.demo_media import read_frame_code
 from variants.rendering.errors import FFmpegError
 from variants.rendering.ffmpeg import ffmpeg_binary, run_ffmpeg
 from variants.rendering.looks import Grading, cube_text, grading_lut
-from variants.rendering.renderer import GradeCache, Span, file_sha256, render_to_file
+from variants.rendering.renderer import PieceCache, file_sha256, render_to_file
 from variants.rendering.text_layout import safe_zone
 
 from .conftest import TEST_HEIGHT, TEST_WIDTH
@@ -161,10 +161,11 @@ def test_the_checksum_is_the_sha256_of_the_file(rendered):
     assert result.checksum_sha256 == file_sha256(result.path)
 
 
-def test_a_graded_render_from_the_cache_keeps_every_frame_and_reuses_spans(
-    synthetic_master, film_cube, grade_cache, tmp_path
+def test_a_graded_render_from_pieces_keeps_every_frame_and_reuses_pieces(
+    synthetic_master, film_cube, piece_cache, tmp_path
 ):
-    # Given two variants with the same look trimming the same fragments differently
+    # Given two variants with the same look and text cutting the same hook from its
+    # start (2 s and 3 s) and different bodies and CTAs
     spans = [(0.0, 4.0), (8.0, 15.0), (16.0, 20.0)]
     short = _spec(
         synthetic_master,
@@ -174,26 +175,84 @@ def test_a_graded_render_from_the_cache_keeps_every_frame_and_reuses_spans(
     longer = _spec(
         synthetic_master,
         look=film_cube,
-        segments=[Segment(1.0, 4.0, spans[0]), Segment(16.0, 20.0, spans[2])],
+        segments=[Segment(0.0, 3.0, spans[0]), Segment(16.0, 19.5, spans[2])],
     )
 
-    # When both are rendered through the grade cache
-    first = render_to_file(short, tmp_path / "a.mp4", cache=grade_cache)
-    second = render_to_file(longer, tmp_path / "b.mp4", cache=grade_cache)
+    # When both are rendered from the piece cache
+    first = render_to_file(short, tmp_path / "a.mp4", cache=piece_cache)
+    second = render_to_file(longer, tmp_path / "b.mp4", cache=piece_cache)
 
-    # Then the fragment shared by both was decoded and graded once (a natural and a
-    # graded entry per span), and every frame is the plan's
-    assert (grade_cache.misses, grade_cache.hits) == (6, 2)
+    # Then the second encoded only the hook's third second and the CTA's four
+    # pieces, reused the two seconds of hook, and every frame is the plan's
+    assert (first.pieces_encoded, first.pieces_reused) == (4, 0)
+    assert (second.pieces_encoded, second.pieces_reused) == (5, 2)
     assert _frame_codes(first.path) == _planned_source_frames(short)
     assert _frame_codes(second.path) == _planned_source_frames(longer)
 
 
+def test_a_render_from_pieces_is_the_same_delivery_format_as_a_direct_render(
+    synthetic_master, piece_cache, tmp_path
+):
+    spec = _spec(synthetic_master)
+
+    result = render_to_file(spec, tmp_path / "v.mp4", cache=piece_cache)
+
+    media = probe_media(result.path)
+    assert (media.video_codec, media.profile, media.pix_fmt) == (
+        "h264",
+        "High",
+        "yuv420p",
+    )
+    assert (media.audio_codec, media.sample_rate, media.channels) == ("aac", 48000, 2)
+    assert abs(result.probed_duration - spec.duration) <= 1 / 30
+    assert _top_level_boxes(result.path).index("moov") < _top_level_boxes(
+        result.path
+    ).index("mdat")
+    with av.open(str(result.path)) as container:
+        stream = container.streams.video[0]
+        packets = [p for p in container.demux(stream) if p.pts is not None]
+        tick = Fraction(1, 30) / stream.time_base
+        audio = container.streams.audio[0]
+        audio_seconds = float(audio.duration * audio.time_base)
+    pts = sorted(p.pts for p in packets)
+    # Constant frame rate across the joins; a keyframe opens every piece, and no GOP
+    # is longer than the two seconds Meta asks for.
+    assert {b - a for a, b in itertools.pairwise(pts)} == {tick}
+    keyframes = sorted(p.pts // tick for p in packets if p.is_keyframe)
+    assert keyframes[0] == 0
+    assert max(b - a for a, b in itertools.pairwise([*keyframes, len(pts)])) <= 60
+    assert abs(audio_seconds - spec.duration) < 1024 / 48000
+    assert result.poster_path.read_bytes()[:3] == b"\xff\xd8\xff"
+
+
+def test_pieces_differ_by_look_and_text_and_nothing_else(
+    synthetic_master, film_cube, piece_cache, tmp_path
+):
+    plain = _spec(synthetic_master, segments=[Segment(0.0, 1.0, (0.0, 4.0))])
+    graded = _spec(
+        synthetic_master, look=film_cube, segments=[Segment(0.0, 1.0, (0.0, 4.0))]
+    )
+    other_text = _spec(
+        synthetic_master,
+        text_overlay="Out Friday",
+        segments=[Segment(0.0, 1.0, (0.0, 4.0))],
+    )
+    copied_master = tmp_path / "copy.mp4"
+    copied_master.write_bytes(synthetic_master.read_bytes())
+    same_bytes = _spec(copied_master, segments=[Segment(0.0, 1.0, (0.0, 4.0))])
+
+    keys = [piece_cache.key(s, first=0, frames=30) for s in (plain, graded, other_text)]
+
+    assert len(set(keys)) == 3
+    assert piece_cache.key(same_bytes, first=0, frames=30) == keys[0]
+
+
 def test_the_cached_and_the_direct_graded_renders_look_the_same(
-    synthetic_master, film_cube, grade_cache, tmp_path
+    synthetic_master, film_cube, piece_cache, tmp_path
 ):
     spec = _spec(synthetic_master, look=film_cube, text_overlay="")
     direct = render_to_file(spec, tmp_path / "direct.mp4")
-    cached = render_to_file(spec, tmp_path / "cached.mp4", cache=grade_cache)
+    cached = render_to_file(spec, tmp_path / "cached.mp4", cache=piece_cache)
 
     a, b = _middle_frame(direct.path), _middle_frame(cached.path)
 
@@ -418,46 +477,20 @@ def test_a_corrupt_master_fails_the_render_cleanly(tmp_path):
     assert list((tmp_path / "out").iterdir()) == []
 
 
-def test_the_cache_evicts_the_least_recently_used_spans_beyond_its_bound(tmp_path):
-    # Given four 1 KB entries, three of them idle for an hour, one in use right now
-    cache = GradeCache(tmp_path, max_bytes=2048, min_age_seconds=600)
+def test_the_cache_evicts_the_least_recently_used_pieces_beyond_its_bound(tmp_path):
+    # Given four 1 KB pieces, three of them idle for an hour, one in use right now
+    cache = PieceCache(tmp_path, max_bytes=2048, min_age_seconds=600)
     now = time.time()
     for name, age in (("a", 3600), ("b", 3500), ("c", 3400), ("busy", 0)):
-        entry = tmp_path / f"{name}.nut"
+        entry = tmp_path / f"{name}.mp4"
         entry.write_bytes(b"x" * 1024)
         os.utime(entry, (now - age, now - age))
+    # ...and "a", the oldest, just used again
+    assert cache.lookup("a") is not None
 
     # When the cache trims itself
     cache.evict()
 
-    # Then the oldest idle entries went until it fits, and the busy one stayed
-    assert sorted(p.stem for p in tmp_path.glob("*.nut")) == ["busy", "c"]
-
-
-def test_a_graded_span_reads_its_cache_entry_from_the_start_with_sound():
-    natural = Span(
-        source=Path("/masters/m.mp4"),
-        start=90,
-        frames=120,
-        look=None,
-        width=360,
-        height=640,
-        fps=30,
-        has_audio=False,
-    )
-
-    graded = natural.graded_from(
-        Path("/cache/abc.nut"), entry_key="abc", look=Path("/luts/film.cube")
-    )
-
-    assert graded == Span(
-        source=Path("/cache/abc.nut"),
-        source_key="abc",
-        start=0,
-        frames=120,
-        look=Path("/luts/film.cube"),
-        width=360,
-        height=640,
-        fps=30,
-        has_audio=True,
-    )
+    # Then the least recently used idle pieces went until it fits
+    assert sorted(p.stem for p in tmp_path.glob("*.mp4")) == ["a", "busy"]
+    assert cache.bytes_used() == 2048

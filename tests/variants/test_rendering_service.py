@@ -89,13 +89,13 @@ def master(synthetic_master, small_render_size):
 
 
 def test_a_draft_is_rendered_and_stored_with_its_checksum_and_duration(
-    master, grade_cache
+    master, piece_cache
 ):
     # Given a draft variant of an uploaded master
     variant = _variant(master)
 
     # When it is rendered
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     # Then it is rendered, with files in storage that match what the row says
     variant.refresh_from_db()
@@ -110,13 +110,13 @@ def test_a_draft_is_rendered_and_stored_with_its_checksum_and_duration(
     assert variant.failure_reason == ""
 
 
-def test_rendering_a_rendered_variant_again_does_nothing(master, grade_cache):
+def test_rendering_a_rendered_variant_again_does_nothing(master, piece_cache):
     variant = _variant(master, look="natural")
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
     variant.refresh_from_db()
     files, rendered_at = _stored_variant_files(), variant.rendered_at
 
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     variant.refresh_from_db()
     assert variant.status == VariantStatus.RENDERED
@@ -124,34 +124,34 @@ def test_rendering_a_rendered_variant_again_does_nothing(master, grade_cache):
     assert _stored_variant_files() == files
 
 
-def test_a_variant_another_worker_is_rendering_is_left_alone(master, grade_cache):
+def test_a_variant_another_worker_is_rendering_is_left_alone(master, piece_cache):
     variant = _variant(master)
     CreativeVariant.objects.filter(id=variant.id).update(
         status=VariantStatus.RENDERING, status_changed_at=timezone.now()
     )
 
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     variant.refresh_from_db()
     assert variant.status == VariantStatus.RENDERING
     assert _stored_variant_files() == []
 
 
-def test_a_render_abandoned_by_a_dead_worker_is_taken_over(master, grade_cache):
+def test_a_render_abandoned_by_a_dead_worker_is_taken_over(master, piece_cache):
     variant = _variant(master, look="natural")
     CreativeVariant.objects.filter(id=variant.id).update(
         status=VariantStatus.RENDERING,
         status_changed_at=timezone.now() - timedelta(hours=1),
     )
 
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     variant.refresh_from_db()
     assert variant.status == VariantStatus.RENDERED
 
 
 def test_a_failure_after_the_files_were_stored_deletes_them_and_marks_failed(
-    master, grade_cache, monkeypatch
+    master, piece_cache, monkeypatch
 ):
     # Given a failure right after the video and poster reached storage
     real_store = rendering_service._store
@@ -164,7 +164,7 @@ def test_a_failure_after_the_files_were_stored_deletes_them_and_marks_failed(
     variant = _variant(master, look="natural")
 
     # When it is rendered
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     # Then nothing is left in storage and the variant says why it failed
     variant.refresh_from_db()
@@ -175,13 +175,13 @@ def test_a_failure_after_the_files_were_stored_deletes_them_and_marks_failed(
 
 
 def test_a_corrupt_master_fails_the_variant_with_a_clear_reason(
-    tmp_path, small_render_size, grade_cache
+    tmp_path, small_render_size, piece_cache
 ):
     corrupt = tmp_path / "corrupt.mp4"
     corrupt.write_bytes(bytes((i * 31) % 256 for i in range(50_000)))
     variant = _variant(_master(corrupt))
 
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     variant.refresh_from_db()
     assert variant.status == VariantStatus.FAILED
@@ -190,11 +190,11 @@ def test_a_corrupt_master_fails_the_variant_with_a_clear_reason(
     assert _stored_variant_files() == []
 
 
-def test_a_master_file_missing_from_storage_fails_the_variant(master, grade_cache):
+def test_a_master_file_missing_from_storage_fails_the_variant(master, piece_cache):
     variant = _variant(master)
     default_storage.delete(master.video_file.name)
 
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     variant.refresh_from_db()
     assert variant.status == VariantStatus.FAILED
@@ -202,13 +202,13 @@ def test_a_master_file_missing_from_storage_fails_the_variant(master, grade_cach
 
 
 def test_a_fragment_withdrawn_from_approval_is_refused_by_the_human_rules(
-    master, grade_cache
+    master, piece_cache
 ):
     variant = _variant(master)
     first = variant.fragments_order[0]["fragment_id"]
     CreativeFragment.objects.filter(id=first).update(approved=False)
 
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     variant.refresh_from_db()
     assert variant.status == VariantStatus.FAILED
@@ -217,19 +217,19 @@ def test_a_fragment_withdrawn_from_approval_is_refused_by_the_human_rules(
 
 
 def test_a_fragment_of_another_master_is_refused_by_the_human_rules(
-    master, grade_cache
+    master, piece_cache
 ):
     foreign = FragmentFactory(start_time=0.0, end_time=4.0)
     variant = _variant(master, cuts=[(foreign, 0.0, 2.0)])
 
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     variant.refresh_from_db()
     assert variant.status == VariantStatus.FAILED
     assert variant.failure_reason.startswith("Refused by the human rules:")
 
 
-def test_a_cut_outside_the_video_is_refused(master, grade_cache):
+def test_a_cut_outside_the_video_is_refused(master, piece_cache):
     tail = FragmentFactory(
         master_creative=master,
         fragment_type=FragmentType.CTA,
@@ -238,14 +238,14 @@ def test_a_cut_outside_the_video_is_refused(master, grade_cache):
     )
     variant = _variant(master, cuts=[(tail, 18.0, 22.0)])
 
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     variant.refresh_from_db()
     assert variant.status == VariantStatus.FAILED
     assert "reaches outside the master" in variant.failure_reason
 
 
-def test_a_cut_outside_its_fragment_is_refused(master, grade_cache):
+def test_a_cut_outside_its_fragment_is_refused(master, piece_cache):
     hook = FragmentFactory(
         master_creative=master,
         fragment_type=FragmentType.HOOK,
@@ -254,17 +254,17 @@ def test_a_cut_outside_its_fragment_is_refused(master, grade_cache):
     )
     variant = _variant(master, cuts=[(hook, 2.0, 5.0)])
 
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     variant.refresh_from_db()
     assert variant.status == VariantStatus.FAILED
     assert "outside its fragment" in variant.failure_reason
 
 
-def test_a_look_missing_from_the_style_guide_fails_the_variant(master, grade_cache):
+def test_a_look_missing_from_the_style_guide_fails_the_variant(master, piece_cache):
     variant = _variant(master, look="teal")
 
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     variant.refresh_from_db()
     assert variant.status == VariantStatus.FAILED
@@ -272,7 +272,7 @@ def test_a_look_missing_from_the_style_guide_fails_the_variant(master, grade_cac
 
 
 def test_a_bad_cube_file_fails_with_its_line_number(
-    synthetic_master, small_render_size, settings, grade_cache
+    synthetic_master, small_render_size, settings, piece_cache
 ):
     luts = Path(settings.MEDIA_ROOT) / "luts"
     luts.mkdir(parents=True)
@@ -282,7 +282,7 @@ def test_a_bad_cube_file_fails_with_its_line_number(
     )
     variant = _variant(master, look="broken")
 
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     variant.refresh_from_db()
     assert variant.status == VariantStatus.FAILED
@@ -290,7 +290,7 @@ def test_a_bad_cube_file_fails_with_its_line_number(
 
 
 def test_a_transient_failure_is_raised_for_a_retry_which_revives_the_variant(
-    master, grade_cache, monkeypatch
+    master, piece_cache, monkeypatch
 ):
     # Given a disk that is full once
     real_render = rendering_service.render_to_file
@@ -307,15 +307,15 @@ def test_a_transient_failure_is_raised_for_a_retry_which_revives_the_variant(
 
     # When it is rendered, it fails transiently and says so
     with pytest.raises(TransientRenderError, match="No space left"):
-        variant_render(variant_id=variant.id, cache=grade_cache)
+        variant_render(variant_id=variant.id, cache=piece_cache)
     variant.refresh_from_db()
     assert variant.status == VariantStatus.FAILED
 
     # A plain call leaves a failed variant alone; a retry revives and renders it
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
     variant.refresh_from_db()
     assert variant.status == VariantStatus.FAILED
-    variant_render(variant_id=variant.id, revive_failed=True, cache=grade_cache)
+    variant_render(variant_id=variant.id, revive_failed=True, cache=piece_cache)
     variant.refresh_from_db()
     assert variant.status == VariantStatus.RENDERED
     assert variant.failure_reason == ""
@@ -330,8 +330,11 @@ def test_the_task_renders_a_draft_and_is_a_no_op_the_second_time(master, setting
     variant.refresh_from_db()
     assert variant.status == VariantStatus.RENDERED
     assert len(_stored_variant_files()) == 2
-    # the span cache sits under MEDIA_ROOT, apart from the variants' files
-    assert list((Path(settings.MEDIA_ROOT) / ".cache" / "spans").glob("*.nut"))
+    # the pieces sit in the worker's own cache, nothing of the render under MEDIA_ROOT
+    assert list((Path(settings.RENDER_CACHE_DIR) / "pieces").glob("*.mp4"))
+    assert not list(Path(settings.MEDIA_ROOT).glob(".*"))
+    # ...and its scratch folder went with the render
+    assert list(Path(settings.RENDER_SCRATCH_DIR).iterdir()) == []
 
 
 def test_the_task_is_routed_to_the_render_queue_with_late_acks():
@@ -395,18 +398,18 @@ class _MasterServer(BaseHTTPRequestHandler):
         self.wfile.write(self.body)
 
 
-def _render_via_loopback(variant, grade_cache):
+def _render_via_loopback(variant, piece_cache):
     """Render with cdn.example.test resolving to this machine, which is allowed."""
     variant_render(
         variant_id=variant.id,
-        cache=grade_cache,
+        cache=piece_cache,
         resolver=lambda host, port: ["127.0.0.1"],
         allowed_networks=[ipaddress.ip_network("127.0.0.1/32")],
     )
 
 
 def test_a_master_given_by_url_is_fetched_safely_and_rendered(
-    synthetic_master, small_render_size, grade_cache
+    synthetic_master, small_render_size, piece_cache
 ):
     # Given a master served over HTTP under a (fake) public name
     handler = type("H", (_MasterServer,), {"body": synthetic_master.read_bytes()})
@@ -421,7 +424,7 @@ def test_a_master_given_by_url_is_fetched_safely_and_rendered(
         variant = _variant(master, look="natural")
 
         # When it is rendered with a resolver that knows the name
-        _render_via_loopback(variant, grade_cache)
+        _render_via_loopback(variant, piece_cache)
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -432,14 +435,14 @@ def test_a_master_given_by_url_is_fetched_safely_and_rendered(
 
 
 def test_a_master_url_to_a_private_address_fails_the_variant(
-    small_render_size, grade_cache
+    small_render_size, piece_cache
 ):
     master = ProductionFactory(
         video_url="http://169.254.169.254/latest/meta-data/", style_guide=STYLE_GUIDE
     )
     variant = _variant(master)
 
-    variant_render(variant_id=variant.id, cache=grade_cache)
+    variant_render(variant_id=variant.id, cache=piece_cache)
 
     variant.refresh_from_db()
     assert variant.status == VariantStatus.FAILED
@@ -447,7 +450,7 @@ def test_a_master_url_to_a_private_address_fails_the_variant(
 
 
 def test_a_batch_from_a_url_master_downloads_it_once(
-    synthetic_master, small_render_size, grade_cache
+    synthetic_master, small_render_size, piece_cache
 ):
     # Given a master served over HTTP that counts its downloads
     gets = []
@@ -471,13 +474,13 @@ def test_a_batch_from_a_url_master_downloads_it_once(
 
         # When three of its variants are rendered
         for variant in variants:
-            _render_via_loopback(variant, grade_cache)
+            _render_via_loopback(variant, piece_cache)
 
         # And the master is pointed at another URL (a new video)
         master.video_url = f"http://cdn.example.test:{port}/master-v2.mp4"
         master.save(update_fields=["video_url"])
         again = _variant(master, look="natural")
-        _render_via_loopback(again, grade_cache)
+        _render_via_loopback(again, piece_cache)
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -487,3 +490,29 @@ def test_a_batch_from_a_url_master_downloads_it_once(
         variant.refresh_from_db()
         assert variant.status == VariantStatus.RENDERED, variant.failure_reason
     assert gets == ["/master.mp4", "/master-v2.mp4"]
+
+
+def test_scratch_folders_a_killed_render_left_are_swept_by_the_next_render(tmp_path):
+    # Given the folder of a render killed 20 minutes ago and one of a live render
+    import os
+    import time
+
+    from variants.services.rendering import sweep_scratch
+
+    dead = tmp_path / "render-dead"
+    (dead / "luts").mkdir(parents=True)
+    (dead / "v.mp4").write_bytes(b"half a video")
+    old = time.time() - 20 * 60
+    os.utime(dead, (old, old))
+    live = tmp_path / "render-live"
+    live.mkdir()
+    unrelated = tmp_path / "cache"
+    unrelated.mkdir()
+    os.utime(unrelated, (old, old))
+
+    # When the sweep runs (as every render does first)
+    removed = sweep_scratch(tmp_path)
+
+    # Then only the abandoned render folder is gone
+    assert removed == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "render-live"]

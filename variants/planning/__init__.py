@@ -6,6 +6,7 @@ refreshes; `pool` holds what the approved fragments can make, `assembly` the pie
 both share (layout, dressing, the assembled plan).
 """
 
+from variants.planning.assembly import PlannedPieces, planned_pieces
 from variants.planning.diversity import batch_diversity, plan_distance, plan_signature
 from variants.planning.inputs import (
     MAX_VARIANTS,
@@ -35,6 +36,7 @@ __all__ = [
     "FragmentInput",
     "MasterInput",
     "PerformanceHints",
+    "PlannedPieces",
     "PlanningError",
     "SlotPlan",
     "VariantPlan",
@@ -43,5 +45,6 @@ __all__ = [
     "plan_distance",
     "plan_refresh",
     "plan_signature",
+    "planned_pieces",
     "slots_from_fragments_order",
 ]

@@ -48,6 +48,7 @@ from variants.planning.timing import (
     STRUCTURE_SEGMENTS,
     allocate_slot_frames,
     frames_to_seconds,
+    seconds_to_frames,
 )
 
 SIGNATURE_RETRIES = 8
@@ -58,11 +59,53 @@ _STRETCH_ORDER = (FragmentType.BODY, FragmentType.CTA, FragmentType.HOOK)
 
 @dataclass
 class UsedChoices:
-    """How often each caption, hashtag and look is taken already: draws avoid them."""
+    """How often each caption, hashtag and look is taken already: draws avoid them.
+
+    `pieces` is what the renderer will have encoded for the batch so far: per (look,
+    overlay, cut start), the longest cut planned from there. Every cut keeps its
+    fragment's start, so a later cut from the same start with the same look and
+    overlay is rendered from those pieces instead of being encoded again.
+    """
 
     captions: Counter[str] = field(default_factory=Counter)
     hashtags: Counter[str] = field(default_factory=Counter)
     looks: Counter[str] = field(default_factory=Counter)
+    pieces: dict[tuple[str, str, int], int] = field(default_factory=dict)
+
+    def record_pieces(
+        self, *, look: str, overlay: str, slots: Sequence[SlotPlan]
+    ) -> None:
+        for slot in slots:
+            key = (look, overlay, seconds_to_frames(slot.source_in))
+            self.pieces[key] = max(self.pieces.get(key, 0), slot.frames)
+
+    def shared_fraction(
+        self, *, look: str, overlay: str, slots: Sequence[SlotPlan]
+    ) -> float:
+        """The share of `slots`' frames already planned with `look` and `overlay`."""
+        total = sum(slot.frames for slot in slots)
+        shared = sum(
+            min(
+                slot.frames,
+                self.pieces.get((look, overlay, seconds_to_frames(slot.source_in)), 0),
+            )
+            for slot in slots
+        )
+        return shared / total if total else 0.0
+
+
+PlannedPieces = dict[tuple[str, str, int], int]
+
+
+def planned_pieces(
+    variants: Iterable[tuple[str, str, Sequence[SlotPlan]]],
+) -> PlannedPieces:
+    """`UsedChoices.pieces` of earlier variants, each given as (look, overlay, slots):
+    what a render worker's piece cache holds from them."""
+    used = UsedChoices()
+    for look, overlay, slots in variants:
+        used.record_pieces(look=look, overlay=overlay, slots=slots)
+    return used.pieces
 
 
 @dataclass(frozen=True)
@@ -134,7 +177,19 @@ def draw_dressing(
         used=used.hashtags,
         max_count=ctx.max_hashtags,
     )
-    look = choose_look(looks=ctx.looks, hints=ctx.hints, rng=rng, used=used.looks)
+    overlay = text_overlay(
+        structure=layout.structure, title=ctx.master.title, rules=ctx.rules
+    )
+    look = choose_look(
+        looks=ctx.looks,
+        hints=ctx.hints,
+        rng=rng,
+        used=used.looks,
+        sharing={
+            name: used.shared_fraction(look=name, overlay=overlay, slots=layout.slots)
+            for name in ctx.looks
+        },
+    )
     signature = plan_signature(
         opening_fragment_id=layout.opening_fragment_id,
         hook_fragment_id=layout.hook_fragment_id,

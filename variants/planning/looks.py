@@ -21,18 +21,31 @@ def available_looks(style_guide: Mapping[str, Any]) -> tuple[str, ...]:
     return (NATURAL_LOOK, *names)
 
 
+# A look whose frames the batch has already planned (same cuts, same overlay) renders
+# from pieces encoded once: worth this much of a score. The near-duplicate rule is about
+# what a viewer notices first (opening, structure, length), which the look is not, so
+# leaning on shared pieces costs no diversity; the reuse damping still spreads looks.
+PIECE_SHARING_WEIGHT = 0.7
+
+
 def choose_look(
     *,
     looks: Sequence[str],
     hints: PerformanceHints,
     rng: random.Random,
     used: Counter[str],
+    sharing: Mapping[str, float] | None = None,
 ) -> str:
-    """Better-performing looks first, with noise, each reuse in the batch damped."""
+    """Better-performing looks first, with noise, each reuse in the batch damped, and
+    looks whose pieces the batch already has (`sharing`, 0-1 of the frames) preferred."""
+    shared = sharing or {}
     return max(
         looks,
         key=lambda look: (
-            hint_score(hints.look_scores, look) + rng.gauss(0.0, 0.1) - 0.1 * used[look]
+            hint_score(hints.look_scores, look)
+            + rng.gauss(0.0, 0.1)
+            - 0.1 * used[look]
+            + PIECE_SHARING_WEIGHT * shared.get(look, 0.0)
         ),
     )
 

@@ -32,6 +32,7 @@ from variants.choices import DurationCategory, VariantType
 from variants.planning.assembly import (
     SIGNATURE_RETRIES,
     PlanLayout,
+    PlannedPieces,
     PlanningContext,
     UsedChoices,
     assemble_plan,
@@ -263,6 +264,9 @@ def _record(state: _BatchState, plan: VariantPlan) -> None:
     state.used.captions[plan.caption] += 1
     state.used.hashtags.update(plan.hashtags)
     state.used.looks[plan.color_look] += 1
+    state.used.record_pieces(
+        look=plan.color_look, overlay=plan.text_overlay, slots=plan.slots
+    )
     state.signatures.add(plan.signature)
 
 
@@ -309,8 +313,12 @@ def plan_batch(
     count: int | None = None,
     exclude_signatures: frozenset[str] = frozenset(),
     max_hashtags: int = DEFAULT_MAX_HASHTAGS,
+    earlier_pieces: PlannedPieces | None = None,
 ) -> BatchPlan:
     """Plan N distinct variants (5 ≤ N ≤ 15) of `master` from its approved `fragments`.
+
+    `earlier_pieces` (`planned_pieces` of the master's earlier variants) lets the look
+    lean towards pieces the renderers already have.
 
     N is the number of distinct first impressions the fragments allow, capped by
     `max_variants`; `count` asks for an exact N instead. Raises `PlanningError` naming
@@ -349,6 +357,7 @@ def plan_batch(
     ]
 
     state = _BatchState()
+    state.used.pieces = dict(earlier_pieces or {})
     plans: list[VariantPlan] = []
     index = 0
     while len(plans) < wanted and index < wanted * 3:

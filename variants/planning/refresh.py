@@ -20,6 +20,7 @@ from variants.choices import VariantType
 from variants.planning.assembly import (
     SIGNATURE_RETRIES,
     PlanLayout,
+    PlannedPieces,
     UsedChoices,
     assemble_plan,
     draw_dressing,
@@ -103,8 +104,12 @@ def plan_refresh(
     hints: PerformanceHints | None = None,
     exclude_signatures: frozenset[str] = frozenset(),
     max_hashtags: int = DEFAULT_MAX_HASHTAGS,
+    earlier_pieces: PlannedPieces | None = None,
 ) -> VariantPlan:
     """A refresh plan (variant_type "refresh") of `fatigued`.
+
+    `earlier_pieces` (`planned_pieces` of the master's variants) lets the new look
+    lean towards pieces the renderers already have.
 
     `fragment_scores` are the measured scores (0-1) of the fatigued variant's fragments;
     a fragment without one falls back to its overall evidence. Raises `PlanningError`
@@ -236,6 +241,7 @@ def plan_refresh(
         captions=Counter({fatigued.caption: 2}),
         hashtags=Counter(fatigued.hashtags),
         looks=Counter({fatigued.color_look: 1}),
+        pieces=dict(earlier_pieces or {}),
     )
     taken_signatures = set(ctx.excluded)
     for attempt in range(SIGNATURE_RETRIES):

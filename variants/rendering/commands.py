@@ -11,13 +11,15 @@ Two rules measured on this machine shape everything here:
   RGB lut3d is 2-3x slower); a grading look is three 1D tables on yuv420p (`lut`), no
   RGB round trip at all (~15x cheaper than the float lut3d).
 
-A graded span can be prepared once (`build_prepare_command`, raw frames in NUT) and
-then cut by many variants (`Cut.prepared`), which is how a batch avoids grading the same
-fragment for every variant that uses it.
+A cut can instead be encoded once as closed-GOP H.264 pieces (`build_pieces_command`:
+graded, with its text) and variants joined from pieces without re-encoding the video
+(`build_piece_assembly_command`), which is how a batch avoids encoding the same frames
+for every variant that uses them.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,8 +36,6 @@ SAMPLE_RATE = 48000
 GRID_TOLERANCE_FRAMES = 0.03  # ~1 ms at 30 fps: float noise, not a different frame
 ASPECT_RATIOS = ("9:16", "4:5", "1:1")
 LUT_PIXEL_FORMAT = "gbrpf32le"
-INTERMEDIATE_VIDEO_CODEC = "rawvideo"
-INTERMEDIATE_AUDIO_CODEC = "pcm_s16le"
 POSTER_SECONDS = 1.0
 
 
@@ -437,45 +437,168 @@ def build_render_command(
     )
 
 
-def build_prepare_command(
+# --- Pieces ----------------------------------------------------------------------------
+# A cut is a run of pieces: whole seconds from the start of its fragment, then the rest.
+# Cuts of one fragment all start where the fragment starts (the planner keeps the
+# approved opening frame), so a 4 s and a 3 s hook share their first three pieces.
+PIECE_FRAMES_PER_SECOND = 1
+
+
+@dataclass(frozen=True)
+class PieceRun:
+    """One cut as pieces: `boundaries` are frames of the master, first to last."""
+
+    boundaries: tuple[int, ...]
+
+    @property
+    def pieces(self) -> list[tuple[int, int]]:
+        """(first frame, frame count) of each piece."""
+        return [(a, b - a) for a, b in itertools.pairwise(self.boundaries)]
+
+
+def piece_run(first: int, count: int, *, anchor: int, fps: int) -> PieceRun:
+    """The pieces of the cut [first, first + count): boundaries every second from
+    `anchor` (the fragment's first frame), clipped to the cut."""
+    step = fps // PIECE_FRAMES_PER_SECOND
+    end = first + count
+    offset = (first - anchor) % step
+    inner = range(first + (step - offset if offset else step), end, step)
+    return PieceRun(boundaries=(first, *inner, end))
+
+
+def video_encode_args(spec: RenderSpec, *, keyframes: Sequence[int]) -> list[str]:
+    """The video half of `encode_args`, with a keyframe exactly at each of the
+    `keyframes` (frame numbers of this encode) and nowhere else."""
+    args = encode_args(spec)
+    video = args[: args.index("-c:a")]
+    # Pieces are at most a second long: a keyframe opens each, none other is wanted.
+    gop = str(spec.fps * spec.gop_seconds)
+    video[video.index("-g") + 1] = gop
+    video[video.index("-keyint_min") + 1] = gop
+    expression = "+".join(f"eq(n,{k})" for k in keyframes)
+    return [*video, "-force_key_frames", f"expr:{expression}"]
+
+
+def build_pieces_command(
     *,
-    source: Path,
-    span_start: int,
-    span_frames: int,
+    spec: RenderSpec,
+    boundaries: Sequence[int],
     look: Look | None,
-    width: int,
-    height: int,
-    fps: int,
-    has_audio: bool,
+    out_pattern: Path,
+) -> list[str]:
+    """Encode master frames [boundaries[0], boundaries[-1]) once, graded and with the
+    text, into closed-GOP H.264 pieces split at `boundaries` (video only; the sound is
+    cut per variant). `out_pattern` holds one `%d` (0, 1, ...)."""
+    width, height = spec.output_size
+    start, end = boundaries[0], boundaries[-1]
+    frames = end - start
+    splits = [b - start for b in boundaries[1:-1]]
+    texts, _ = text_filters(
+        spec.text_overlay, width=width, height=height, font=spec.font
+    )
+    video = [
+        *frame_filters(width, height, spec.fps),
+        *look_filters(look),
+        *texts,
+        "format=yuv420p",
+        *exact_video(frames),
+    ]
+    cut = Cut(path=spec.source, start=start, frames=frames)
+    args = ["-y", "-an", *_input_args(cut, spec.fps), "-vf", ",".join(video)]
+    args += [*video_encode_args(spec, keyframes=[0, *splits]), "-an"]
+    if splits:
+        return [
+            *args,
+            "-f",
+            "segment",
+            "-segment_format",
+            "mp4",
+            "-segment_frames",
+            ",".join(str(f) for f in splits),
+            "-reset_timestamps",
+            "1",
+            str(out_pattern),
+        ]
+    return [*args, "-f", "mp4", str(out_pattern).replace("%d", "0")]
+
+
+@dataclass(frozen=True)
+class AudioCut:
+    """The master's sound for one cut (or silence when it has none)."""
+
+    start: int
+    frames: int
+
+
+def build_piece_assembly_command(
+    *,
+    spec: RenderSpec,
+    concat_list: Path,
+    audio_cuts: Sequence[AudioCut],
     out_path: Path,
 ) -> list[str]:
-    """Grade a span once into raw frames + PCM in NUT (exact frames, every one a key)."""
-    cut = Cut(path=source, start=span_start, frames=span_frames, has_audio=has_audio)
-    video = [
-        *frame_filters(width, height, fps),
-        *look_filters(look),
-        "format=yuv420p",
-        *exact_video(span_frames),
+    """Join the pieces in `concat_list` without re-encoding the video; cut and encode
+    the sound per variant (exact samples per cut, as in the one-process render)."""
+    args = ["-y", "-f", "concat", "-safe", "0", "-i", str(concat_list)]
+    chains, labels = [], []
+    for i, cut in enumerate(audio_cuts, start=1):
+        if spec.source_has_audio:
+            args += [
+                "-vn",
+                *_input_args(Cut(spec.source, cut.start, cut.frames), spec.fps),
+            ]
+            chains.append(f"[{i}:a]{','.join(exact_audio(cut.frames, spec.fps))}[a{i}]")
+        else:
+            chains.append(f"{silence(cut.frames, spec.fps)}[a{i}]")
+        labels.append(f"[a{i}]")
+    chains.append(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1[ac]")
+    audio = encode_args(spec)
+    audio = audio[audio.index("-c:a") : audio.index("-movflags")]
+    return [
+        *args,
+        "-filter_complex",
+        ";".join(chains),
+        "-map",
+        "0:v:0",
+        "-map",
+        "[ac]",
+        "-c:v",
+        "copy",
+        *audio,
+        "-movflags",
+        "+faststart",
+        "-map_metadata",
+        "-1",
+        "-map_chapters",
+        "-1",
+        "-f",
+        "mp4",
+        str(out_path),
     ]
-    audio = (
-        f"[0:a]{','.join(exact_audio(span_frames, fps))}[a]"
-        if has_audio
-        else f"{silence(span_frames, fps)}[a]"
-    )
+
+
+def build_poster_command(
+    *, video: Path, total_frames: int, fps: int, poster_path: Path
+) -> list[str]:
+    """The poster frame (POSTER_SECONDS in) of a rendered video, as a full-range JPEG."""
+    frame = poster_frame(total_frames, fps)
     return [
         "-y",
-        *_input_args(cut, fps),
-        "-filter_complex",
-        f"[0:v]{','.join(video)}[v];{audio}",
-        "-map",
-        "[v]",
-        "-map",
-        "[a]",
+        "-ss",
+        format_time(frame, fps),
+        "-i",
+        str(video),
+        "-frames:v",
+        "1",
+        "-vf",
+        "scale=out_range=full,format=yuvj420p",
         "-c:v",
-        INTERMEDIATE_VIDEO_CODEC,
-        "-c:a",
-        INTERMEDIATE_AUDIO_CODEC,
+        "mjpeg",
+        "-q:v",
+        "3",
         "-f",
-        "nut",
-        str(out_path),
+        "image2",
+        "-update",
+        "1",
+        str(poster_path),
     ]

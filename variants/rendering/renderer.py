@@ -3,21 +3,22 @@
 Files are written under temporary names next to their destination and renamed only after
 the result probes as planned, so a failed or killed render leaves nothing half-written.
 
-With a `GradeCache`, each (master, fragment span, size) is decoded once into raw frames,
-and graded once more per .cube look; every variant that uses the fragment cuts from
-those. A float RGB lut3d costs about as much CPU as the encode itself, and seeking into
-an H.264 master decodes up to a GOP of frames per cut that are thrown away, so a batch
-of variants sharing fragments and looks saves most of both.
+With a `PieceCache`, every cut is a run of closed-GOP H.264 pieces (a second each, from
+the start of its fragment, graded and with the variant's text) that are encoded once
+and kept; a variant is its pieces joined by the concat demuxer with the video copied,
+not encoded again, and its sound cut from the master and encoded (cheap). Encoding is
+most of a render's CPU, so a batch whose variants share fragments, looks and text costs
+about the pieces it really needs, not the sum of its variants.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import logging
 import os
+import shutil
 import time
 import uuid
 from dataclasses import dataclass
@@ -30,25 +31,27 @@ from productions.media import (
     probe_media,
 )
 from variants.rendering.commands import (
-    Cut,
+    AudioCut,
     RenderSpec,
-    build_assemble_command,
-    build_prepare_command,
-    cuts_from_master,
+    build_piece_assembly_command,
+    build_pieces_command,
+    build_poster_command,
+    build_render_command,
+    piece_run,
     segment_frames,
     to_frame,
 )
 from variants.rendering.errors import RenderError
 from variants.rendering.ffmpeg import run_ffmpeg
+from variants.rendering.looks import Grading, Look
 
 logger = logging.getLogger(__name__)
 
-CACHE_FORMAT_VERSION = 1
-# Raw 1080x1920 frames take ~93 MB per second of span: a 20 s master with two .cube
-# looks fills ~5 GB. Older entries go first beyond this bound.
-DEFAULT_CACHE_MAX_BYTES = 4 * 1024**3
-# Entries used this recently are never evicted: a render may be reading them (longer
-# than the render task's hard time limit).
+PIECE_FORMAT_VERSION = 1
+# Pieces are encoded video (~0.5 MB per second at 1080x1920): a 20 s master with its
+# looks and two overlays fits in a few hundred MB. Least recently used go first beyond.
+DEFAULT_CACHE_MAX_BYTES = 1024**3
+# Pieces used this recently are never evicted: a render may be about to join them.
 CACHE_EVICTION_MIN_AGE_SECONDS = 15 * 60
 
 
@@ -60,6 +63,8 @@ class RenderResult:
     probed_duration: float
     media: MediaInfo
     seconds: float
+    pieces_encoded: int = 0
+    pieces_reused: int = 0
 
 
 def file_sha256(path: Path, chunk: int = 1024 * 1024) -> str:
@@ -70,40 +75,13 @@ def file_sha256(path: Path, chunk: int = 1024 * 1024) -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
-class Span:
-    """A stretch of a master on the output grid and size, optionally graded (.cube)."""
+class PieceCache:
+    """Encoded pieces (`<content key>.mp4`) in a folder of the worker's own, bounded.
 
-    source: Path
-    start: int
-    frames: int
-    look: Path | None
-    width: int
-    height: int
-    fps: int
-    has_audio: bool
-    # Identifies `source` when it is itself a cache entry (hashing raw frames is slow).
-    source_key: str | None = None
-
-    def graded_from(self, entry: Path, *, entry_key: str, look: Path) -> Span:
-        """This span read back from its cache `entry` (which always has a sound
-        track) and graded by `look`."""
-        return dataclasses.replace(
-            self,
-            source=entry,
-            source_key=entry_key,
-            start=0,
-            look=look,
-            has_audio=True,
-        )
-
-
-class GradeCache:
-    """Spans of masters as raw NUT files (decoded, sized, maybe graded), bounded in size.
-
-    Keys are content hashes (master bytes, LUT bytes, span, size), so a fetched master
-    in a new temporary file still hits, and a changed LUT file misses. Concurrent
-    renders may both prepare the same span; the atomic rename makes that harmless.
+    Keys are content hashes (master bytes, look, text, font, size, encoder settings,
+    frames), so a master fetched again into a new file still hits, and a changed LUT
+    misses. Concurrent renders may both encode a piece; the atomic rename makes that
+    harmless. A hit refreshes the file's time: eviction is least recently used first.
     """
 
     def __init__(
@@ -120,65 +98,113 @@ class GradeCache:
         self.hits = 0
         self.misses = 0
 
-    def _content_hash(self, path: Path) -> str:
+    def content_hash(self, path: Path) -> str:
         stat = path.stat()
         identity = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
         if identity not in self._hashes:
             self._hashes[identity] = file_sha256(path)
         return self._hashes[identity]
 
-    def key(self, span: Span) -> str:
+    def _look_identity(self, look: Look | None) -> object:
+        if look is None:
+            return None
+        if isinstance(look, Grading):
+            return ["grading", repr(look)]
+        return ["cube", self.content_hash(Path(look))]
+
+    def key(self, spec: RenderSpec, *, first: int, frames: int) -> str:
         parts = {
-            "v": CACHE_FORMAT_VERSION,
-            "source": span.source_key or self._content_hash(span.source),
-            "span": [span.start, span.frames],
-            "look": self._content_hash(span.look) if span.look else None,
-            "size": [span.width, span.height, span.fps],
-            "audio": span.has_audio,
+            "v": PIECE_FORMAT_VERSION,
+            "source": self.content_hash(spec.source),
+            "frames": [first, frames],
+            "look": self._look_identity(spec.look),
+            "text": spec.text_overlay,
+            "font": self.content_hash(spec.font) if spec.text_overlay else None,
+            "size": [*spec.output_size, spec.fps],
+            "encode": [spec.preset, spec.crf],
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
-    def prepared(self, span: Span, *, timeout_seconds: float) -> Path:
-        """The cached graded span, preparing it first if needed."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / f"{self.key(span)}.nut"
-        if path.exists():
-            with contextlib.suppress(FileNotFoundError):
-                os.utime(path)
-                self.hits += 1
-                return path
-        self.misses += 1
-        tmp = self.root / f".{path.stem}.{uuid.uuid4().hex}.tmp"
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.mp4"
+
+    def lookup(self, key: str) -> Path | None:
+        path = self.path(key)
         try:
-            run_ffmpeg(
-                build_prepare_command(
-                    source=span.source,
-                    span_start=span.start,
-                    span_frames=span.frames,
-                    look=span.look,
-                    width=span.width,
-                    height=span.height,
-                    fps=span.fps,
-                    has_audio=span.has_audio,
-                    out_path=tmp,
-                ),
-                timeout_seconds=timeout_seconds,
-            )
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-        self.evict()
+            os.utime(path)
+        except FileNotFoundError:
+            return None
         return path
 
+    def bytes_used(self) -> int:
+        total = 0
+        for entry in self.root.glob("*.mp4"):
+            with contextlib.suppress(FileNotFoundError):
+                total += entry.stat().st_size
+        return total
+
     def evict(self) -> None:
-        """Delete least recently used entries beyond max_bytes (not recently used ones)."""
+        """Delete least recently used pieces beyond max_bytes (not recently used)."""
         evict_oldest_files(
             self.root,
-            "*.nut",
+            "*.mp4",
             max_bytes=self.max_bytes,
             min_age_seconds=self.min_age_seconds,
         )
+
+    def pieces_for(self, spec: RenderSpec, *, timeout_seconds: float) -> list[Path]:
+        """Every piece of every cut of `spec`, in order, encoding the missing ones
+        (one ffmpeg pass per cut over the frames its missing pieces cover)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        paths: list[Path] = []
+        for segment in spec.segments:
+            first, count = segment_frames(segment, spec.fps)
+            anchor = to_frame(segment.span[0], spec.fps) if segment.span else first
+            run = piece_run(first, count, anchor=anchor, fps=spec.fps)
+            pieces = run.pieces
+            keys = [self.key(spec, first=a, frames=n) for a, n in pieces]
+            found = [self.lookup(k) for k in keys]
+            missing = [i for i, path in enumerate(found) if path is None]
+            self.hits += len(pieces) - len(missing)
+            if missing:
+                self._encode(
+                    spec,
+                    boundaries=run.boundaries[missing[0] : missing[-1] + 2],
+                    keys=keys[missing[0] : missing[-1] + 1],
+                    timeout_seconds=timeout_seconds,
+                )
+                self.misses += missing[-1] - missing[0] + 1
+            paths.extend(self.path(k) for k in keys)
+        self.evict()
+        return paths
+
+    def _encode(
+        self,
+        spec: RenderSpec,
+        *,
+        boundaries: tuple[int, ...],
+        keys: list[str],
+        timeout_seconds: float,
+    ) -> None:
+        work = self.root / f".encode-{uuid.uuid4().hex}"
+        work.mkdir()
+        try:
+            run_ffmpeg(
+                build_pieces_command(
+                    spec=spec,
+                    boundaries=boundaries,
+                    look=spec.look,
+                    out_pattern=work / "piece-%d.mp4",
+                ),
+                timeout_seconds=timeout_seconds,
+            )
+            for index, key in enumerate(keys):
+                made = work / f"piece-{index}.mp4"
+                if not made.is_file():
+                    raise RenderError(f"ffmpeg wrote {index} of {len(keys)} pieces.")
+                os.replace(made, self.path(key))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def render_timeout(spec: RenderSpec) -> float:
@@ -186,55 +212,51 @@ def render_timeout(spec: RenderSpec) -> float:
     return 120.0 + 30.0 * spec.duration
 
 
-def plan_cuts(spec: RenderSpec, cache: GradeCache | None) -> list[Cut]:
-    """Cuts straight from the master, or from cached spans when a cache is given.
+def _concat_list(pieces: list[Path], path: Path) -> Path:
+    lines = []
+    for piece in pieces:
+        quoted = str(piece.resolve()).replace("'", "'\\''")
+        lines.append(f"file '{quoted}'")
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
-    With a cache, each fragment span is decoded from the master once, onto the output
-    size, as raw frames (no more seeking from a keyframe per cut); a .cube look is
-    graded once per span from that. A grading look stays in the final command: its
-    three tables cost less than storing a second copy of the frames.
-    """
-    if cache is None:
-        return cuts_from_master(spec)
-    width, height = spec.output_size
+
+def _render_from_pieces(
+    spec: RenderSpec,
+    cache: PieceCache,
+    *,
+    tmp_video: Path,
+    tmp_poster: Path,
+) -> tuple[int, int]:
+    """Pieces (encoded where missing), joined; sound cut per variant; the poster.
+    Returns (pieces encoded, pieces reused)."""
+    misses, hits = cache.misses, cache.hits
     timeout = render_timeout(spec)
-    cuts = []
-    for segment in spec.segments:
-        first, count = segment_frames(segment, spec.fps)
-        if segment.span is not None:
-            span_start = to_frame(segment.span[0], spec.fps)
-            span_frames = to_frame(segment.span[1], spec.fps) - span_start
-        else:
-            span_start, span_frames = first, count
-        natural = Span(
-            source=spec.source,
-            start=span_start,
-            frames=span_frames,
-            look=None,
-            width=width,
-            height=height,
+    pieces = cache.pieces_for(spec, timeout_seconds=timeout)
+    listing = _concat_list(pieces, tmp_video.with_suffix(".txt"))
+    try:
+        audio = [
+            AudioCut(*segment_frames(segment, spec.fps)) for segment in spec.segments
+        ]
+        run_ffmpeg(
+            build_piece_assembly_command(
+                spec=spec, concat_list=listing, audio_cuts=audio, out_path=tmp_video
+            ),
+            timeout_seconds=timeout,
+        )
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            listing.unlink()
+    run_ffmpeg(
+        build_poster_command(
+            video=tmp_video,
+            total_frames=spec.total_frames,
             fps=spec.fps,
-            has_audio=spec.source_has_audio,
-        )
-        path = cache.prepared(natural, timeout_seconds=timeout)
-        still_to_apply = spec.look
-        if isinstance(spec.look, Path):
-            graded = natural.graded_from(
-                path, entry_key=cache.key(natural), look=spec.look
-            )
-            path = cache.prepared(graded, timeout_seconds=timeout)
-            still_to_apply = None
-        cuts.append(
-            Cut(
-                path=path,
-                start=first - span_start,
-                frames=count,
-                prepared=True,
-                has_audio=True,
-                look=still_to_apply,
-            )
-        )
-    return cuts
+            poster_path=tmp_poster,
+        ),
+        timeout_seconds=timeout,
+    )
+    return cache.misses - misses, cache.hits - hits
 
 
 def render_to_file(
@@ -242,9 +264,11 @@ def render_to_file(
     out_path: Path,
     *,
     poster_path: Path | None = None,
-    cache: GradeCache | None = None,
+    cache: PieceCache | None = None,
 ) -> RenderResult:
     """Render `spec` to `out_path` (+ a JPEG poster), verify it, and return what it is.
+
+    Without a cache: one ffmpeg process from the master (the reference render).
 
     The output is probed: a file whose duration is off the plan by more than a frame, or
     that is not H.264/AAC, is an error and is deleted.
@@ -257,14 +281,17 @@ def render_to_file(
     tmp_video = out_path.with_name(f".{out_path.stem}.{token}.tmp.mp4")
     tmp_poster = poster_path.with_name(f".{poster_path.stem}.{token}.tmp.jpg")
     started = time.monotonic()
+    encoded = reused = 0
     try:
-        cuts = plan_cuts(spec, cache)
-        run_ffmpeg(
-            build_assemble_command(
-                cuts, spec=spec, out_path=tmp_video, poster_path=tmp_poster
-            ),
-            timeout_seconds=render_timeout(spec),
-        )
+        if cache is None:
+            run_ffmpeg(
+                build_render_command(spec, tmp_video, poster_path=tmp_poster),
+                timeout_seconds=render_timeout(spec),
+            )
+        else:
+            encoded, reused = _render_from_pieces(
+                spec, cache, tmp_video=tmp_video, tmp_poster=tmp_poster
+            )
         media = verify_output(tmp_video, spec)
         if not tmp_poster.is_file() or tmp_poster.stat().st_size == 0:
             raise RenderError("ffmpeg wrote no poster frame.")
@@ -287,6 +314,8 @@ def render_to_file(
         probed_duration=media.duration,
         media=media,
         seconds=seconds,
+        pieces_encoded=encoded,
+        pieces_reused=reused,
     )
 
 

@@ -1,5 +1,12 @@
 """Render one variant to an MP4 and a poster, through the storage API.
 
+A render worker shares nothing but the database, the broker and the media storage: it
+copies its inputs (the master, .cube looks) from storage into a scratch folder of its
+own (RENDER_SCRATCH_DIR, one fresh folder per render, removed whatever happens),
+renders there, and saves the results through the storage API. What it keeps between
+renders (fetched masters, encoded pieces) is a cache on its own disk
+(RENDER_CACHE_DIR), bounded by RENDER_CACHE_MAX_BYTES.
+
 Idempotent and race-safe by the lifecycle: only the call that moves the variant
 draft → rendering does the work; a rendered (or later) variant is left alone; a second
 concurrent call is refused by the conditional UPDATE and exits quietly.
@@ -7,12 +14,15 @@ concurrent call is refused by the conditional UPDATE and exits quietly.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
+import shutil
 import tempfile
-from collections.abc import Collection
+import time
+from collections.abc import Collection, Mapping
 from datetime import timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from uuid import UUID
 
@@ -22,9 +32,11 @@ from django.core.files import File
 from django.utils import timezone
 
 from productions.guard import HumanRuleViolation, check_variant_respects_human_rules
+from productions.looks import LUTS_DIRNAME
 from productions.media import CorruptMediaError, master_local_path, probe_media
 from productions.models import CreativeFragment
 from productions.selectors import approved_fragment_ids
+from productions.storage import StoredFileMissing, copy_to_local, media_storage
 from productions.url_safety import (
     FetchError,
     IPNetwork,
@@ -39,7 +51,7 @@ from variants.rendering.errors import RenderError, TransientRenderError
 from variants.rendering.looks import LookError, resolve_look
 from variants.rendering.renderer import (
     DEFAULT_CACHE_MAX_BYTES,
-    GradeCache,
+    PieceCache,
     RenderResult,
     render_to_file,
 )
@@ -76,33 +88,32 @@ _DONE_STATUSES = frozenset(
     }
 )
 
-_grade_caches: dict[Path, GradeCache] = {}
+_piece_caches: dict[Path, PieceCache] = {}
 
 
-def default_grade_cache() -> GradeCache:
-    """The worker's span cache: RENDER_CACHE_DIR when set, else MEDIA_ROOT/.cache/spans.
-
-    MEDIA_ROOT is a disk folder every worker already writes; names are content hashes.
-    One instance per folder per process, so a master's content hash is computed once.
-    RENDER_CACHE_MAX_BYTES bounds it when set (default 4 GiB).
-    """
+def render_cache_dir() -> Path:
+    """The worker's own cache folder: RENDER_CACHE_DIR, else SCRATCH/cache."""
     folder = getattr(settings, "RENDER_CACHE_DIR", "") or ""
-    root = Path(folder) if folder else Path(settings.MEDIA_ROOT) / ".cache" / "spans"
-    if root not in _grade_caches:
-        _grade_caches[root] = GradeCache(
+    return Path(folder) if folder else Path(settings.RENDER_SCRATCH_DIR) / "cache"
+
+
+def default_piece_cache() -> PieceCache:
+    """The worker's piece cache (one instance per folder per process, so a master's
+    content hash is computed once), bounded by RENDER_CACHE_MAX_BYTES."""
+    root = render_cache_dir() / "pieces"
+    if root not in _piece_caches:
+        _piece_caches[root] = PieceCache(
             root,
             max_bytes=int(
                 getattr(settings, "RENDER_CACHE_MAX_BYTES", DEFAULT_CACHE_MAX_BYTES)
             ),
         )
-    return _grade_caches[root]
+    return _piece_caches[root]
 
 
 def master_fetch_cache_dir() -> Path:
-    """Where masters given by URL are kept once fetched: beside the span cache."""
-    folder = getattr(settings, "RENDER_CACHE_DIR", "") or ""
-    base = Path(folder) if folder else Path(settings.MEDIA_ROOT) / ".cache"
-    return base / "masters"
+    """Where masters are kept once fetched from storage or their URL."""
+    return render_cache_dir() / "masters"
 
 
 class RenderPlanError(RenderError):
@@ -115,7 +126,7 @@ def variant_render(
     revive_failed: bool = False,
     holder: str = "",
     token: str | None = None,
-    cache: GradeCache | None = None,
+    cache: PieceCache | None = None,
     resolver: Resolver = system_resolver,
     allowed_networks: Collection[IPNetwork] = (),
 ) -> None:
@@ -126,8 +137,10 @@ def variant_render(
        own earlier attempt, is taken over at once). A message whose dispatch `token`
        was superseded, or a variant someone live is rendering, returns quietly.
     2. Re-check the human rules (fragments still approved, hashtags, pixel).
-    3. Get the master locally (storage or SSRF-safe fetch) and probe it.
-    4. Render into a temporary folder, save video and poster through the storage API.
+    3. In a fresh scratch folder: the master (from storage or by SSRF-safe fetch,
+       through the worker's cache) and any .cube look copied in; the master probed.
+    4. Render there (from cached pieces), save video and poster through the storage
+       API; the scratch folder is removed whatever happened.
     5. rendering → rendered with path, checksum, probed duration and time.
     Any failure deletes stored files and marks the variant failed; transient failures
     are re-raised as TransientRenderError so the task can retry.
@@ -151,12 +164,16 @@ def variant_render(
             approved_fragment_ids=approved_fragment_ids(production_id=master.pk),
         )
         segments = _segments(variant)
-        with tempfile.TemporaryDirectory(prefix="render-") as tmp:
+        scratch_root = Path(settings.RENDER_SCRATCH_DIR)
+        scratch_root.mkdir(parents=True, exist_ok=True)
+        sweep_scratch(scratch_root)
+        with tempfile.TemporaryDirectory(prefix="render-", dir=scratch_root) as tmp:
             work = Path(tmp)
+            luts = (master.style_guide or {}).get("luts")
             look = resolve_look(
                 variant.color_look,
-                luts=(master.style_guide or {}).get("luts"),
-                media_root=Path(settings.MEDIA_ROOT),
+                luts=scratch_luts(luts, look_name=variant.color_look, scratch=work),
+                media_root=work,
             )
             with master_local_path(
                 master,
@@ -180,7 +197,7 @@ def variant_render(
                     spec,
                     work / f"{variant.id}.mp4",
                     poster_path=work / f"{variant.id}.jpg",
-                    cache=cache if cache is not None else default_grade_cache(),
+                    cache=cache if cache is not None else default_piece_cache(),
                 )
             video_name, poster_name = _store(variant, result, stored)
         variant_mark_rendered(
@@ -284,6 +301,55 @@ def _claim(
     except VariantTransitionRefused:
         return False
     return True
+
+
+def sweep_scratch(root: Path, *, older_than: timedelta = RENDER_STALE_AFTER) -> int:
+    """Remove render folders left by a killed worker (a render's folder goes with its
+    render; one older than RENDER_STALE_AFTER outlived any task's time limit).
+    Returns how many were removed."""
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for folder in root.glob("render-*"):
+        with contextlib.suppress(FileNotFoundError):
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+    return removed
+
+
+def scratch_luts(
+    luts: Any, *, look_name: str, scratch: Path
+) -> Mapping[str, Any] | None:
+    """The style guide's looks with the chosen .cube file copied from storage
+    (`luts/<path>`) into `scratch`, where `resolve_look` then reads it.
+
+    A path under MEDIA_ROOT written as absolute (older style guides) names the same
+    stored file. Anything the look resolver would refuse is left for it to refuse.
+    """
+    if not isinstance(luts, Mapping) or not isinstance(luts.get(look_name), str):
+        return luts
+    value = str(luts[look_name])
+    relative = value
+    if Path(value).is_absolute():
+        try:
+            relative = str(
+                Path(value)
+                .resolve()
+                .relative_to((Path(settings.MEDIA_ROOT) / LUTS_DIRNAME).resolve())
+            )
+        except ValueError:
+            return luts
+    parts = PurePosixPath(relative.replace("\\", "/")).parts
+    if not parts or any(p in ("", ".", "..") for p in parts):
+        return luts
+    name = "/".join((LUTS_DIRNAME, *parts))
+    try:
+        copy_to_local(media_storage(), name, scratch / LUTS_DIRNAME / Path(*parts))
+    except StoredFileMissing as exc:
+        raise LookError(
+            f"The LUT {value!r} of look {look_name!r} is not in the media storage."
+        ) from exc
+    return {**luts, look_name: "/".join(parts)}
 
 
 def _segments(variant: CreativeVariant) -> tuple[Segment, ...]:

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -61,10 +60,12 @@ from promotion.meta.protocol import (
     CreativeResult,
     CreativeSpec,
     InsightRow,
+    MediaInput,
     MetaAttemptRecorder,
     MetaCallObserver,
     VideoState,
     VideoStatus,
+    media_source,
 )
 from promotion.meta.retry import DEFAULT_RETRY_POLICY, RandomSource, RetryPolicy
 
@@ -162,14 +163,15 @@ class GraphMetaClient(ChunkedVideoUpload):
         self.close()
 
     # ------------------------------------------------------------------ videos
-    def upload_video(self, *, path: str, name: str, resume: bool = False) -> str:
+    def upload_video(self, *, path: MediaInput, name: str, resume: bool = False) -> str:
         """Upload an MP4 named `name` (the variant's dedupe key); video id.
 
         Small files go in one multipart POST; larger ones use the chunked
         start/transfer/finish protocol and resume where Meta says (retrying inside
         each phase, so a failed chunked upload is only looked up, not repeated).
         """
-        size = os.path.getsize(path)
+        source = media_source(path)
+        size = source.size
         if size > self.chunk_threshold_bytes:
             return self._create_once(
                 "upload_video",
@@ -177,7 +179,7 @@ class GraphMetaClient(ChunkedVideoUpload):
                 resume=resume,
                 create=lambda attempt: self._upload_chunked(
                     account_path=f"{self.ad_account_id}/advideos",
-                    path=path,
+                    source=source,
                     name=name,
                     size=size,
                 ),
@@ -186,14 +188,14 @@ class GraphMetaClient(ChunkedVideoUpload):
             )
 
         def create(attempt: int) -> str:
-            with open(path, "rb") as fh:
+            with source.open() as fh:
                 body = self._send(
                     "upload_video",
                     "POST",
                     f"{self.ad_account_id}/advideos",
                     attempt=attempt,
                     params={"name": name, "title": name},
-                    files={"source": (os.path.basename(path), fh, "video/mp4")},
+                    files={"source": (source.filename, fh, "video/mp4")},
                     details={"name": name, "bytes": size},
                 )
             return id_of(body)
@@ -246,12 +248,14 @@ class GraphMetaClient(ChunkedVideoUpload):
             self._sleep(min(self.poll_interval, remaining))
 
     # ------------------------------------------------------------------ images
-    def upload_image(self, *, path: str, name: str) -> str:
+    def upload_image(self, *, path: MediaInput, name: str) -> str:
         """Upload the poster; its hash. Image hashes are content addresses, so a
         repeated upload yields the same hash and needs no dedupe lookup."""
 
+        source = media_source(path)
+
         def attempt_upload(attempt: int) -> str:
-            with open(path, "rb") as fh:
+            with source.open() as fh:
                 body = self._send(
                     "upload_image",
                     "POST",

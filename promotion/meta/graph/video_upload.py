@@ -7,13 +7,12 @@ reading the upload's status rather than repeated (meta-graph-api.md §4).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from promotion.meta.errors import MetaError, MetaVideoUploadError
 from promotion.meta.graph.transport import GraphTransport
-from promotion.meta.protocol import MetaCall
+from promotion.meta.protocol import MediaSource, MetaCall
 from promotion.meta.retry import UPLOAD_RESUME_SUBCODE, may_have_succeeded
 
 DEFAULT_CHUNK_THRESHOLD = 25 * 1024 * 1024
@@ -23,7 +22,7 @@ class ChunkedVideoUpload(GraphTransport):
     """The chunked upload protocol, on top of the transport."""
 
     def _upload_chunked(
-        self, *, account_path: str, path: str, name: str, size: int
+        self, *, account_path: str, source: MediaSource, name: str, size: int
     ) -> str:
         start = self._retrying(
             "upload_video",
@@ -42,42 +41,41 @@ class ChunkedVideoUpload(GraphTransport):
         # Meta's own SDK allows one resume per 10 MiB, at least two.
         resumes_left = max(size // (10 * 1024 * 1024), 2)
         attempt = 1
-        with open(path, "rb") as fh:
-            while offset < end:
-                fh.seek(offset)
-                chunk = fh.read(end - offset)
-                try:
-                    body = self._send_session_phase(
-                        "transfer",
-                        account_path=account_path,
-                        session_id=session_id,
-                        video_id=video_id,
-                        attempt=attempt,
-                        params={"start_offset": offset},
-                        files={
-                            "video_file_chunk": (
-                                os.path.basename(path),
-                                chunk,
-                                "application/octet-stream",
-                            )
-                        },
-                        details={"start_offset": offset},
-                    )
-                except MetaError as exc:
-                    window = _resume_window(exc)
-                    if window is None:
-                        # Same window again; if Meta got it after all, it answers
-                        # 1363037 naming where to go on.
-                        self._wait_or_raise("upload_video", exc, attempt)
-                        attempt += 1
-                        continue
-                    if resumes_left <= 0:
-                        raise
-                    resumes_left -= 1
-                    offset, end = window
+        # One window in memory at a time, read from wherever the video lies.
+        while offset < end:
+            chunk = source.read_range(offset, end - offset)
+            try:
+                body = self._send_session_phase(
+                    "transfer",
+                    account_path=account_path,
+                    session_id=session_id,
+                    video_id=video_id,
+                    attempt=attempt,
+                    params={"start_offset": offset},
+                    files={
+                        "video_file_chunk": (
+                            source.filename,
+                            chunk,
+                            "application/octet-stream",
+                        )
+                    },
+                    details={"start_offset": offset},
+                )
+            except MetaError as exc:
+                window = _resume_window(exc)
+                if window is None:
+                    # Same window again; if Meta got it after all, it answers
+                    # 1363037 naming where to go on.
+                    self._wait_or_raise("upload_video", exc, attempt)
+                    attempt += 1
                     continue
-                offset, end = int(body["start_offset"]), int(body["end_offset"])
-                attempt = 1
+                if resumes_left <= 0:
+                    raise
+                resumes_left -= 1
+                offset, end = window
+                continue
+            offset, end = int(body["start_offset"]), int(body["end_offset"])
+            attempt = 1
         self._finish_upload(
             account_path=account_path,
             session_id=session_id,

@@ -89,7 +89,7 @@ def _market_ad(obj: StubMetaObject) -> MarketAd:
     )
 
 
-def video_features(name: str, path: str) -> dict[str, Any]:
+def video_features(name: str, filename: str) -> dict[str, Any]:
     """What a viewer sees in the video: read from the variant it was rendered from."""
     key = name.rsplit("-", 1)[0]
     variant = (
@@ -103,7 +103,7 @@ def video_features(name: str, path: str) -> dict[str, Any]:
             "fragment_ids": [name],
             "structure": "hook_body_cta",
             "duration_category": "medium",
-            "caption": os.path.basename(path),
+            "caption": os.path.basename(filename),
             "look": "",
         }
     order = variant.fragments_order or []

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -28,10 +27,12 @@ from promotion.meta.protocol import (
     CreativeResult,
     CreativeSpec,
     InsightRow,
+    MediaInput,
     MetaCall,
     MetaCallObserver,
     VideoState,
     VideoStatus,
+    media_source,
 )
 from promotion.meta.stub.account import StubAccount
 from promotion.meta.stub.account_market import load_stub_market, video_features
@@ -85,10 +86,12 @@ class StubMetaClient(StubAccount):
 
     # --- videos and images ----------------------------------------------------------
 
-    def upload_video(self, *, path: str, name: str, resume: bool = False) -> str:
+    def upload_video(self, *, path: MediaInput, name: str, resume: bool = False) -> str:
+        source = media_source(path)
+
         def act() -> str:
-            size = os.path.getsize(path)
-            features = video_features(name, path)
+            size = source.size
+            features = video_features(name, source.filename)
             obj = self._create(
                 StubObjectKind.VIDEO,
                 name,
@@ -121,9 +124,11 @@ class StubMetaClient(StubAccount):
             object_id=video_id,
         )
 
-    def upload_image(self, *, path: str, name: str) -> str:
+    def upload_image(self, *, path: MediaInput, name: str) -> str:
+        source = media_source(path)
+
         def act() -> str:
-            with open(path, "rb") as handle:
+            with source.open() as handle:
                 image_hash = hashlib.md5(
                     handle.read(), usedforsecurity=False
                 ).hexdigest()

@@ -1,0 +1,273 @@
+"""Scale benchmark: one production cycle over 10, 100 and 1,000 masters.
+
+    python bench/scale.py                  # 10, 100, 1000 masters
+    python bench/scale.py --masters 10 100
+
+Each size runs in its own process on a fresh SQLite database (DATABASE_URL, when set,
+is used instead: give a throwaway one), with in-process tasks and the stub Meta client.
+Renders are stood in (a tiny prebuilt MP4 and poster are stored for each variant, so
+storage, checksums and uploads are real) because their cost is measured by
+bench/render.py and grows with variants, not masters. Printed per cycle step: wall
+seconds and SQL queries; then the growth 1,000 / 100 of each (10 would be linear).
+The Page's running-ads cap is lifted (a team with 1,000 masters runs many Pages):
+with it, the engine would plan and upload only the first 250 variants.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STEPS = ("collect_insights", "fatigue", "generate", "render_and_upload", "promote")
+# "Planned, persisted and ranked": the steps whose work grows with masters, renders
+# and uploads aside.
+PLAN_AND_RANK = ("generate", "promote")
+
+FRAGMENTS = (
+    ("hook", 0.0, 3.0),
+    ("hook", 3.0, 5.5),
+    ("hook", 10.0, 13.0),
+    ("body", 5.0, 12.0),
+    ("body", 11.0, 18.0),
+    ("cta", 16.0, 20.0),
+    ("cta", 13.5, 17.0),
+    ("outro", 18.5, 20.0),
+)
+
+
+def _setup_django(work: Path) -> None:
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{work / 'scale.db'}")
+    os.environ["MEDIA_ROOT"] = str(work / "media")
+    os.environ["RENDER_SCRATCH_DIR"] = str(work / "scratch")
+    os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ["CREATIVE_ENGINE_MODE"] = "stub"
+    os.environ["META_MAX_RUNNING_ADS_PER_PAGE"] = "1000000"
+    os.environ.setdefault("META_STUB_UPLOAD_FAILURE_RATE", "0")
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _make_masters(count: int) -> None:
+    """`count` active masters with approved fragments, written in bulk (not measured)."""
+    from django.utils import timezone
+
+    from creative_engine.management.commands.load_demo import (
+        DEMO_STYLE_GUIDE,
+        _demo_admin,
+    )
+    from productions.guard import actor_for_user, human_authorization
+    from productions.models import CreativeFragment
+
+    # Pixels and subgenres are written by a human with that right: the demo admin.
+    approved_at = timezone.now()
+    with human_authorization(actor_for_user(_demo_admin())):
+        masters = _bulk_masters(count, DEMO_STYLE_GUIDE)
+    CreativeFragment.objects.bulk_create(
+        CreativeFragment(
+            master_creative=master,
+            fragment_type=kind,
+            start_time=start,
+            end_time=end,
+            duration=end - start,
+            approved=True,
+            approved_at=approved_at,
+        )
+        for master in masters
+        for kind, start, end in FRAGMENTS
+    )
+
+
+def _bulk_masters(count: int, style_guide: dict[str, Any]) -> list[Any]:
+    from productions.models import CreativeProduction
+
+    return CreativeProduction.objects.bulk_create(
+        CreativeProduction(
+            title=f"Scale master {n}",
+            video_url=f"https://cdn.example.com/scale/{n}.mp4",
+            duration=20.0,
+            authorized_pixels=["1234567890123456"],
+            authorized_subgenres=["synthwave"],
+            genre="music",
+            style_guide=style_guide,
+            campaign_id="120210000000001",
+            adset_id="120210000000002",
+        )
+        for n in range(count)
+    )
+
+
+@contextlib.contextmanager
+def _renders_stood_in(work: Path) -> Iterator[None]:
+    """The render service without ffmpeg: a prebuilt 1 s clip stands in for every
+    variant (stored, checksummed and uploaded like a real one)."""
+    from productions.media import MediaInfo
+    from variants.rendering.demo_media import make_synthetic_master
+    from variants.rendering.renderer import RenderResult, file_sha256
+    from variants.services import rendering
+
+    clip = make_synthetic_master(work / "clip.mp4", duration=1.0, width=64, height=112)
+    poster = work / "clip.jpg"
+    poster.write_bytes(b"\xff\xd8\xff\xe0stand-in poster")
+    checksum = file_sha256(clip)
+
+    @contextlib.contextmanager
+    def master_path(master: Any, **_: Any) -> Iterator[Path]:
+        yield clip
+
+    def probe(path: Any) -> MediaInfo:
+        return MediaInfo(
+            20.0, 1080, 1920, 30.0, True, "h264", "High", "yuv420p", "aac", 48000, 2
+        )
+
+    def render(spec: Any, out_path: Path, *, poster_path: Path, cache: Any) -> Any:
+        shutil.copyfile(clip, out_path)
+        shutil.copyfile(poster, poster_path)
+        media = probe(out_path)
+        return RenderResult(out_path, poster_path, checksum, spec.duration, media, 0.0)
+
+    saved = (
+        rendering.master_local_path,
+        rendering.probe_media,
+        rendering.render_to_file,
+    )
+    rendering.master_local_path = master_path  # type: ignore[assignment]
+    rendering.probe_media = probe  # type: ignore[assignment]
+    rendering.render_to_file = render  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        (
+            rendering.master_local_path,
+            rendering.probe_media,
+            rendering.render_to_file,
+        ) = saved
+
+
+def run_one(count: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix=f"bench-scale-{count}-"))
+    try:
+        _setup_django(work)
+        from django.db import connection
+
+        from creative_engine.services import cycle
+        from creative_engine.services.cycle import cycle_execute, cycle_request
+        from variants.models import CreativeVariant
+
+        _make_masters(count)
+        timings: dict[str, dict[str, float]] = {}
+
+        def measured(name: str, step: Any) -> Any:
+            def run(ctx: Any) -> None:
+                queries = 0
+
+                def count_query(execute: Any, *args: Any) -> Any:
+                    nonlocal queries
+                    queries += 1
+                    return execute(*args)
+
+                started = time.perf_counter()
+                with connection.execute_wrapper(count_query):
+                    step(ctx)
+                timings[name] = {
+                    "seconds": time.perf_counter() - started,
+                    "queries": queries,
+                }
+
+            return run
+
+        steps = [(name, measured(name, step)) for name, step in cycle.default_steps()]
+        with _renders_stood_in(work):
+            started = time.perf_counter()
+            run = cycle_execute(run_id=cycle_request(options={}).pk, steps=steps)
+            total = time.perf_counter() - started
+        statuses: dict[str, int] = {}
+        for status in CreativeVariant.objects.values_list("status", flat=True):
+            statuses[status] = statuses.get(status, 0) + 1
+        return {
+            "masters": count,
+            "run_status": run.status,
+            "steps": timings,
+            "total_seconds": total,
+            "variants": statuses,
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--masters", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one)))
+        return
+    results = {}
+    for count in args.masters:
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", str(count)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        results[count] = json.loads(done.stdout.strip().splitlines()[-1])
+        result = results[count]
+        steps = ", ".join(
+            f"{name} {t['seconds']:.1f} s / {t['queries']} q"
+            for name, t in result["steps"].items()
+        )
+        print(
+            f"# {count} masters: run {result['run_status']}, "
+            f"{result['total_seconds']:.1f} s, variants {result['variants']}; {steps}",
+            flush=True,
+        )
+    print(f"{'step':18s}" + "".join(f"{f'{n} s':>10s}{f'{n} q':>10s}" for n in results))
+    for step in STEPS:
+        row = f"{step:18s}"
+        for result in results.values():
+            t = result["steps"].get(step, {"seconds": 0.0, "queries": 0})
+            row += f"{t['seconds']:10.2f}{t['queries']:10d}"
+        print(row)
+    for count, result in results.items():
+        planned = sum(result["steps"][s]["seconds"] for s in PLAN_AND_RANK)
+        print(
+            f"# {count} masters: planned, persisted and ranked in {planned:.1f} s; "
+            f"whole cycle {result['total_seconds']:.1f} s"
+        )
+    if 100 in results and 1000 in results:
+        small, large = results[100], results[1000]
+        for step in STEPS:
+            a, b = small["steps"][step], large["steps"][step]
+            time_growth = b["seconds"] / a["seconds"] if a["seconds"] else float("nan")
+            query_growth = b["queries"] / a["queries"] if a["queries"] else float("nan")
+            print(
+                f"growth 1000/100 {step:18s} time {time_growth:6.2f}  "
+                f"queries {query_growth:6.2f}"
+            )
+        print(
+            "growth 1000/100 whole cycle        time "
+            f"{large['total_seconds'] / small['total_seconds']:6.2f}  queries "
+            f"{sum(s['queries'] for s in large['steps'].values()) / max(1, sum(s['queries'] for s in small['steps'].values())):6.2f}"  # noqa: E501
+        )
+
+
+if __name__ == "__main__":
+    main()

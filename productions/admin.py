@@ -467,7 +467,7 @@ class CreativeProductionAdmin(ModelAdmin):
         "created_by",
         "created_at",
     )
-    list_display_links = ("poster", "title")
+    list_display_links = ("title",)
     list_filter = ("is_active", "genre", "mode")
     search_fields = ("title", "campaign_id", "adset_id", "genre")
     list_select_related = ("created_by",)
@@ -872,7 +872,7 @@ class CreativeFragmentAdmin(ModelAdmin):
     autocomplete_fields = ("master_creative",)
     actions = ("approve_selected", "reject_selected")
     form = PublicVideoURLForm
-    list_display_links = ("list_thumbnail", "__str__")
+    list_display_links = ("__str__",)
     readonly_fields = ("thumbnail", "preview", "duration", *FRAGMENT_SYSTEM_FIELDS)
     fields = ("master_creative", *FRAGMENT_EDITABLE_FIELDS, *readonly_fields)
 

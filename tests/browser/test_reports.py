@@ -127,7 +127,7 @@ def test_a_manager_reads_a_run_report_and_filters_its_decisions_by_step(
     steps = page.locator("td.decision-step").all_inner_texts()
     assert steps == ["Promote", "Promote"]
     assert page.locator("#decision-step").input_value() == "promote"
-    assert page.locator("input[name='_save']").count() == 0
+    assert page.locator("[name='_save']").count() == 0
 
     page.locator("tr.decision-row .decision-variant a").first.click()
     page.wait_for_load_state("load")
@@ -144,7 +144,9 @@ def test_a_manager_opens_the_leaderboards_and_sees_a_chart_drawn(
     page = console.page
 
     console.visit(reverse("admin:promotion_variantdailymetric_changelist"))
-    page.get_by_role("link", name="Leaderboards").click()
+    page.locator("#content, main").get_by_role(
+        "link", name="Leaderboards"
+    ).first.click()
     page.wait_for_load_state("load")
     page.wait_for_function(CHART_DRAWN)
     console.screenshot("leaderboards")

@@ -69,6 +69,15 @@ class CycleRun(models.Model):
             "that failed); the other masters' work went on."
         ),
     )
+    alerts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "What a person must act on: a master whose testing pool cannot be "
+            "refilled, with the reason (no approved material left, every "
+            "combination used, the Page cap)."
+        ),
+    )
     decisions = models.JSONField(default=list, blank=True)
     mode = models.CharField(
         max_length=8, choices=EngineMode.choices, default=EngineMode.STUB

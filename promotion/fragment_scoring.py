@@ -4,8 +4,8 @@ Pure: plain data in, plain data out. Scores are on [0, 1] with 0.5 = the master'
 average, the scale the variant planner reads (variants/planning/inputs.py).
 
 How a fragment is scored, per master:
-1. The master's event is conversions when it has enough of them, else clicks
-   (`promotion.evidence`, the threshold ranking uses); its rate is events per
+1. The master's event is what its objective counts (`promotion.evidence.
+   judging_metric`, the one rule ranking and fatigue use); its rate is events per
    impression over all its variants (the master average).
 2. A fragment's rate pools the impressions and events of every variant that used it,
    smoothed towards the master average by `prior_impressions` of pseudo-evidence, so
@@ -25,7 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from promotion.evidence import MIN_CONVERSIONS, metric_for_conversions
+from productions.choices import Objective
+from promotion.evidence import MIN_CONVERSIONS, judging_metric
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,15 @@ def score_fragments(
     fragment_ids: Iterable[str],
     variants: Sequence[VariantResult],
     rules: ScoringRules | None = None,
+    objective: str = Objective.CPA,
 ) -> dict[str, FragmentPerformance]:
     """Performance of each fragment of one master from that master's variants."""
     rules = rules or ScoringRules()
     total_impressions = sum(v.impressions for v in variants)
-    metric = metric_for_conversions(
-        sum(v.conversions for v in variants), min_conversions=rules.min_conversions
+    metric = judging_metric(
+        objective,
+        conversions=sum(v.conversions for v in variants),
+        min_conversions=rules.min_conversions,
     )
     use_conversions = metric == "cvr"
 

@@ -187,6 +187,7 @@ def _execute_locked(
             decisions=ctx.decisions,
             errors=ctx.step_failures,
             refusals=ctx.refusals,
+            alerts=ctx.alerts,
         )
     status = run_status_for(failed_steps=len(ctx.step_failures), steps=len(steps))
     CycleRun.objects.filter(pk=run_id).update(status=status, finished_at=timezone.now())

@@ -56,6 +56,7 @@ class CycleContext:
     decisions: list[dict[str, Any]] = field(default_factory=list)
     step_failures: list[dict[str, Any]] = field(default_factory=list)
     refusals: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -105,6 +106,19 @@ class CycleContext:
                 "master_id": str(master_id) if master_id else None,
                 "variant_id": str(variant_id) if variant_id else None,
                 "error": error,
+            }
+        )
+
+    def alert(
+        self, *, kind: str, message: str, master_id: str | UUID | None = None
+    ) -> None:
+        """Record what a person must act on (a master whose testing pool cannot be
+        refilled, and why); shown in the run report and the engine's status."""
+        self.alerts.append(
+            {
+                "kind": kind,
+                "master_id": str(master_id) if master_id else None,
+                "message": message,
             }
         )
 

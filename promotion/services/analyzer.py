@@ -23,6 +23,7 @@ from promotion.fragment_scoring import (
     score_fragments,
 )
 from promotion.models import VariantDailyMetric
+from promotion.selectors import master_objectives
 from variants.models import CreativeVariant
 
 logger = logging.getLogger(__name__)
@@ -95,10 +96,12 @@ def fragments_update_performance(*, master_id: UUID | str | None = None) -> int:
     for fragment in fragment_list:
         fragments_by_master[fragment.master_creative_id].append(fragment)
 
+    objectives = master_objectives(master_ids=list(fragments_by_master))
     for master, own in fragments_by_master.items():
         scores = score_fragments(
             fragment_ids=[str(f.id) for f in own],
             variants=results_by_master.get(master, []),
+            objective=objectives[str(master)],
         )
         for fragment in own:
             score = scores[str(fragment.id)]

@@ -15,7 +15,6 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -30,7 +29,7 @@ from promotion.ranking import (
     best_structure,
     rank_master,
 )
-from promotion.selectors import live_variants_with_metrics
+from promotion.selectors import live_variants_with_metrics, master_objective
 from promotion.services.ad_control import ad_status_ensure, variant_call_context
 from promotion.services.budget import adset_budget_step
 from promotion.services.manual import (
@@ -49,7 +48,7 @@ from variants.models import CreativeVariant
 from variants.services.lifecycle import (
     variant_activate,
     variant_demote,
-    variant_mark_archived,
+    variant_pause,
 )
 
 # Kept importable from here for callers written before the split (the API views and
@@ -82,6 +81,7 @@ class PromotionDecision:
 @dataclass
 class MasterPromotionOutcome:
     master_id: str
+    objective: str | None = None
     metric: str | None = None
     winners: tuple[str, ...] = ()
     decisions: list[PromotionDecision] = field(default_factory=list)
@@ -106,7 +106,8 @@ def master_promote_top(
     1. Read each testing/active variant with an ad and its daily metrics.
     2. `rank_master`: gates, spike guard, Beta posterior, cooldown → an action each.
     3. Promote (ad ACTIVE, variant active), demote (variant testing), pause losers
-       (ad PAUSED, variant archived); every other testing variant's ad is made ACTIVE
+       (ad PAUSED, variant paused: not archived, a person may still promote it);
+       every other testing variant's ad is made ACTIVE
        so it gathers evidence (ads are created PAUSED).
     4. Step the ad set's budget from measured ROAS/CPA (≤ 20 %, ≤ 4 per hour).
     In a dry run nothing is sent to Meta and nothing is written; the decisions say
@@ -119,19 +120,26 @@ def master_promote_top(
     variants = live_variants_with_metrics(master_id=master.pk)
     if not variants:
         return outcome
+    objective = master_objective(master_id=master.pk)
     result = rank_master(
         candidates_for(variants, as_of=as_of),
         policy=policy,
         seed=decision_seed(master.pk, as_of.date()),
         as_of=as_of.date(),
+        objective=objective,
     )
+    outcome.objective = str(objective)
     outcome.metric, outcome.winners = result.metric, result.winners
     outcome.structures = result.structures or best_structure_for_variants(variants)
     by_id = {str(v.pk): v for v in variants}
     client = None if dry_run else meta_client(client=client, as_of=as_of)
     for judgement in result.judgements:
         variant = by_id[judgement.variant_id]
-        numbers = {**judgement.details(), "metric": result.metric}
+        numbers = {
+            **judgement.details(),
+            "objective": str(objective),
+            "metric": result.metric,
+        }
         decision = PromotionDecision(
             action=str(judgement.action),
             reason=judgement.reason,
@@ -158,6 +166,7 @@ def master_promote_top(
         run_id=run_id,
         client=client,
         policy=budget_policy,
+        objective=objective,
     )
     if budget is not None:
         outcome.decisions.append(
@@ -201,10 +210,7 @@ _MOVES = {
     Action.PAUSE: _StatusMove(
         PromotionType.PAUSE,
         AdStatus.PAUSED,
-        partial(
-            variant_mark_archived,
-            from_statuses=(VariantStatus.TESTING, VariantStatus.ACTIVE),
-        ),
+        variant_pause,
         log_operation=None,
     ),
 }

@@ -44,6 +44,8 @@ MASTER_EDITABLE_FIELDS = (
     "human_instructions",
     "campaign_id",
     "adset_id",
+    "scaling_adset_id",
+    "objective",
     "is_active",
 )
 FRAGMENT_EDITABLE_FIELDS = (
@@ -172,6 +174,8 @@ def production_create(
     human_instructions: str = "",
     campaign_id: str = "",
     adset_id: str = "",
+    scaling_adset_id: str = "",
+    objective: str = "",
     is_active: bool = True,
     fragments: Iterable[FragmentData] = (),
 ) -> CreativeProduction:
@@ -194,6 +198,8 @@ def production_create(
         human_instructions=human_instructions,
         campaign_id=campaign_id,
         adset_id=adset_id,
+        scaling_adset_id=scaling_adset_id,
+        objective=objective,
         is_active=is_active,
         created_by_id=actor.user_id,
     )

@@ -41,6 +41,8 @@ _METRIC_FIELDS = (
     "video_p75",
     "video_p100",
     "video_avg_watch_seconds",
+    "video_3s_views",
+    "thruplays",
 )
 
 
@@ -112,7 +114,9 @@ def variants_refresh_performance(*, variant_ids: Iterable[UUID | str]) -> int:
 
     `days_active` counts days with delivery. Rates: `ctr` = clicks / impressions,
     `cvr` = conversions / clicks, `conversions_per_impression`, `roas` = revenue /
-    spend, `cpa` = spend / conversions, `cpc` = spend / clicks (None when undefined).
+    spend, `cpa` = spend / conversions, `cpc` = spend / clicks, `hook_rate` =
+    3-second views / impressions, `hold_rate` = ThruPlays / impressions (None when
+    undefined).
     """
     ids = [UUID(str(v)) for v in variant_ids]
     if not ids:
@@ -128,6 +132,8 @@ def variants_refresh_performance(*, variant_ids: Iterable[UUID | str]) -> int:
             total_spend=Sum("spend"),
             total_revenue=Sum("revenue"),
             total_video_p100=Sum("video_p100"),
+            total_views_3s=Sum("video_3s_views"),
+            total_thruplays=Sum("thruplays"),
             days=Count("id", filter=Q(impressions__gt=0)),
             first_date=Min("date"),
             last_date=Max("date"),
@@ -163,6 +169,8 @@ def _metric(variant_id: UUID, row: InsightRow) -> VariantDailyMetric:
         video_p75=row.video_p75,
         video_p100=row.video_p100,
         video_avg_watch_seconds=row.video_avg_watch_seconds,
+        video_3s_views=row.video_3s_views,
+        thruplays=row.thruplays,
         fetched_at=timezone.now(),
     )
 
@@ -181,6 +189,9 @@ def _performance(total: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
         "spend": float(spend),
         "revenue": float(revenue),
         "video_completions": int(total["total_video_p100"] or 0),
+        # Retention: did people stop (hook) and stay (hold)?
+        "hook_rate": _ratio(total["total_views_3s"] or 0, impressions),
+        "hold_rate": _ratio(total["total_thruplays"] or 0, impressions),
         "ctr": _ratio(clicks, impressions),
         "cvr": _ratio(conversions, clicks),
         "conversions_per_impression": _ratio(conversions, impressions),

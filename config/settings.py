@@ -413,6 +413,11 @@ META_TIMEOUT_SECONDS = env.float("META_TIMEOUT_SECONDS", default=60.0)
 META_MAX_RUNNING_ADS_PER_PAGE = env.int("META_MAX_RUNNING_ADS_PER_PAGE", default=250)
 META_STUB_UPLOAD_FAILURE_RATE = env.float("META_STUB_UPLOAD_FAILURE_RATE", default=0.15)
 META_STUB_SEED = env.int("META_STUB_SEED", default=1017)
+# How the stub market's ad sets split their budget: "auction" (like Meta: towards
+# the ads its noisy estimate favours, new ads get a floor) or "even".
+META_STUB_DELIVERY = env.str("META_STUB_DELIVERY", default="auction")
+if META_STUB_DELIVERY not in ("auction", "even"):
+    raise ImproperlyConfigured("META_STUB_DELIVERY must be 'auction' or 'even'.")
 META_STUB_LATENCY_SECONDS = env.float("META_STUB_LATENCY_SECONDS", default=0.0)
 # The ROAS engine (10.5) steers each ad set's daily budget toward ROAS_TARGET in capped
 # steps and never outside these bounds, in the account currency's minor units (cents),

@@ -13,6 +13,8 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
+
 from promotion.fragment_scoring import fragment_ids_in_order, hook_fragment_id
 from promotion.meta.market import (
     AdFeatures,
@@ -48,6 +50,7 @@ def load_stub_market(
     )
     return MarketSimulator(
         seed=seed,
+        delivery=settings.META_STUB_DELIVERY,
         ads=[_market_ad(a) for a in ads_list],
         adsets=[
             MarketAdSet(

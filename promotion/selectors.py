@@ -243,7 +243,7 @@ PRE_TEST_STATUSES = (
 )
 
 
-def testing_pool_waiting(
+def pool_waiting_for_evidence(
     *,
     master_ids: Collection[UUID],
     policy: RankingPolicy | None = None,

@@ -17,8 +17,8 @@ from productions.models import CreativeProduction
 from promotion.capacity import new_variant_capacity
 from promotion.selectors import (
     masters_daily_impressions,
+    pool_waiting_for_evidence,
     running_ads_count,
-    testing_pool_waiting,
     variants_stuck_uploading,
 )
 from promotion.services.analyzer import fragments_update_performance
@@ -115,7 +115,7 @@ def generate_variants(ctx: CycleContext) -> None:
         return
     room = settings.META_MAX_RUNNING_ADS_PER_PAGE - running_ads_count()
     masters = _masters(ctx)
-    waiting = testing_pool_waiting(master_ids=[m.pk for m in masters])
+    waiting = pool_waiting_for_evidence(master_ids=[m.pk for m in masters])
     live = dict(
         CreativeVariant.objects.filter(parent__in=masters, status__in=LIVE_STATUSES)
         .values("parent_id")

@@ -155,6 +155,9 @@ class MarketAd:
     features: AdFeatures
     created_at: dt.datetime
     status_history: tuple[StatusChange, ...] = ()
+    # Ads of one creative in several ad sets (a winner graduated from testing to
+    # scaling) are one post to the audience: exposure and frequency carry over.
+    creative_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -263,6 +266,7 @@ class MarketSimulator:
             features=ad.features,
             created_at=ad.created_at,
             status_history=history,
+            creative_id=ad.creative_id,
         )
         self._ads[ad.ad_id] = stored
         self._by_adset.setdefault(ad.adset_id, []).append(stored)
@@ -441,7 +445,7 @@ class MarketSimulator:
                     continue
                 before = days[ad.ad_id].get(previous)
                 if before is None:
-                    exposure = impressions = 0.0
+                    exposure, impressions = self._carried(ad, day)
                 else:
                     exposure = before.exposure + before.active
                     cpm = self._cpm(ad, previous, before)
@@ -456,6 +460,25 @@ class MarketSimulator:
                 days[ad.ad_id][day] = state
             day += _DAY
         self._simulated_until[adset_id] = until
+
+    def _carried(self, ad: MarketAd, day: dt.date) -> tuple[float, float]:
+        """Exposure and impressions the ad's creative already had, by `day`, in the
+        other ad sets it ran in before this ad existed."""
+        exposure = impressions = 0.0
+        if not ad.creative_id:
+            return exposure, impressions
+        for other in self._ads.values():
+            if (
+                other.creative_id != ad.creative_id
+                or other.adset_id == ad.adset_id
+                or _utc(other.created_at) >= _utc(ad.created_at)
+            ):
+                continue
+            state = self._state(other, day)
+            if state is not None:
+                exposure += state.exposure
+                impressions += state.impressions
+        return exposure, impressions
 
     def _cpm(self, ad: MarketAd, day: dt.date, state: _AdDay) -> float:
         """The ad's expected CPM on `day`: its base, the weekday, and (in the

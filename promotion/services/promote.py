@@ -38,6 +38,12 @@ from promotion.services.manual import (
     variant_promote_manual,
 )
 from promotion.services.meta_calls import meta_client, promotion_log_decision
+from promotion.services.placement import (
+    adset_for_scaling,
+    adset_for_testing,
+    scaling_ad_ensure,
+    variant_graduate,
+)
 from promotion.services.ranking_inputs import (
     budget_policy_from_settings,
     candidates_for,
@@ -105,11 +111,12 @@ def master_promote_top(
 
     1. Read each testing/active variant with an ad and its daily metrics.
     2. `rank_master`: gates, spike guard, Beta posterior, cooldown → an action each.
-    3. Promote (ad ACTIVE, variant active), demote (variant testing), pause losers
+    3. Promote (the winner graduates into the scaling ad set, `placement`, or
+       without one its ad goes ACTIVE; variant active), demote (variant testing), pause losers
        (ad PAUSED, variant paused: not archived, a person may still promote it);
        every other testing variant's ad is made ACTIVE
        so it gathers evidence (ads are created PAUSED).
-    4. Step the ad set's budget from measured ROAS/CPA (≤ 20 %, ≤ 4 per hour).
+    4. Step the winners' ad set's budget by the master's objective (≤ 20 %, ≤ 4 per hour).
     In a dry run nothing is sent to Meta and nothing is written; the decisions say
     what would happen.
     """
@@ -133,6 +140,7 @@ def master_promote_top(
     outcome.structures = result.structures or best_structure_for_variants(variants)
     by_id = {str(v.pk): v for v in variants}
     client = None if dry_run else meta_client(client=client, as_of=as_of)
+    scaling_adset_id = adset_for_scaling(master)
     for judgement in result.judgements:
         variant = by_id[judgement.variant_id]
         numbers = {
@@ -157,6 +165,7 @@ def master_promote_top(
             client=client,
             as_of=as_of,
             run_id=run_id,
+            scaling_adset_id=scaling_adset_id,
         )
     budget = adset_budget_step(
         master=master,
@@ -167,6 +176,8 @@ def master_promote_top(
         client=client,
         policy=budget_policy,
         objective=objective,
+        # The budget engine works where the winners run.
+        adset_id=scaling_adset_id or adset_for_testing(master),
     )
     if budget is not None:
         outcome.decisions.append(
@@ -224,11 +235,25 @@ def _carry_out(
     client: MetaAdsClient,
     as_of: dt.datetime,
     run_id: UUID | str | None,
+    scaling_adset_id: str = "",
 ) -> None:
     context = {"run_id": run_id, "decision": {**numbers, "as_of": as_of.isoformat()}}
     move = _MOVES.get(action)
     if move is None:
         if (
+            action == Action.KEEP_ACTIVE
+            and scaling_adset_id
+            and variant.scaling_ad_status != "ACTIVE"
+        ):
+            # A winner promoted elsewhere (by a person, before scaling was set up)
+            # graduates now.
+            with variant_call_context(
+                variant, promotion_type=PromotionType.SCALE, **context
+            ):
+                variant_graduate(
+                    variant, scaling_adset_id=scaling_adset_id, client=client
+                )
+        elif (
             variant.status == VariantStatus.TESTING
             and variant.meta_ad_status != "ACTIVE"
         ):
@@ -239,8 +264,16 @@ def _carry_out(
                 ad_status_ensure(variant, AdStatus.ACTIVE, client=client)
         return
     with variant_call_context(variant, promotion_type=move.promotion_type, **context):
-        if move.ad_status is not None:
+        if action == Action.PROMOTE and scaling_adset_id:
+            # The winner moves money: its creative runs in the scaling ad set.
+            variant_graduate(variant, scaling_adset_id=scaling_adset_id, client=client)
+        elif move.ad_status is not None:
             ad_status_ensure(variant, move.ad_status, client=client)
+        if action in (Action.DEMOTE, Action.PAUSE):
+            # It leaves scaling; a demoted one is judged again in testing.
+            scaling_ad_ensure(variant, AdStatus.PAUSED, client=client)
+            if action == Action.DEMOTE:
+                ad_status_ensure(variant, AdStatus.ACTIVE, client=client)
         move.transition(variant_id=variant.pk, at=as_of)
         if move.log_operation:
             promotion_log_decision(

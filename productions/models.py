@@ -269,6 +269,11 @@ class CreativeFragment(models.Model):
         editable=False,
         validators=[validate_string_list],
     )
+    # Retention of the variants that showed this fragment, attributed by when it is
+    # on screen: hook rate (3-second views per impression) to what plays in the
+    # first 3 s, hold rate (ThruPlays per impression) by share of screen time.
+    hook_rate = models.FloatField(null=True, blank=True, editable=False)
+    hold_rate = models.FloatField(null=True, blank=True, editable=False)
     performance_by_structure = models.JSONField(
         default=dict, blank=True, editable=False
     )

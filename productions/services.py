@@ -67,6 +67,8 @@ FRAGMENT_SYSTEM_FIELDS = (
     "best_for_structure",
     "best_with_pixels",
     "performance_by_structure",
+    "hook_rate",
+    "hold_rate",
 )
 
 

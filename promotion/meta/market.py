@@ -453,11 +453,12 @@ class MarketSimulator:
                 states[ad.ad_id] = _AdDay(exposure, impressions, 0.0, 0.0)
             for ad in siblings:
                 state = states.get(ad.ad_id)
-                if state is None:
-                    continue
-                state.active = self._active_fraction(ad, day)
-                state.share = self._budget_share(ad, day, states)
-                days[ad.ad_id][day] = state
+                if state is not None:
+                    state.active = self._active_fraction(ad, day)
+            for ad_id, share in self._budget_shares(adset_id, day, states).items():
+                states[ad_id].share = share
+            for ad_id, state in states.items():
+                days[ad_id][day] = state
             day += _DAY
         self._simulated_until[adset_id] = until
 
@@ -534,41 +535,45 @@ class MarketSimulator:
                     points.add(at)
         return sorted(points)
 
-    def _budget_share(
-        self, ad: MarketAd, day: dt.date, states: dict[str, _AdDay]
-    ) -> float:
-        """The budget the ad spends on `day`: its ad set's budget split among the ad
-        set's ACTIVE ads (evenly, or by the auction's weights), for the part of the
-        day each is ACTIVE."""
+    def _budget_shares(
+        self, adset_id: str, day: dt.date, states: dict[str, _AdDay]
+    ) -> dict[str, float]:
+        """The budget each ad spends on `day`: its ad set's budget split among the
+        ad set's ACTIVE ads (evenly, or by the auction's weights), for the part of
+        the day each is ACTIVE. One pass over the day's segments for all ads."""
         start, end = _day_bounds(day)
-        siblings = [s for s in self._by_adset[ad.adset_id] if s.ad_id in states]
-        points = set(self._cut_points(start, end, siblings))
-        adset = self._adsets.get(ad.adset_id)
+        siblings = [s for s in self._by_adset[adset_id] if s.ad_id in states]
+        shares = dict.fromkeys((s.ad_id for s in siblings), 0.0)
+        candidates = [s for s in siblings if states[s.ad_id].active > 0]
+        if not candidates:
+            return shares
+        points = set(self._cut_points(start, end, candidates))
+        adset = self._adsets.get(adset_id)
         if adset is not None:
             points |= {
                 _utc(c.at) for c in adset.budget_history if start < _utc(c.at) < end
             }
-        ordered = sorted(points)
         weights = (
-            self._auction_weights(siblings, day, states)
+            self._auction_weights(candidates, day, states)
             if self.delivery == "auction"
-            else dict.fromkeys((s.ad_id for s in siblings), 1.0)
+            else dict.fromkeys((s.ad_id for s in candidates), 1.0)
         )
-        share = 0.0
-        for a, b in itertools.pairwise(ordered):
-            if self._status_at(ad, a) != ACTIVE:
+        for a, b in itertools.pairwise(sorted(points)):
+            active = [s.ad_id for s in candidates if self._status_at(s, a) == ACTIVE]
+            if not active:
                 continue
-            active = [s for s in siblings if self._status_at(s, a) == ACTIVE]
-            total = sum(weights[s.ad_id] for s in active)
+            budget = self._budget_at(adset_id, a) * ((b - a) / _DAY)
+            total = sum(weights[ad_id] for ad_id in active)
             fair = 1.0 / len(active)
-            if self.delivery == "auction":
-                portion = _AUCTION_FLOOR * fair + (1.0 - _AUCTION_FLOOR) * (
-                    weights[ad.ad_id] / total
-                )
-            else:
-                portion = fair
-            share += self._budget_at(ad.adset_id, a) * portion * ((b - a) / _DAY)
-        return share
+            for ad_id in active:
+                if self.delivery == "auction":
+                    portion = _AUCTION_FLOOR * fair + (1.0 - _AUCTION_FLOOR) * (
+                        weights[ad_id] / total
+                    )
+                else:
+                    portion = fair
+                shares[ad_id] += budget * portion
+        return shares
 
     def _auction_weights(
         self, ads: Sequence[MarketAd], day: dt.date, states: dict[str, _AdDay]

@@ -30,7 +30,8 @@ The maths, per master:
    Nobody below a gate is ranked or promoted; a test ad still below them after
    `max_test_hours` is paused (the auction starved it; its slot is refilled).
 6. Winners: the `top_n` eligible variants by posterior mean, except one whose lead
-   rests on one day (without its best day it would fall below the first challenger).
+   rests on one day (without its best day it would fall below the first challenger);
+   its place goes to the next-ranked variant whose standing rests on no single day.
 7. Thompson draws (seeded) give each eligible variant's probability of being in the
    top n; a non-winner whose probability is below `loser_pause_probability` is
    paused, the rest keep testing, so uncertain variants still get traffic.
@@ -253,7 +254,8 @@ def rank_master(
             challenger.trials,
             challenger.clicks,
         )
-        for e in top:
+        # The leaders, and those who would fill a leader's place if it were fragile.
+        for e in eligible:
             without, day = min(
                 (
                     (
@@ -274,9 +276,14 @@ def rank_master(
             # to promote no one.
             if without < bar and _day_stands_out(e, day, metric, policy):
                 fragile.add(e.candidate.variant_id)
+    # A place a fragile leader leaves is filled by the next-ranked variant whose
+    # standing rests on no single day, so 3 winners run whenever 3 can.
     winners = tuple(
-        e.candidate.variant_id for e in top if e.candidate.variant_id not in fragile
-    )
+        e.candidate.variant_id
+        for e in eligible
+        if e.candidate.variant_id not in fragile
+    )[: policy.top_n]
+    fragile &= {e.candidate.variant_id for e in top}
 
     tail = (1.0 - policy.credible_level) / 2.0
     judgements = []

@@ -21,6 +21,7 @@ from promotion.fragment_scoring import (
     VariantResult,
     fragment_ids_in_order,
     score_fragments,
+    slots_in_play_order,
 )
 from promotion.models import VariantDailyMetric
 from promotion.selectors import master_objectives
@@ -35,6 +36,8 @@ SYSTEM_FIELDS = [
     "performance_by_structure",
     "best_for_structure",
     "best_with_pixels",
+    "hook_rate",
+    "hold_rate",
 ]
 
 
@@ -70,6 +73,8 @@ def fragments_update_performance(*, master_id: UUID | str | None = None) -> int:
             impressions=Sum("impressions"),
             clicks=Sum("clicks"),
             conversions=Sum("conversions"),
+            views_3s=Sum("video_3s_views"),
+            thruplays=Sum("thruplays"),
         )
     }
     results_by_master: dict[UUID, list[VariantResult]] = defaultdict(list)
@@ -84,6 +89,9 @@ def fragments_update_performance(*, master_id: UUID | str | None = None) -> int:
                 impressions=int(total.get("impressions") or 0),
                 clicks=int(total.get("clicks") or 0),
                 conversions=int(total.get("conversions") or 0),
+                slots=slots_in_play_order(row["fragments_order"]),
+                views_3s=int(total.get("views_3s") or 0),
+                thruplays=int(total.get("thruplays") or 0),
             )
         )
     authorized = {
@@ -110,6 +118,8 @@ def fragments_update_performance(*, master_id: UUID | str | None = None) -> int:
             fragment.success_rate = score.success_rate
             fragment.performance_by_structure = score.performance_by_structure
             fragment.best_for_structure = score.best_for_structure
+            fragment.hook_rate = score.hook_rate
+            fragment.hold_rate = score.hold_rate
             fragment.best_with_pixels = [
                 p for p in score.best_with_pixels if p in authorized.get(master, set())
             ]

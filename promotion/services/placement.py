@@ -12,11 +12,16 @@ in the testing ad set, as before.
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 
 from productions.models import CreativeProduction
+from promotion.meta.errors import MetaError
 from promotion.meta.protocol import AdSpec, AdStatus, MetaAdsClient
 from variants.models import CreativeVariant
+
+logger = logging.getLogger(__name__)
 
 
 def adset_for_testing(master: CreativeProduction) -> str:
@@ -35,32 +40,48 @@ def adset_for_scaling(master: CreativeProduction) -> str:
 
 def variant_graduate(
     variant: CreativeVariant, *, scaling_adset_id: str, client: MetaAdsClient
-) -> None:
+) -> bool:
     """Run the winner in the scaling ad set: its second ad (the same creative),
     created once, ACTIVE; then its test ad is paused. The caller has opened the
-    logged call context. Each Meta id is saved the moment it arrives."""
+    logged call context. Each Meta id is saved the moment it arrives.
+
+    If Meta refuses the scaling ad (the failure is logged like every call), the
+    winner keeps running on its test ad, and the next cycle graduates it; returns
+    whether it graduated."""
     if not variant.scaling_ad_id:
-        ad_id = client.create_ad(
-            spec=AdSpec(
-                name=f"{variant.meta_object_key}-scale-ad",
-                adset_id=scaling_adset_id,
-                creative_id=variant.meta_creative_id,
-                pixel_id=variant.pixel_id or "",
-                status=AdStatus.PAUSED,
-            ),
-            resume=True,
-        )
+        try:
+            ad_id = client.create_ad(
+                spec=AdSpec(
+                    name=f"{variant.meta_object_key}-scale-ad",
+                    adset_id=scaling_adset_id,
+                    creative_id=variant.meta_creative_id,
+                    pixel_id=variant.pixel_id or "",
+                    status=AdStatus.PAUSED,
+                ),
+                resume=True,
+            )
+        except MetaError as exc:
+            logger.warning("variant %s not graduated yet: %s", variant.pk, exc)
+            _test_ad_ensure(variant, AdStatus.ACTIVE, client=client)
+            return False
         CreativeVariant.objects.filter(id=variant.id).update(
             scaling_ad_id=ad_id, scaling_adset_id=scaling_adset_id
         )
         variant.scaling_ad_id, variant.scaling_adset_id = ad_id, scaling_adset_id
     scaling_ad_ensure(variant, AdStatus.ACTIVE, client=client)
-    if variant.meta_ad_status != AdStatus.PAUSED.value:
-        client.set_ad_status(ad_id=variant.meta_ad_id, status=AdStatus.PAUSED)
+    _test_ad_ensure(variant, AdStatus.PAUSED, client=client)
+    return True
+
+
+def _test_ad_ensure(
+    variant: CreativeVariant, status: AdStatus, *, client: MetaAdsClient
+) -> None:
+    if variant.meta_ad_status != status.value:
+        client.set_ad_status(ad_id=variant.meta_ad_id, status=status)
         CreativeVariant.objects.filter(id=variant.id).update(
-            meta_ad_status=AdStatus.PAUSED.value
+            meta_ad_status=status.value
         )
-        variant.meta_ad_status = AdStatus.PAUSED.value
+        variant.meta_ad_status = status.value
 
 
 def scaling_ad_ensure(

@@ -118,3 +118,32 @@ def test_a_graduated_winners_two_ads_are_one_variant_in_the_daily_metrics():
         )
     )
     assert len(dates) == len(set(dates)) > 0
+
+
+def test_a_winner_whose_scaling_ad_meta_refuses_keeps_running_on_its_test_ad():
+    # Given Meta fails the scaling ad's creation once
+    client = stub_client(
+        at=T0 + dt.timedelta(days=7), inject_failures={"create_ad": ["permanent"] * 3}
+    )
+    master, _ = _tested_master(stub_client(), [180, 165, 150, 135, 6])
+
+    # When the cycle promotes
+    outcome = master_promote_top(
+        master_id=master.pk, as_of=T0 + dt.timedelta(days=7), client=client
+    )
+
+    # Then the winners are still promoted and deliver on their test ads
+    for winner_id in outcome.winners:
+        winner = CreativeVariant.objects.get(pk=winner_id)
+        assert winner.status == VariantStatus.ACTIVE
+        if not winner.scaling_ad_id:
+            assert _ad(winner.meta_ad_id).status == "ACTIVE"
+    # And the next cycle graduates them
+    master_promote_top(
+        master_id=master.pk,
+        as_of=T0 + dt.timedelta(days=8),
+        client=stub_client(at=T0 + dt.timedelta(days=8)),
+    )
+    for winner_id in outcome.winners:
+        winner = CreativeVariant.objects.get(pk=winner_id)
+        assert winner.scaling_ad_id and winner.scaling_ad_status == "ACTIVE"

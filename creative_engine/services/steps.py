@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 # variants no longer wait, so they never hold a refill back; below this a batch is
 # generated on every cycle.
 MIN_IN_FLIGHT = 5
+# A master's first batch, before any delivery says what it can judge: three per
+# narrative structure, so the test budget reaches the evidence gates within days.
+FIRST_BATCH = 9
 
 
 def _masters(ctx: CycleContext) -> list[CreativeProduction]:
@@ -160,6 +163,8 @@ def generate_variants(ctx: CycleContext) -> None:
             daily_impressions=daily_impressions, live_variants=live.get(master.pk, 0)
         )
         count = max(5, min(most, room, most if capacity is None else capacity))
+        if daily_impressions is None:
+            count = min(count, FIRST_BATCH)
         sizing = {
             "waiting_for_evidence": pending,
             "daily_impressions": daily_impressions,

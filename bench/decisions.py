@@ -1,30 +1,38 @@
-"""How good are the engine's decisions? Regret of top-3 promotion and fatigue detection.
+"""How good are the engine's decisions? What the spend bought, regret, winners live,
+fatigue detection — ours against greedy-by-CTR, random and the oracle.
 
 Runs the real cycle services (insights, fatigue, generation, upload, promotion) on the
 stub market for many simulated 12-hour cycles over several masters, in a throw-away
-SQLite database. Rendering is replaced by a stand-in (a tiny file per variant): the
-market judges what a viewer sees from the variant's plan, not from pixels, and renders
-are benchmarked by bench/render.py.
+SQLite database, once per policy, delivery mode ("auction", Meta-like, and "even")
+and seed. Rendering is replaced by a stand-in (a tiny file per variant): the market
+judges what a viewer sees from the variant's plan, not from pixels, and renders are
+benchmarked by bench/render.py. Each master tests in its own testing ad set and
+graduates winners into its own scaling ad set.
 
-After each cycle, for every master, three policies pick 3 of the live variants:
-- ours: the variants the engine made ACTIVE (padded, while the evidence gates hold
-  some back, with the next best by posterior mean — what it would pick next);
-- random: uniform 3 of the live pool (its expectation, computed exactly);
-- greedy: the 3 best by observed CTR so far.
-Regret = mean true rate of the oracle's top 3 (the simulator's truth, fatigue
-included) − mean true rate of the pick, in the metric the engine ranked by.
-Fatigue: every variant the engine archived as fatigued is checked against the truth
-(true drop ≥ 20 % at that moment = hit, else false alarm); recall counts the variants
-whose true rate had dropped ≥ 20 % after 14+ live days at some cycle.
+The policies differ only in who is promoted (every other step is the engine's):
+- ours: `master_promote_top` (objective, gates, posterior, Thompson, cooldown);
+- greedy: the 3 best by observed CTR among variants with 1,000+ impressions on 2+
+  days; the others past that bar are paused;
+- random: 3 drawn at random from that set; the others paused;
+- oracle: the 3 best by the simulator's true current conversion rate (fatigue
+  included) among every live variant; the others past the bar paused.
 
-Every id the run creates is drawn from the seed, so a seed is one reproducible market
-(fragments' hidden appeal is keyed by their ids). One market is one draw: a policy can
-win or lose a single seed by luck, so the benchmark runs several seeds in parallel
-processes and reports the mean with its standard error, and the paired difference
-ours − greedy per seed (a difference whose interval excludes 0 is not luck).
+Figures:
+- objective share: true revenue bought per unit of spend over the whole run (the
+  simulator's expected conversions × order value for each ad's actual spend, testing
+  and scaling alike), as a share of the oracle's on the same seed;
+- regret (ours run): mean true rate of the oracle's top 3 among the live pool minus
+  the mean true rate of each pick, as a share of the oracle's;
+- winners live: the share of (cycle, master) pairs after the first 4 days with 3
+  variants ACTIVE, and among pairs where 3+ variants had passed the gates;
+- fatigue (ours run): every archive as fatigued is checked against the truth (true
+  multiplier ≤ 0.8 = hit, else false alarm); recall among decays a detector could see
+  (a true 20 % drop while live, with a week of the rule's impressions), and the
+  median days from the true 20 % drop to the archive.
+Paired differences per seed come with 95 % intervals (mean ± 1.96 standard errors).
 
-    .venv/bin/python bench/decisions.py [--cycles 60] [--masters 3] [--seeds 1,2,3,4]
-        [--jobs N]
+    .venv/bin/python bench/decisions.py [--cycles 56] [--masters 3] [--seeds 1-8]
+        [--modes auction,even] [--jobs N]
 """
 
 from __future__ import annotations
@@ -49,12 +57,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _setup_django(workdir: Path, seed: int) -> None:
+def _setup_django(workdir: Path, seed: int, delivery: str) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ["MEDIA_ROOT"] = str(workdir / "media")
     os.environ["CREATIVE_ENGINE_MODE"] = "stub"
     os.environ["META_STUB_SEED"] = str(seed)
     os.environ["META_STUB_UPLOAD_FAILURE_RATE"] = "0.1"
+    os.environ["META_STUB_DELIVERY"] = delivery
     os.environ.pop("CELERY_BROKER_URL", None)
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
@@ -126,6 +135,7 @@ def _make_masters(count: int) -> list[Any]:
             },
             campaign_id=f"12021000000{index:04d}",
             adset_id=f"12022000000{index:04d}",
+            scaling_adset_id=f"12023000000{index:04d}",
             fragments=[FragmentData(t, a, b, f"{t} {a}") for t, a, b in cuts],
         )
         fragments_approve(
@@ -172,43 +182,111 @@ def _stand_in_render_and_upload(ctx: Any) -> None:
             ctx.refuse(step="upload", variant_id=pk, error=str(exc))
 
 
-def _true_rate(truth: Any, exposure: float, metric: str) -> float:
-    multiplier = truth.fatigue_multiplier(exposure)
+POLICIES = ("ours", "greedy", "random", "oracle")
+MODES = ("auction", "even")
+_BAR_IMPRESSIONS = 1000
+_BAR_DAYS = 2
+WARM_UP_CYCLES = 8  # the first 4 days: nobody can pass the gates yet
+
+
+def _variant_multiplier(market: Any, variant: Any, day: dt.date) -> float:
+    """What is left of the variant's fresh rates: its most worn ad (a graduated
+    winner's scaling ad carries its test ad's exposure)."""
+    ads = [a for a in (variant.meta_ad_id, variant.scaling_ad_id) if a]
+    return min(market.true_multiplier(a, day) for a in ads)
+
+
+def _true_rate(market: Any, variant: Any, day: dt.date, metric: str) -> float:
+    truth = market.truth(variant.meta_ad_id)
     rate = truth.ctr if metric == "ctr" else truth.ctr * truth.cvr
-    return rate * multiplier
+    return rate * _variant_multiplier(market, variant, day)
+
+
+def _baseline_promote(policy: str, seed: int) -> Any:
+    """A promotion step that picks winners by `policy` and carries them out with
+    the engine's own machinery (graduation, pausing), so only the choice differs."""
+
+    def step(ctx: Any) -> None:
+        from productions.models import CreativeProduction
+        from promotion.meta.stub import load_stub_market
+        from promotion.ranking import Action
+        from promotion.selectors import live_variants_with_metrics
+        from promotion.services.meta_calls import meta_client
+        from promotion.services.placement import adset_for_scaling
+        from promotion.services.promote import _carry_out
+
+        market = load_stub_market(seed=seed)
+        client = meta_client(as_of=ctx.as_of)
+        rng = random.Random(f"{seed}-{policy}-{ctx.as_of.isoformat()}")
+        today = ctx.as_of.date()
+        for master in CreativeProduction.objects.filter(is_active=True):
+            variants = live_variants_with_metrics(master_id=master.pk)
+            past_bar, ctr = [], {}
+            for v in variants:
+                days = [d for d in v.daily_metrics.all() if d.date < today]
+                shown = sum(d.impressions for d in days)
+                if shown >= _BAR_IMPRESSIONS and len(days) >= _BAR_DAYS:
+                    past_bar.append(v)
+                    ctr[v.pk] = sum(d.clicks for d in days) / shown
+            if policy == "greedy":
+                winners = sorted(past_bar, key=lambda v: (-ctr[v.pk], str(v.pk)))[:3]
+            elif policy == "random":
+                winners = rng.sample(past_bar, min(3, len(past_bar)))
+            else:  # the oracle sees the truth of every live variant
+                winners = sorted(
+                    variants, key=lambda v: -_true_rate(market, v, today, "cvr")
+                )[:3]
+            winner_ids = {v.pk for v in winners}
+            scaling = adset_for_scaling(master)
+            for v in variants:
+                if v.pk in winner_ids:
+                    action = (
+                        Action.KEEP_ACTIVE if v.status == "active" else Action.PROMOTE
+                    )
+                elif v in past_bar:
+                    action = Action.PAUSE
+                else:
+                    action = (
+                        Action.DEMOTE if v.status == "active" else Action.KEEP_TESTING
+                    )
+                _carry_out(
+                    variant=v,
+                    action=action,
+                    numbers={"reason": f"{policy} baseline"},
+                    client=client,
+                    as_of=ctx.as_of,
+                    run_id=ctx.run_id,
+                    scaling_adset_id=scaling,
+                )
+
+    return step
 
 
 def _measure(
-    masters: list[Any], as_of: dt.datetime, seed: int, rng: random.Random
+    masters: list[Any], as_of: dt.datetime, seed: int, market: Any
 ) -> list[dict]:
-    from promotion.meta.stub import load_stub_market
+    """Regret of each pick at this moment, and whether 3 winners are live."""
     from promotion.ranking import RankingPolicy, rank_master
-    from promotion.services.promote import candidates_for, live_variants_with_metrics
+    from promotion.selectors import live_variants_with_metrics, master_objective
+    from promotion.services.ranking_inputs import candidates_for
 
-    market = load_stub_market(seed=seed)
     rows = []
+    today = as_of.date()
     for master in masters:
         variants = live_variants_with_metrics(master_id=master.pk)
+        active = [str(v.pk) for v in variants if v.status == "active"]
         if len(variants) < 4:
+            rows.append({"n_active": len(active), "eligible": 0})
             continue
         result = rank_master(
             candidates_for(variants, as_of=as_of),
             policy=RankingPolicy(),
             seed=0,
-            as_of=as_of.date(),
+            as_of=today,
+            objective=master_objective(master_id=master.pk),
         )
-        metric = result.metric
-        true = {
-            str(v.pk): _true_rate(
-                market.truth(v.meta_ad_id),
-                market.exposure_days(v.meta_ad_id, as_of.date()),
-                metric,
-            )
-            for v in variants
-        }
-        oracle = sorted(true.values(), reverse=True)[:3]
-        best = statistics.fmean(oracle)
-        active = [str(v.pk) for v in variants if v.status == "active"]
+        true = {str(v.pk): _true_rate(market, v, today, "cvr") for v in variants}
+        best = statistics.fmean(sorted(true.values(), reverse=True)[:3])
         by_mean = [
             j.variant_id
             for j in sorted(
@@ -216,19 +294,6 @@ def _measure(
             )
         ]
         ours = (active + [r for r in by_mean if r not in active])[:3]
-        posterior_top = by_mean[:3]
-        # The best any policy could do without judging variants below the gates.
-        eligible = sorted(
-            (true[j.variant_id] for j in result.judgements if j.eligible),
-            reverse=True,
-        )
-        gated_best = (
-            eligible[:3]
-            + sorted(
-                (true[j.variant_id] for j in result.judgements if not j.eligible),
-                reverse=True,
-            )[: max(0, 3 - len(eligible))]
-        )
         observed = {}
         for v in variants:
             days = list(v.daily_metrics.all())
@@ -240,68 +305,81 @@ def _measure(
         rows.append(
             {
                 "ours": best - statistics.fmean(true[v] for v in ours),
-                "posterior": best - statistics.fmean(true[v] for v in posterior_top),
-                "gated_oracle": best - statistics.fmean(gated_best[:3]),
-                "n_active": len(active),
-                "random": best - statistics.fmean(true.values()),
                 "greedy": best - statistics.fmean(true[v] for v in greedy),
+                "random": best - statistics.fmean(true.values()),
                 "scale": best,
-                "metric": metric,
+                "n_active": len(active),
+                "eligible": sum(1 for j in result.judgements if j.eligible),
             }
         )
     return rows
 
 
-def _fatigue_scores(
-    flags: list[tuple[str, dt.datetime]], live_log: dict, seed: int
-) -> dict:
-    from promotion.meta.stub import load_stub_market
+def _objective_bought(market: Any, start: dt.date, end: dt.date) -> tuple[float, float]:
+    """True revenue the spend bought (expected conversions × order value for each
+    ad's actual daily spend) and the spend, over [start, end)."""
     from variants.models import CreativeVariant
 
-    market = load_stub_market(seed=seed)
-    ads = dict(
-        CreativeVariant.objects.exclude(meta_ad_id="").values_list("pk", "meta_ad_id")
-    )
-    ads = {str(k): v for k, v in ads.items()}
+    revenue = spend = 0.0
+    for v in CreativeVariant.objects.exclude(meta_ad_id=""):
+        for ad in (v.meta_ad_id, v.scaling_ad_id):
+            if not ad:
+                continue
+            truth = market.truth(ad)
+            day = start
+            while day < end:
+                spent = market.spend_on(ad, day)
+                if spent > 0:
+                    impressions = spent / truth.cpm * 1000.0
+                    rate = truth.ctr * truth.cvr * market.true_multiplier(ad, day)
+                    revenue += impressions * rate * truth.order_value
+                    spend += spent
+                day += dt.timedelta(days=1)
+    return revenue, spend
 
-    def truly_decayed(variant_id: str, at: dt.datetime) -> bool:
-        ad = ads[variant_id]
-        return (
-            market.truth(ad).fatigue_multiplier(market.exposure_days(ad, at.date()))
-            <= 0.8
-        )
 
+def _fatigue_scores(
+    flags: list[tuple[str, dt.datetime]], live_log: dict, seed: int, market: Any
+) -> dict:
     from promotion.fatigue import FatiguePolicy
+    from variants.models import CreativeVariant
+
+    variants = {str(v.pk): v for v in CreativeVariant.objects.exclude(meta_ad_id="")}
+
+    def decayed(variant_id: str, day: dt.date) -> bool:
+        return _variant_multiplier(market, variants[variant_id], day) <= 0.8
+
+    def first_drop(variant_id: str, until: dt.date) -> dt.date | None:
+        v = variants[variant_id]
+        day = (v.uploaded_at or v.generated_at).date()
+        while day <= until:
+            if decayed(variant_id, day):
+                return day
+            day += dt.timedelta(days=1)
+        return None
 
     enough = FatiguePolicy().min_window_impressions
-    hits = sum(1 for vid, at in flags if truly_decayed(vid, at))
-    positives = {
-        vid
-        for vid, moments in live_log.items()
-        if any(age >= 14 and truly_decayed(vid, at) for at, age, _ in moments)
-    }
-    # Decays a detector could see: the variant's last week had the impressions the
-    # rule asks for (a test ad on a starved ad set gets a few hundred a week).
+    hits = [(vid, at) for vid, at in flags if decayed(vid, at.date())]
+    delays = []
+    for vid, at in hits:
+        dropped = first_drop(vid, at.date())
+        if dropped is not None:
+            delays.append((at.date() - dropped).days)
     measurable = {
         vid
         for vid, moments in live_log.items()
         if any(
-            age >= 14 and week >= enough and truly_decayed(vid, at)
+            age >= 14 and week >= enough and decayed(vid, at.date())
             for at, age, week in moments
         )
     }
     flagged = {vid for vid, _ in flags}
     return {
         "flags": len(flags),
-        "hits": hits,
-        "false_alarm_rate": (len(flags) - hits) / len(flags) if flags else 0.0,
-        "positives": len(positives),
-        "caught": len(positives & flagged),
-        "recall": len(positives & flagged) / len(positives)
-        if positives
-        else float("nan"),
+        "hits": len(hits),
         "measurable": len(measurable),
         "measurable_caught": len(measurable & flagged),
+        "delays": delays,
     }
 
 
@@ -321,17 +399,24 @@ def _recent_week_impressions(as_of: dt.datetime) -> dict[Any, int]:
     )
 
 
-def run_one(*, cycles: int, masters: int, seed: int) -> dict[str, Any]:
-    """One market, one seed: the mean regrets and fatigue scores."""
+def run_one(
+    *, cycles: int, masters: int, seed: int, policy: str, delivery: str
+) -> dict[str, Any]:
+    """One market, one seed, one policy: what it bought, regret, winners, fatigue."""
     with tempfile.TemporaryDirectory() as tmp:
-        _setup_django(Path(tmp), seed)
+        _setup_django(Path(tmp), seed, delivery)
         from creative_engine.services import steps
         from creative_engine.services.cycle import cycle_execute, cycle_request
+        from promotion.meta.stub import load_stub_market
         from variants.models import CreativeVariant
 
         created = _make_masters(masters)
         start = dt.datetime(2026, 1, 5, 0, 0, tzinfo=dt.UTC)
-        rng = random.Random(seed)
+        promote = (
+            steps.promote_top_variants
+            if policy == "ours"
+            else _baseline_promote(policy, seed)
+        )
         regret: list[dict] = []
         flags: list[tuple[str, dt.datetime]] = []
         live_log: dict[str, list[tuple[dt.datetime, float, int]]] = {}
@@ -346,7 +431,7 @@ def run_one(*, cycles: int, masters: int, seed: int) -> dict[str, Any]:
                     ("fatigue", steps.handle_fatigue),
                     ("generate", steps.generate_variants),
                     ("render_and_upload", _stand_in_render_and_upload),
-                    ("promote", steps.promote_top_variants),
+                    ("promote", promote),
                 ],
             )
             flags += [
@@ -362,41 +447,55 @@ def run_one(*, cycles: int, masters: int, seed: int) -> dict[str, Any]:
                 live_log.setdefault(str(v.pk), []).append(
                     (as_of, age, week.get(v.pk, 0))
                 )
-            if cycle >= 4:  # judge once the first variants can pass the 48 h gate
-                regret += _measure(created, as_of, seed, rng)
+            if cycle >= WARM_UP_CYCLES:
+                market = load_stub_market(seed=seed)
+                regret += _measure(created, as_of, seed, market)
         elapsed = time.monotonic() - began
-        fatigue = _fatigue_scores(flags, live_log, seed)
+        end = start + dt.timedelta(hours=12 * cycles)
+        market = load_stub_market(seed=seed)
+        revenue, spend = _objective_bought(market, start.date(), end.date())
+        fatigue = _fatigue_scores(flags, live_log, seed, market)
         total_variants = CreativeVariant.objects.count()
 
+    judged = [r for r in regret if "ours" in r]
+
     def mean(key: str) -> float:
-        return statistics.fmean(r[key] for r in regret) if regret else float("nan")
+        return statistics.fmean(r[key] for r in judged) if judged else float("nan")
 
     scale = mean("scale")
+    gated = [r for r in regret if r["eligible"] >= 3]
     return {
         "seed": seed,
+        "policy": policy,
+        "delivery": delivery,
         "variants": total_variants,
         "seconds": elapsed,
-        "judgements": len(regret),
-        "scale": scale,
-        # Regret as a share of the oracle's rate: comparable across markets.
-        **{
-            key: mean(key) / scale
-            for key in ("ours", "posterior", "gated_oracle", "greedy", "random")
-        },
-        "n_active": mean("n_active"),
+        "roas": revenue / spend if spend else float("nan"),
+        "spend": spend,
+        "judgements": len(judged),
+        **{f"regret_{k}": mean(k) / scale for k in ("ours", "greedy", "random")},
+        "three_live": statistics.fmean(r["n_active"] >= 3 for r in regret)
+        if regret
+        else float("nan"),
+        "three_live_when_gated": statistics.fmean(r["n_active"] >= 3 for r in gated)
+        if gated
+        else float("nan"),
         **fatigue,
     }
 
 
-def _mean_and_error(values: list[float]) -> tuple[float, float]:
+def _interval(values: list[float]) -> str:
     mean = statistics.fmean(values)
     if len(values) < 2:
-        return mean, float("nan")
-    return mean, statistics.stdev(values) / math.sqrt(len(values))
+        return f"{mean:+.3f}"
+    half = 1.96 * statistics.stdev(values) / math.sqrt(len(values))
+    return f"{mean:+.3f} [{mean - half:+.3f}, {mean + half:+.3f}]"
 
 
-def _run_child(cycles: int, masters: int, seed: int) -> dict[str, Any]:
-    """Each seed in its own process: Django is set up once per database."""
+def _run_child(
+    cycles: int, masters: int, seed: int, policy: str, delivery: str
+) -> dict[str, Any]:
+    """Each run in its own process: Django is set up once per database."""
     done = subprocess.run(
         [
             sys.executable,
@@ -405,101 +504,152 @@ def _run_child(cycles: int, masters: int, seed: int) -> dict[str, Any]:
             f"--cycles={cycles}",
             f"--masters={masters}",
             f"--seeds={seed}",
+            f"--policies={policy}",
+            f"--modes={delivery}",
         ],
         capture_output=True,
         text=True,
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"seed {seed} failed:\n{done.stderr[-4000:]}")
+        raise RuntimeError(f"{policy}/{delivery}/{seed} failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(
-        f"cycles {args.cycles} × masters {args.masters} × seeds {len(results)}; "
-        "regret per judgement as a share of the oracle's top-3 true rate "
-        "(lower is better)"
+        f"cycles {args.cycles} (12 h) × masters {args.masters} × seeds "
+        f"{len({r['seed'] for r in results})}; intervals are paired 95 % (± 1.96 SE)"
     )
-    print(
-        f"{'seed':>6} {'variants':>8} {'judged':>6} {'ours':>7} {'greedy':>7} "
-        f"{'random':>7} {'post.':>7} {'ours/greedy':>11} {'recall':>7} {'f.alarm':>7}"
-    )
-    for r in results:
+    for delivery in args.modes:
+        runs = {
+            (r["policy"], r["seed"]): r for r in results if r["delivery"] == delivery
+        }
+        seeds = sorted({seed for _, seed in runs})
+        policies = [p for p in POLICIES if all((p, s) in runs for s in seeds)]
+        print(f"\n== delivery: {delivery}")
         print(
-            f"{r['seed']:>6} {r['variants']:>8} {r['judgements']:>6} "
-            f"{r['ours']:>7.1%} {r['greedy']:>7.1%} {r['random']:>7.1%} "
-            f"{r['posterior']:>7.1%} {r['ours'] / r['greedy']:>11.2f} "
-            f"{r['recall']:>7.2f} {r['false_alarm_rate']:>7.2f}"
+            f"{'seed':>5} "
+            + " ".join(f"{p + ' ROAS':>12}" for p in policies)
+            + f" {'ours/oracle':>11} {'3 live':>7} {'3|gated':>7}"
+            f" {'regret':>7} {'r.greedy':>8}"
         )
-    means = {
-        key: _mean_and_error([r[key] for r in results])
-        for key in ("ours", "greedy", "random", "posterior", "gated_oracle")
-    }
-    for key, (mean, error) in means.items():
-        label = {
-            "posterior": "posterior top 3, gates ignored",
-            "gated_oracle": "oracle among the variants past the gates (the gates' cost)",
-        }.get(key, key)
-        print(f"mean {label}: {mean:.2%} ± {error:.2%} (standard error)")
-    for baseline in ("greedy", "random"):
-        diff, error = _mean_and_error([r["ours"] - r[baseline] for r in results])
-        wins = sum(r["ours"] < r[baseline] for r in results)
+        share = {p: [] for p in policies}
+        for seed in seeds:
+            oracle = runs.get(("oracle", seed))
+            for p in policies:
+                if oracle:
+                    share[p].append(runs[(p, seed)]["roas"] / oracle["roas"])
+            ours = runs[("ours", seed)]
+            print(
+                f"{seed:>5} "
+                + " ".join(f"{runs[(p, seed)]['roas']:>12.3f}" for p in policies)
+                + f" {share['ours'][-1] if oracle else math.nan:>11.3f}"
+                f" {ours['three_live']:>7.2f} {ours['three_live_when_gated']:>7.2f}"
+                f" {ours['regret_ours']:>7.1%} {ours['regret_greedy']:>8.1%}"
+            )
+        for p in policies:
+            if share[p]:
+                print(f"objective (true ROAS bought) {p}/oracle: {_interval(share[p])}")
+        for baseline in ("greedy", "random"):
+            if baseline not in policies:
+                continue
+            diffs = [
+                runs[("ours", s)]["roas"] / runs[(baseline, s)]["roas"] - 1.0
+                for s in seeds
+            ]
+            wins = sum(d > 0 for d in diffs)
+            print(
+                f"ours vs {baseline} (relative objective − 1): {_interval(diffs)}; "
+                f"ours higher on {wins} of {len(seeds)} seeds"
+            )
+        ours_runs = [runs[("ours", s)] for s in seeds]
+        for key, label in (
+            ("regret_ours", "regret ours"),
+            ("regret_greedy", "regret greedy-by-CTR pick"),
+            ("regret_random", "regret random pick"),
+        ):
+            print(
+                f"{label} (share of oracle rate): {_interval([r[key] for r in ours_runs])}"
+            )
+        diffs = [r["regret_ours"] - r["regret_greedy"] for r in ours_runs]
         print(
-            f"ours/{baseline} = {means['ours'][0] / means[baseline][0]:.2f}; "
-            f"paired ours − {baseline} = {diff:+.2%} ± {error:.2%} "
-            f"(95 % interval {diff - 1.96 * error:+.2%} to {diff + 1.96 * error:+.2%}); "
-            f"ours lower on {wins} of {len(results)} seeds"
+            f"paired regret ours − greedy: {_interval(diffs)}; ours lower on "
+            f"{sum(d < 0 for d in diffs)} of {len(diffs)} seeds"
         )
-    flags = sum(r["flags"] for r in results)
-    hits = sum(r["hits"] for r in results)
-    positives = sum(r["positives"] for r in results)
-    caught = sum(r["caught"] for r in results)
-    measurable = sum(r["measurable"] for r in results)
-    measurable_caught = sum(r["measurable_caught"] for r in results)
-    print(
-        f"fatigue: {flags} flagged, {hits} truly decayed when flagged; "
-        f"recall {caught}/{positives} = {caught / positives if positives else math.nan:.2f}; "
-        f"false-alarm rate {(flags - hits) / flags if flags else 0.0:.2f}"
-    )
-    print(
-        f"  decays with a measurable week (>= the rule's impressions): "
-        f"{measurable_caught}/{measurable} = "
-        f"{measurable_caught / measurable if measurable else math.nan:.2f} caught"
-    )
+        for p in policies:
+            live = [runs[(p, s)]["three_live"] for s in seeds]
+            gated = [runs[(p, s)]["three_live_when_gated"] for s in seeds]
+            print(
+                f"3 winners live after day 4, {p}: {statistics.fmean(live):.1%} of "
+                f"cycles; {statistics.fmean(gated):.1%} where 3 had passed the gates"
+            )
+        flags = sum(r["flags"] for r in ours_runs)
+        hits = sum(r["hits"] for r in ours_runs)
+        measurable = sum(r["measurable"] for r in ours_runs)
+        caught = sum(r["measurable_caught"] for r in ours_runs)
+        delays = [d for r in ours_runs for d in r["delays"]]
+        print(
+            f"fatigue (ours): {flags} archived as fatigued, {hits} truly down ≥ 20 %; "
+            f"false-alarm rate {(flags - hits) / flags if flags else 0.0:.2f}; "
+            f"recall among detectable decays {caught}/{measurable} = "
+            f"{caught / measurable if measurable else math.nan:.2f}; median delay "
+            f"{statistics.median(delays) if delays else math.nan} days "
+            f"(from the true 20 % drop to the archive)"
+        )
     seconds = sum(r["seconds"] for r in results)
-    print(f"{seconds:.0f} s of simulation ({seconds / len(results):.0f} s per seed)")
+    print(f"\n{seconds:.0f} s of simulation ({seconds / len(results):.0f} s per run)")
+
+
+def _parse_seeds(text: str) -> list[int]:
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if "-" in part:
+            low, high = part.split("-", 1)
+            seeds += list(range(int(low), int(high) + 1))
+        elif part:
+            seeds.append(int(part))
+    return seeds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cycles", type=int, default=60)
+    parser.add_argument("--cycles", type=int, default=56)
     parser.add_argument("--masters", type=int, default=3)
-    parser.add_argument(
-        "--seeds",
-        default="1,2,3,4,5,6,7,8",
-        help="comma-separated market seeds (default: 1-8)",
-    )
+    parser.add_argument("--seeds", default="1-8", help="e.g. 1-8 or 1,2,5")
+    parser.add_argument("--policies", default=",".join(POLICIES))
+    parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.cycles < 20:
         parser.error("use 20 or more cycles")
     try:
-        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+        seeds = _parse_seeds(args.seeds)
     except ValueError:
-        parser.error("--seeds takes comma-separated integers")
-    if not seeds:
-        parser.error("give at least one seed")
+        parser.error("--seeds takes integers and ranges")
+    policies = [p for p in args.policies.split(",") if p]
+    args.modes = [m for m in args.modes.split(",") if m]
+    if not seeds or set(policies) - set(POLICIES) or set(args.modes) - set(MODES):
+        parser.error("give seeds, policies from ours,greedy,random,oracle and modes")
 
     if args.one:
-        print(
-            json.dumps(run_one(cycles=args.cycles, masters=args.masters, seed=seeds[0]))
+        result = run_one(
+            cycles=args.cycles,
+            masters=args.masters,
+            seed=seeds[0],
+            policy=policies[0],
+            delivery=args.modes[0],
         )
+        print(json.dumps(result))
         return
+    work = [(s, p, m) for m in args.modes for s in seeds for p in policies]
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(args.jobs, 1)) as pool:
         results = list(
-            pool.map(lambda s: _run_child(args.cycles, args.masters, s), seeds)
+            pool.map(
+                lambda w: _run_child(args.cycles, args.masters, w[0], w[1], w[2]), work
+            )
         )
     _report(results, args)
 

@@ -475,18 +475,34 @@ META_AD_ACCOUNT_ID = env.str("META_AD_ACCOUNT_ID", default="")
 META_PAGE_ID = env.str("META_PAGE_ID", default="")
 META_INSTAGRAM_USER_ID = env.str("META_INSTAGRAM_USER_ID", default="")
 META_DEFAULT_ADSET_ID = env.str("META_DEFAULT_ADSET_ID", default="")
+# Testing and scaling are separate ad sets: new variants are tested in the testing ad
+# set (a master's `adset_id`, else this, else META_DEFAULT_ADSET_ID) on a bounded test
+# budget; a winner graduates, as the same creative, into the scaling ad set (a
+# master's `scaling_adset_id`, else this), where the ROAS engine steers the budget.
+# No scaling ad set: winners stay in the testing ad set, as before.
+META_TESTING_ADSET_ID = env.str("META_TESTING_ADSET_ID", default="")
+META_SCALING_ADSET_ID = env.str("META_SCALING_ADSET_ID", default="")
 META_TIMEOUT_SECONDS = env.float("META_TIMEOUT_SECONDS", default=60.0)
 # The currency the live preflight expects the ad account to bill in (empty: any).
 META_ACCOUNT_CURRENCY = env.str("META_ACCOUNT_CURRENCY", default="")
 META_MAX_RUNNING_ADS_PER_PAGE = env.int("META_MAX_RUNNING_ADS_PER_PAGE", default=250)
 META_STUB_UPLOAD_FAILURE_RATE = env.float("META_STUB_UPLOAD_FAILURE_RATE", default=0.15)
 META_STUB_SEED = env.int("META_STUB_SEED", default=1017)
+# How the stub market's ad sets split their budget: "auction" (like Meta: towards
+# the ads its noisy estimate favours, new ads get a floor) or "even".
+META_STUB_DELIVERY = env.str("META_STUB_DELIVERY", default="auction")
+if META_STUB_DELIVERY not in ("auction", "even"):
+    raise ImproperlyConfigured("META_STUB_DELIVERY must be 'auction' or 'even'.")
 META_STUB_LATENCY_SECONDS = env.float("META_STUB_LATENCY_SECONDS", default=0.0)
 # The ROAS engine (10.5) steers each ad set's daily budget toward ROAS_TARGET in capped
 # steps and never outside these bounds, in the account currency's minor units (cents),
 # as Meta's daily_budget is. A team sets the ceiling it is willing to let the engine
 # reach on its own.
 ROAS_TARGET = env.float("ROAS_TARGET", default=2.0)
+# The cost per conversion masters with the CPA objective steer towards.
+CPA_TARGET = env.float("CPA_TARGET", default=25.0)
+if CPA_TARGET <= 0:
+    raise ImproperlyConfigured("CPA_TARGET must be positive.")
 ROAS_MIN_DAILY_BUDGET_MINOR = env.int("ROAS_MIN_DAILY_BUDGET_MINOR", default=500)
 ROAS_MAX_DAILY_BUDGET_MINOR = env.int("ROAS_MAX_DAILY_BUDGET_MINOR", default=1_000_000)
 if ROAS_TARGET <= 0:

@@ -75,8 +75,9 @@ class CycleRun(models.Model):
         blank=True,
         help_text=(
             "What a person must fix: a token, ad account or Page the live preflight "
-            "refused (the cycle stopped before rendering), or a master held because "
-            "its ad set was refused."
+            "refused (the cycle stopped before rendering), a master held because "
+            "its ad set was refused, or a master whose testing pool cannot be "
+            "refilled, with the reason."
         ),
     )
     mode = models.CharField(

@@ -37,7 +37,8 @@ def engine_status(*, now: dt.datetime, mode: str) -> dict[str, Any]:
     """SPEC.md's status: running while a cycle is queued or running; paused when the
     beat entry is disabled or missing (no scheduled cycle will start), else idle.
 
-    Queries: in-flight run, last start, beat entry, masters, variant counts.
+    Queries: in-flight run, last start, beat entry, last run's alerts, masters,
+    variant counts.
     """
     in_flight = CycleRun.objects.filter(status__in=IN_FLIGHT_STATUSES).exists()
     last_run = (
@@ -52,6 +53,12 @@ def engine_status(*, now: dt.datetime, mode: str) -> dict[str, Any]:
         .first()
     )
     paused = not scheduled  # disabled (False) or missing (None)
+    last_alerts = (
+        CycleRun.objects.filter(finished_at__isnull=False, dry_run=False)
+        .order_by("-finished_at")
+        .values_list("alerts", flat=True)
+        .first()
+    )
     variants = CreativeVariant.objects.aggregate(
         total=Count("id"),
         live=Count("id", filter=Q(status__in=LIVE_STATUSES)),
@@ -72,6 +79,7 @@ def engine_status(*, now: dt.datetime, mode: str) -> dict[str, Any]:
         "active_variants": variants["live"],
         "fatigued_variants": variants["fatigued"],
         "mode": mode,
+        "alerts": list(last_alerts or []),
     }
 
 

@@ -16,6 +16,15 @@ class NarrativeStructure(models.TextChoices):
     CTA_FORWARD = "cta_forward", "CTA forward (CTA → Hook → Body)"
 
 
+class Objective(models.TextChoices):
+    """What a team pays for: every judge of a master (ranking, budget steps, fatigue,
+    the fragment analyzer) judges by this one objective (`promotion.evidence`)."""
+
+    ROAS = "roas", "ROAS (revenue per spend)"
+    CPA = "cpa", "CPA (cost per conversion)"
+    CTR = "ctr", "CTR (clicks per impression)"
+
+
 class EngineMode(models.TextChoices):
     STUB = "stub", "Stub"
     LIVE = "live", "Live"

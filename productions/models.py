@@ -13,6 +13,7 @@ from productions.choices import (
     EngineMode,
     FragmentType,
     NarrativeStructure,
+    Objective,
 )
 from productions.guard import (
     PROTECTED_FIELDS,
@@ -119,6 +120,23 @@ class CreativeProduction(models.Model):
         blank=True,
         validators=[validate_text],
         help_text="Meta ad set for new ads (else the default).",
+    )
+    # The testing ad set is `adset_id` (else META_TESTING_ADSET_ID): new variants are
+    # tested there; winners graduate, as the same creative, into the scaling ad set.
+    scaling_adset_id = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_text],
+        help_text="Meta ad set winners graduate into (else META_SCALING_ADSET_ID).",
+    )
+    objective = models.CharField(
+        max_length=8,
+        choices=Objective.choices,
+        blank=True,
+        help_text=(
+            "What every decision judges by; blank: ROAS when the pixel reports "
+            "revenue, else CPA."
+        ),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -251,6 +269,11 @@ class CreativeFragment(models.Model):
         editable=False,
         validators=[validate_string_list],
     )
+    # Retention of the variants that showed this fragment, attributed by when it is
+    # on screen: hook rate (3-second views per impression) to what plays in the
+    # first 3 s, hold rate (ThruPlays per impression) by share of screen time.
+    hook_rate = models.FloatField(null=True, blank=True, editable=False)
+    hold_rate = models.FloatField(null=True, blank=True, editable=False)
     performance_by_structure = models.JSONField(
         default=dict, blank=True, editable=False
     )

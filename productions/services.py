@@ -53,6 +53,8 @@ MASTER_EDITABLE_FIELDS = (
     "human_instructions",
     "campaign_id",
     "adset_id",
+    "scaling_adset_id",
+    "objective",
     "is_active",
 )
 FRAGMENT_EDITABLE_FIELDS = (
@@ -74,6 +76,8 @@ FRAGMENT_SYSTEM_FIELDS = (
     "best_for_structure",
     "best_with_pixels",
     "performance_by_structure",
+    "hook_rate",
+    "hold_rate",
 )
 
 
@@ -181,6 +185,8 @@ def production_create(
     human_instructions: str = "",
     campaign_id: str = "",
     adset_id: str = "",
+    scaling_adset_id: str = "",
+    objective: str = "",
     is_active: bool = True,
     fragments: Iterable[FragmentData] = (),
 ) -> CreativeProduction:
@@ -203,6 +209,8 @@ def production_create(
         human_instructions=human_instructions,
         campaign_id=campaign_id,
         adset_id=adset_id,
+        scaling_adset_id=scaling_adset_id,
+        objective=objective,
         is_active=is_active,
         created_by_id=actor.user_id,
     )

@@ -4,8 +4,8 @@ Pure: plain data in, plain data out. Scores are on [0, 1] with 0.5 = the master'
 average, the scale the variant planner reads (variants/planning/inputs.py).
 
 How a fragment is scored, per master:
-1. The master's event is conversions when it has enough of them, else clicks
-   (`promotion.evidence`, the threshold ranking uses); its rate is events per
+1. The master's event is what its objective counts (`promotion.evidence.
+   judging_metric`, the one rule ranking and fatigue use); its rate is events per
    impression over all its variants (the master average).
 2. A fragment's rate pools the impressions and events of every variant that used it,
    smoothed towards the master average by `prior_impressions` of pseudo-evidence, so
@@ -16,6 +16,12 @@ How a fragment is scored, per master:
    master's median variant.
 5. The same score per narrative structure and per pixel; the best structure and the
    best pixels need `min_impressions` of evidence.
+6. Retention (`retention_by_fragment`), attributed by what is on screen when: the
+   hook rate (3-second views per impression) to the fragments playing in the first
+   `HOOK_SECONDS` (the structure and the cut lengths say which: the CTA opens a
+   CTA-first variant), the hold rate (ThruPlays per impression) to every fragment by
+   its share of the screen time. A hook is judged by whether people stop, long
+   before clicks can tell.
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from promotion.evidence import MIN_CONVERSIONS, metric_for_conversions
+from productions.choices import Objective
+from promotion.evidence import MIN_CONVERSIONS, judging_metric
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,69 @@ class VariantResult:
     impressions: int
     clicks: int
     conversions: int
+    # The cut in play order, (fragment id, seconds on screen), and its retention.
+    slots: tuple[tuple[str, float], ...] = ()
+    views_3s: int = 0
+    thruplays: int = 0
+
+
+HOOK_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Retention:
+    hook_rate: float | None  # 3-second views per impression while it opens
+    hold_rate: float | None  # ThruPlays per impression, by its screen time
+
+
+def slots_in_play_order(
+    fragments_order: Sequence[Any],
+) -> tuple[tuple[str, float], ...]:
+    """(fragment id, seconds) of a variant's cut, from `fragments_order` slots."""
+    slots = []
+    for slot in fragments_order or []:
+        if not isinstance(slot, Mapping):
+            continue
+        seconds = float(slot.get("source_out", 0.0)) - float(slot.get("source_in", 0.0))
+        fragment_id = _slot_fragment_id(slot)
+        if fragment_id and seconds > 0:
+            slots.append((str(fragment_id), seconds))
+    return tuple(slots)
+
+
+def retention_by_fragment(variants: Sequence[VariantResult]) -> dict[str, Retention]:
+    """Each fragment's hook and hold rate from the variants that showed it.
+
+    A variant's impressions count for a fragment by the share of the first
+    `HOOK_SECONDS` it fills (hook rate) or of the whole cut (hold rate), so a
+    fragment that opens many variants is judged on their stops."""
+    hook: dict[str, list[float]] = {}
+    hold: dict[str, list[float]] = {}
+    for v in variants:
+        if not v.slots or v.impressions <= 0:
+            continue
+        total = sum(seconds for _, seconds in v.slots)
+        at = 0.0
+        for fragment_id, seconds in v.slots:
+            opening = max(0.0, min(at + seconds, HOOK_SECONDS) - at) / HOOK_SECONDS
+            at += seconds
+            if opening > 0:
+                cell = hook.setdefault(fragment_id, [0.0, 0.0])
+                cell[0] += opening * v.views_3s
+                cell[1] += opening * v.impressions
+            weight = seconds / total
+            cell = hold.setdefault(fragment_id, [0.0, 0.0])
+            cell[0] += weight * v.thruplays
+            cell[1] += weight * v.impressions
+
+    def rate(cells: dict[str, list[float]], fragment_id: str) -> float | None:
+        events, shown = cells.get(fragment_id, (0.0, 0.0))
+        return round(events / shown, 6) if shown > 0 else None
+
+    return {
+        f: Retention(hook_rate=rate(hook, f), hold_rate=rate(hold, f))
+        for f in set(hook) | set(hold)
+    }
 
 
 @dataclass(frozen=True)
@@ -48,6 +118,8 @@ class FragmentPerformance:
     performance_by_structure: dict[str, float] = field(default_factory=dict)
     best_for_structure: str = ""
     best_with_pixels: list[str] = field(default_factory=list)
+    hook_rate: float | None = None
+    hold_rate: float | None = None
 
 
 @dataclass(frozen=True)
@@ -88,12 +160,15 @@ def score_fragments(
     fragment_ids: Iterable[str],
     variants: Sequence[VariantResult],
     rules: ScoringRules | None = None,
+    objective: str = Objective.CPA,
 ) -> dict[str, FragmentPerformance]:
     """Performance of each fragment of one master from that master's variants."""
     rules = rules or ScoringRules()
     total_impressions = sum(v.impressions for v in variants)
-    metric = metric_for_conversions(
-        sum(v.conversions for v in variants), min_conversions=rules.min_conversions
+    metric = judging_metric(
+        objective,
+        conversions=sum(v.conversions for v in variants),
+        min_conversions=rules.min_conversions,
     )
     use_conversions = metric == "cvr"
 
@@ -121,6 +196,7 @@ def score_fragments(
         else None
     )
 
+    retention = retention_by_fragment(variants)
     results: dict[str, FragmentPerformance] = {}
     for fragment_id in fragment_ids:
         using = [v for v in variants if fragment_id in v.fragment_ids]
@@ -157,6 +233,12 @@ def score_fragments(
             performance_by_structure=by_structure,
             best_for_structure=best_structure,
             best_with_pixels=best_pixels,
+            hook_rate=retention[fragment_id].hook_rate
+            if fragment_id in retention
+            else None,
+            hold_rate=retention[fragment_id].hold_rate
+            if fragment_id in retention
+            else None,
         )
     return results
 

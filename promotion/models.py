@@ -119,6 +119,11 @@ class VariantDailyMetric(models.Model):
     video_p75 = models.PositiveIntegerField(default=0)
     video_p100 = models.PositiveIntegerField(default=0)
     video_avg_watch_seconds = models.FloatField(default=0.0)
+    # Retention: 3-second views (Graph's `video_view` action) and ThruPlays (15 s or
+    # the whole video), so hook rate = views_3s / impressions and hold rate =
+    # thruplays / impressions.
+    video_3s_views = models.PositiveIntegerField(default=0)
+    thruplays = models.PositiveIntegerField(default=0)
     fetched_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -20,7 +20,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from promotion.evidence import metric_for_conversions
+from productions.choices import Objective
+from promotion.evidence import judging_metric
 from variants.planning import PerformanceHints
 
 MIN_IMPRESSIONS = 500
@@ -47,13 +48,16 @@ class MeasuredVariant:
 
 
 def hints_from_measurements(
-    variants: Sequence[MeasuredVariant], *, min_impressions: int = MIN_IMPRESSIONS
+    variants: Sequence[MeasuredVariant],
+    *,
+    min_impressions: int = MIN_IMPRESSIONS,
+    objective: str = Objective.CPA,
 ) -> PerformanceHints:
     """Scores per structure, length, caption template, word, look, pixel and hashtag."""
     measured = [v for v in variants if v.impressions >= min_impressions]
     if not measured:
         return PerformanceHints()
-    metric = metric_for_conversions(sum(v.conversions for v in measured))
+    metric = judging_metric(objective, conversions=sum(v.conversions for v in measured))
 
     def events(v: MeasuredVariant) -> int:
         return v.conversions if metric == "cvr" else v.clicks

@@ -10,13 +10,16 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 
+from productions.choices import Objective
 from productions.models import CreativeProduction
 from productions.roles import has_engine_role
 from productions.selectors import get_by_id_or_404
+from promotion.evidence import objective_is_money, resolve_objective
 from promotion.models import PromotionLog, VariantDailyMetric
 from promotion.performance_hints import MeasuredVariant
+from promotion.ranking.policy import RankingPolicy
 from variants.choices import LIVE_STATUSES, VariantStatus
 from variants.models import CreativeVariant
 from variants.services.work import Lease
@@ -328,3 +331,78 @@ def adset_budget_change_hours(*, adset_id: str, as_of: dt.datetime) -> list[floa
         if dt.timedelta(0) <= as_of - moment <= since:
             hours.append((as_of - moment).total_seconds() / 3600.0)
     return hours
+
+
+def master_objectives(*, master_ids: Collection[UUID | str]) -> dict[str, Objective]:
+    """Each master's objective: the one a person chose, else ROAS when its pixel
+    reports revenue (any of its variants' days has revenue), else CPA. Two queries."""
+    chosen = dict(
+        CreativeProduction.objects.filter(pk__in=list(master_ids)).values_list(
+            "pk", "objective"
+        )
+    )
+    with_revenue = set(
+        VariantDailyMetric.objects.filter(
+            variant__parent_id__in=list(chosen), revenue__gt=0
+        )
+        .values_list("variant__parent_id", flat=True)
+        .distinct()
+    )
+    return {
+        str(pk): resolve_objective(value, revenue_tracked=pk in with_revenue)
+        for pk, value in chosen.items()
+    }
+
+
+def master_objective(*, master_id: UUID | str) -> Objective:
+    """One master's objective (an unknown master: the default for no revenue)."""
+    found = master_objectives(master_ids=[master_id])
+    return found.get(str(master_id), resolve_objective("", revenue_tracked=False))
+
+
+# Variants on their way to a test: not yet judged by anyone.
+PRE_TEST_STATUSES = (
+    VariantStatus.DRAFT,
+    VariantStatus.RENDERING,
+    VariantStatus.RENDERED,
+    VariantStatus.UPLOADING,
+)
+
+
+def pool_waiting_for_evidence(
+    *,
+    master_ids: Collection[UUID],
+    policy: RankingPolicy | None = None,
+) -> dict[UUID, int]:
+    """Per master, the variants that still wait for evidence: on their way to a test
+    (draft → uploading), or testing without the evidence the ranking's gates ask for
+    (impressions, days; spend for ROAS/CPA objectives). Paused, judged, active and
+    retired variants do not count: they no longer wait for anything. Three queries."""
+    policy = policy or RankingPolicy()
+    ids = list(master_ids)
+    objectives = master_objectives(master_ids=ids)
+    waiting: dict[UUID, int] = dict(
+        CreativeVariant.objects.filter(parent_id__in=ids, status__in=PRE_TEST_STATUSES)
+        .values("parent_id")
+        .annotate(n=Count("id"))
+        .values_list("parent_id", "n")
+    )
+    testing = (
+        CreativeVariant.objects.filter(parent_id__in=ids, status=VariantStatus.TESTING)
+        .annotate(
+            shown=Sum("daily_metrics__impressions"),
+            spent=Sum("daily_metrics__spend"),
+            days=Count("daily_metrics", filter=Q(daily_metrics__impressions__gt=0)),
+        )
+        .values_list("parent_id", "shown", "spent", "days")
+    )
+    for parent_id, shown, spent, days in testing:
+        money = objective_is_money(objectives.get(str(parent_id), Objective.CPA))
+        judged = (
+            (shown or 0) >= policy.min_impressions
+            and days >= policy.min_days
+            and (not money or float(spent or 0) >= policy.min_spend)
+        )
+        if not judged:
+            waiting[parent_id] = waiting.get(parent_id, 0) + 1
+    return waiting

@@ -36,6 +36,8 @@ class VariantStatus(models.TextChoices):
     UPLOADING = "uploading", "Uploading"
     TESTING = "testing", "Testing"
     ACTIVE = "active", "Active"
+    # Judged a loser: its ad is paused, not retired (a person may still promote it).
+    PAUSED = "paused", "Paused"
     FATIGUED = "fatigued", "Fatigued"
     ARCHIVED = "archived", "Archived"
     FAILED = "failed", "Failed"
@@ -58,6 +60,7 @@ VARIANT_TRANSITIONS: dict[str, frozenset[str]] = {
     VariantStatus.TESTING: frozenset(
         {
             VariantStatus.ACTIVE,
+            VariantStatus.PAUSED,
             VariantStatus.FATIGUED,
             VariantStatus.ARCHIVED,
             VariantStatus.FAILED,
@@ -66,10 +69,15 @@ VARIANT_TRANSITIONS: dict[str, frozenset[str]] = {
     VariantStatus.ACTIVE: frozenset(
         {
             VariantStatus.TESTING,
+            VariantStatus.PAUSED,
             VariantStatus.FATIGUED,
             VariantStatus.ARCHIVED,
             VariantStatus.FAILED,
         }
+    ),
+    # A paused loser is promoted again only by a person, or retired by one.
+    VariantStatus.PAUSED: frozenset(
+        {VariantStatus.ACTIVE, VariantStatus.ARCHIVED, VariantStatus.FAILED}
     ),
     VariantStatus.FATIGUED: frozenset({VariantStatus.ARCHIVED, VariantStatus.FAILED}),
     VariantStatus.ARCHIVED: frozenset(),

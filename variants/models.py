@@ -104,6 +104,10 @@ class CreativeVariant(models.Model):
         max_length=20, choices=UploadStatus.choices, default=UploadStatus.NOT_UPLOADED
     )
     uploaded_at = models.DateTimeField(null=True, blank=True)
+    # The winner's second ad: the same creative in the scaling ad set.
+    scaling_ad_id = models.CharField(max_length=64, blank=True)
+    scaling_adset_id = models.CharField(max_length=64, blank=True)
+    scaling_ad_status = models.CharField(max_length=12, blank=True)
     campaign_id = models.CharField(max_length=64, blank=True)
     adset_id = models.CharField(max_length=64, blank=True)
 

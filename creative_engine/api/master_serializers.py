@@ -18,6 +18,7 @@ from creative_engine.api.fields import (
     PublicVideoURLField,
     StrictBooleanField,
     StrictCharField,
+    StrictChoiceField,
     StrictFloatField,
     StrictJSONField,
     StrictModelSerializer,
@@ -28,6 +29,7 @@ from creative_engine.api.fragment_serializers import (
     FragmentCutSerializer,
     FragmentSerializer,
 )
+from productions.choices import Objective
 from productions.models import CreativeProduction
 from productions.services import MASTER_EDITABLE_FIELDS
 from productions.uploads import uploaded_master_duration
@@ -117,7 +119,19 @@ class ProductionInputSerializer(serializers.Serializer):
     )
     human_instructions = optional_text(10_000)
     campaign_id = optional_text(64)
-    adset_id = optional_text(64)
+    adset_id = optional_text(64, help_text="The testing ad set (else the default).")
+    scaling_adset_id = optional_text(
+        64, help_text="The ad set winners graduate into (else the default)."
+    )
+    objective = StrictChoiceField(
+        choices=[("", "Automatic"), *Objective.choices],
+        required=False,
+        default="",
+        help_text=(
+            "What every decision judges by: roas, cpa or ctr; blank: ROAS when the "
+            "pixel reports revenue, else CPA."
+        ),
+    )
     is_active = StrictBooleanField(required=False, default=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

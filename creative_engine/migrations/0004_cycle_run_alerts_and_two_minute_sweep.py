@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='cyclerun',
             name='alerts',
-            field=models.JSONField(blank=True, default=list, help_text='What a person must fix: a token, ad account or Page the live preflight refused (the cycle stopped before rendering), or a master held because its ad set was refused.'),
+            field=models.JSONField(blank=True, default=list, help_text='What a person must fix: a token, ad account or Page the live preflight refused (the cycle stopped before rendering), a master held because its ad set was refused, or a master whose testing pool cannot be refilled, with the reason.'),
         ),
         migrations.RunPython(update_schedule, migrations.RunPython.noop),
     ]

@@ -113,12 +113,20 @@ class CycleContext:
         )
 
     def alert(
-        self, *, step: str, message: str, master_id: str | UUID | None = None
+        self,
+        *,
+        message: str,
+        step: str = "",
+        kind: str = "",
+        master_id: str | UUID | None = None,
     ) -> None:
-        """Something a person must fix (a bad token, a refused ad set)."""
+        """Record what a person must act on, shown in the run report and the engine's
+        status: a bad token or a refused ad set (the preflight's `step`), a master
+        whose testing pool cannot be refilled (its `kind`), and why."""
         self.alerts.append(
             {
                 "step": step,
+                "kind": kind,
                 "master_id": str(master_id) if master_id else None,
                 "message": message,
             }

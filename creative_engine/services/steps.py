@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from creative_engine.services.cycle_context import CycleContext
@@ -18,6 +18,7 @@ from promotion.selectors import (
     WorkItem,
     WorkKind,
     masters_daily_impressions,
+    pool_waiting_for_evidence,
     running_ads_count,
     variants_needing_work,
 )
@@ -28,22 +29,20 @@ from promotion.services.insights import insights_collect
 from promotion.services.preflight import account_preflight
 from promotion.services.promote import master_promote_top
 from promotion.tasks import queued_dispatch_tokens, work_dispatch
-from variants.choices import LIVE_STATUSES, VariantStatus
+from variants.choices import LIVE_STATUSES
 from variants.models import CreativeVariant
 from variants.services.generation import GenerationError, variants_generate
 
 logger = logging.getLogger(__name__)
 
-# Variants not yet judged (drafts, renders, uploads, tests) a master keeps in flight;
-# below this a new batch is generated.
-PIPELINE_STATUSES = (
-    VariantStatus.DRAFT,
-    VariantStatus.RENDERING,
-    VariantStatus.RENDERED,
-    VariantStatus.UPLOADING,
-    VariantStatus.TESTING,
-)
+# The testing pool a master keeps: variants that still wait for evidence (on their
+# way to a test, or testing below the ranking's gates). Paused, judged and retired
+# variants no longer wait, so they never hold a refill back; below this a batch is
+# generated on every cycle.
 MIN_IN_FLIGHT = 5
+# A master's first batch, before any delivery says what it can judge: three per
+# narrative structure, so the test budget reaches the evidence gates within days.
+FIRST_BATCH = 9
 
 
 def _masters(ctx: CycleContext) -> list[CreativeProduction]:
@@ -135,61 +134,68 @@ def handle_fatigue(ctx: CycleContext) -> None:
 
 
 def generate_variants(ctx: CycleContext) -> None:
-    """(3) A new batch for each active master with fewer than 5 variants in flight,
-    no larger than its recent delivery can judge (`promotion.capacity`)."""
+    """(3) Refill each active master's testing pool: a new batch whenever fewer than
+    `MIN_IN_FLIGHT` variants still wait for evidence, no larger than its recent
+    delivery can judge (`promotion.capacity`). A master that cannot be refilled
+    (no approved material left, every combination used, the Page cap) raises an
+    alert with the reason."""
     if not ctx.options.generate_variants:
         return
     room = settings.META_MAX_RUNNING_ADS_PER_PAGE - running_ads_count()
     masters = _masters(ctx)
-    counts = {
-        parent_id: (pending, live)
-        for parent_id, pending, live in CreativeVariant.objects.filter(
-            parent__in=masters
-        )
+    waiting = pool_waiting_for_evidence(master_ids=[m.pk for m in masters])
+    live = dict(
+        CreativeVariant.objects.filter(parent__in=masters, status__in=LIVE_STATUSES)
         .values("parent_id")
-        .annotate(
-            pending=Count("id", filter=Q(status__in=PIPELINE_STATUSES)),
-            live=Count("id", filter=Q(status__in=LIVE_STATUSES)),
-        )
-        .values_list("parent_id", "pending", "live")
-    }
+        .annotate(n=Count("id"))
+        .values_list("parent_id", "n")
+    )
     delivery = masters_daily_impressions(
         master_ids=[m.pk for m in masters], as_of=ctx.as_of.date()
     )
     for master in masters:
         if str(master.pk) in ctx.held_master_ids:
             continue  # the preflight held it: its ad set was refused
-        pending, live = counts.get(master.pk, (0, 0))
+        pending = waiting.get(master.pk, 0)
         if pending >= MIN_IN_FLIGHT:
             ctx.decide(
                 step="generate",
                 action="skip_master",
                 master_id=master.pk,
-                reason=f"{pending} variants still in flight (≥ {MIN_IN_FLIGHT})",
+                reason=(
+                    f"testing pool full: {pending} variants still wait for evidence "
+                    f"(≥ {MIN_IN_FLIGHT})"
+                ),
+                numbers={"waiting_for_evidence": pending},
             )
             continue
         most = min(settings.VARIANTS_PER_MASTER_MAX, 15)
         if room < 5:
+            reason = (
+                f"only {max(room, 0)} ads of room under the Page cap of "
+                f"{settings.META_MAX_RUNNING_ADS_PER_PAGE}"
+            )
             ctx.decide(
                 step="generate",
                 action="skip_master",
                 master_id=master.pk,
-                reason=(
-                    f"only {max(room, 0)} ads of room under the Page cap of "
-                    f"{settings.META_MAX_RUNNING_ADS_PER_PAGE}"
-                ),
+                reason=reason,
             )
+            _pool_alert(ctx, master, pending, f"cannot refill: {reason}", "page_cap")
             continue
         # The planner decides how many (up to `most`) unless the Page cap or what the
         # master's delivery can judge says fewer; a batch has at least 5.
         daily_impressions = delivery.get(master.pk)
         capacity = new_variant_capacity(
-            daily_impressions=daily_impressions, live_variants=live
+            daily_impressions=daily_impressions, live_variants=live.get(master.pk, 0)
         )
         count = max(5, min(most, room, most if capacity is None else capacity))
+        if daily_impressions is None:
+            count = min(count, FIRST_BATCH)
         sizing = {
+            "waiting_for_evidence": pending,
             "daily_impressions": daily_impressions,
-            "live_variants": live,
+            "live_variants": live.get(master.pk, 0),
             "judging_capacity": capacity,
             "batch_size_cap": count,
         }
@@ -198,7 +204,9 @@ def generate_variants(ctx: CycleContext) -> None:
                 step="generate",
                 action="generate",
                 master_id=master.pk,
-                reason=f"{pending} in flight; would plan up to {count} variants",
+                reason=(
+                    f"{pending} waiting for evidence; would plan up to {count} variants"
+                ),
                 numbers=sizing,
             )
             continue
@@ -213,6 +221,7 @@ def generate_variants(ctx: CycleContext) -> None:
             ctx.decide(
                 step="generate", action="refuse", master_id=master.pk, reason=str(exc)
             )
+            _pool_alert(ctx, master, pending, f"cannot refill: {exc}", "no_material")
             continue
         room -= len(variants)
         ctx.count("variants_generated", len(variants))
@@ -221,7 +230,7 @@ def generate_variants(ctx: CycleContext) -> None:
             action="generate",
             master_id=master.pk,
             reason=(
-                f"{pending} in flight (< {MIN_IN_FLIGHT}): batch "
+                f"{pending} waiting for evidence (< {MIN_IN_FLIGHT}): batch "
                 f"{variants[0].batch_number} of {len(variants)} variants"
             ),
             numbers={
@@ -230,6 +239,24 @@ def generate_variants(ctx: CycleContext) -> None:
                 **sizing,
             },
         )
+
+
+def _pool_alert(
+    ctx: CycleContext,
+    master: CreativeProduction,
+    pending: int,
+    reason: str,
+    kind: str,
+) -> None:
+    ctx.alert(
+        kind=f"pipeline_stalled_{kind}",
+        master_id=master.pk,
+        message=(
+            f"{master.title}: the testing pool {reason} "
+            f"({pending} variants left waiting for evidence)."
+        ),
+    )
+    ctx.count("alerts")
 
 
 def render_and_upload(ctx: CycleContext) -> None:

@@ -12,11 +12,25 @@ The model, per ad:
   weighs most), a per-master effect of its narrative structure and duration category,
   and small effects of its caption and colour look. Everything is derived from
   `(seed, feature)` hashes, so the same features always have the same appeal.
-- Delivery: an ad set's daily budget is split evenly among its ACTIVE ads for the part
-  of the day they are ACTIVE; impressions = spend / CPM. PAUSED or ARCHIVED ads get
-  nothing. Zero-delivery days have no row, as on Meta.
+- Rates as practitioners see them: CTR 0.5-2 %, conversions per click 1-5 %, CPM
+  5-12; weekday seasonality (weekends click more and cost more).
+- Delivery, two modes. ``auction`` (the default, like Meta's): each ad set
+  concentrates its budget on the ACTIVE ads its own noisy estimate of their
+  conversion value favours (the estimate sharpens as an ad delivers), new ads get a
+  floor (at least the average established ad's weight for their first days), and
+  fatigued ads cost more per impression. ``even``: the budget is split evenly among
+  the ACTIVE ads. Either way only the part of the day an ad is ACTIVE counts;
+  impressions = spend / CPM; PAUSED or ARCHIVED ads get nothing; zero-delivery days
+  have no row, as on Meta.
 - Fatigue: some ads (recorded in the truth) decay after an onset of 2-6 weeks of
   exposure (days of delivery), exponentially down to a floor; the others never decay.
+  Frequency wears every ad too: once the people reached have seen it about twice on
+  average, each further view of the average person costs rate
+  (`FREQUENCY_WEAR_PER_VIEW`).
+- Retention: a hidden hook rate (3-second views per impression) from the fragment
+  on screen in the first seconds, and a hold rate (ThruPlays per impression) from the
+  length and the rest of the cut; both wear with fatigue, and people who do not stop
+  do not click, so the hook rate leads the CTR.
 - Noise: binomial clicks and conversions and a jittered CPM, seeded by
   `(seed, ad, date)`; on rare days a one-day spike lifts the rates.
 - Late conversions: a conversion may be attributed up to a week late, so a day's
@@ -52,8 +66,24 @@ _GLOBAL_STRUCTURE_CTR = {
 _GLOBAL_DURATION_CTR = {"short": 0.06, "medium": 0.0, "long": -0.06}
 _GLOBAL_DURATION_CVR = {"short": -0.05, "medium": 0.0, "long": 0.08}
 
-_CTR_BOUNDS = (0.002, 0.06)
-_CVR_BOUNDS = (0.003, 0.25)
+_CTR_BOUNDS = (0.005, 0.02)
+_CVR_BOUNDS = (0.01, 0.05)
+_HOOK_BOUNDS = (0.08, 0.6)
+# ThruPlays per 3-second view by length: short cuts are watched through more often.
+_HOLD_SHARE = {"short": 0.55, "medium": 0.38, "long": 0.25}
+DELIVERY_MODES = ("auction", "even")
+# People a master's ads can reach; frequency = impressions / people reached.
+AUDIENCE_SIZE = 120_000
+FREQUENCY_WEAR_FROM = 2.0
+FREQUENCY_WEAR_PER_VIEW = 0.12
+FREQUENCY_WEAR_FLOOR = 0.5
+# The auction: how sharply it favours the ads it rates higher, how noisy its rating
+# of a fresh ad is (it sharpens with days of delivery), the share every active ad is
+# guaranteed, and how long an ad counts as new.
+_AUCTION_SHARPNESS = 2.0
+_AUCTION_NOISE_SD = 0.5
+_AUCTION_FLOOR = 0.1
+_NEW_AD_DAYS = 3.0
 _HOOK_WEIGHT = 0.6
 _REST_WEIGHT = 0.4
 _SPIKE_PROBABILITY = 0.02
@@ -87,13 +117,23 @@ class TrueAppeal:
     decay_onset_day: int  # days of exposure before the decay starts
     decay_rate_per_day: float
     decay_floor: float  # the multiplier never goes below this
+    hook_rate: float = 0.3  # 3-second views per impression before fatigue
+    hold_rate: float = 0.1  # ThruPlays per impression before fatigue
 
-    def fatigue_multiplier(self, exposure_days: float) -> float:
-        """What share of the fresh rates is left after `exposure_days` of delivery."""
+    def fatigue_multiplier(self, exposure_days: float, frequency: float = 1.0) -> float:
+        """What share of the fresh rates is left after `exposure_days` of delivery
+        at `frequency` (views per person reached so far)."""
+        wear = max(
+            FREQUENCY_WEAR_FLOOR,
+            math.exp(
+                -FREQUENCY_WEAR_PER_VIEW * max(0.0, frequency - FREQUENCY_WEAR_FROM)
+            ),
+        )
         if not self.decays or exposure_days <= self.decay_onset_day:
-            return 1.0
+            return wear
         excess = exposure_days - self.decay_onset_day
-        return max(self.decay_floor, math.exp(-self.decay_rate_per_day * excess))
+        decay = max(self.decay_floor, math.exp(-self.decay_rate_per_day * excess))
+        return decay * wear
 
 
 @dataclass(frozen=True)
@@ -115,6 +155,9 @@ class MarketAd:
     features: AdFeatures
     created_at: dt.datetime
     status_history: tuple[StatusChange, ...] = ()
+    # Ads of one creative in several ad sets (a winner graduated from testing to
+    # scaling) are one post to the audience: exposure and frequency carry over.
+    creative_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,6 +195,30 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+def weekday_season(day: dt.date) -> float:
+    """The weekday's rate multiplier: weekends click ~8 % more (and cost more)."""
+    return 1.0 + 0.08 * math.cos(2.0 * math.pi * (day.weekday() - 5.5) / 7.0)
+
+
+def frequency_after(impressions: float) -> float:
+    """Views per person reached after `impressions`, on an audience of
+    `AUDIENCE_SIZE` (reach saturates: 1 - exp(-impressions / audience))."""
+    if impressions <= 0:
+        return 1.0
+    reach = AUDIENCE_SIZE * (1.0 - math.exp(-impressions / AUDIENCE_SIZE))
+    return max(1.0, impressions / reach)
+
+
+@dataclass
+class _AdDay:
+    """One ad's state at the start of a day, and the budget it spent that day."""
+
+    exposure: float  # days of delivery before the day
+    impressions: float  # expected impressions before the day (frequency's clock)
+    share: float  # budget (currency) spent on the day
+    active: float  # fraction of the day ACTIVE
+
+
 def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
     return start, start + _DAY
@@ -167,9 +234,17 @@ class MarketSimulator:
         ads: Iterable[MarketAd] = (),
         adsets: Iterable[MarketAdSet] = (),
         default_daily_budget: float = 50.0,
+        delivery: str = "auction",
     ) -> None:
+        if delivery not in DELIVERY_MODES:
+            raise ValueError(f"delivery must be one of {DELIVERY_MODES}.")
         self.seed = seed
+        self.delivery = delivery
         self.default_daily_budget = default_daily_budget
+        # Per ad set, each ad's state day by day, simulated forward once (the
+        # auction's split depends on every sibling's exposure and frequency).
+        self._days: dict[str, dict[str, dict[dt.date, _AdDay]]] = {}
+        self._simulated_until: dict[str, dt.date] = {}
         self._ads: dict[str, MarketAd] = {}
         self._by_adset: dict[str, list[MarketAd]] = {}
         self._adsets: dict[str, MarketAdSet] = {}
@@ -191,9 +266,12 @@ class MarketSimulator:
             features=ad.features,
             created_at=ad.created_at,
             status_history=history,
+            creative_id=ad.creative_id,
         )
         self._ads[ad.ad_id] = stored
         self._by_adset.setdefault(ad.adset_id, []).append(stored)
+        self._days.pop(ad.adset_id, None)
+        self._simulated_until.pop(ad.adset_id, None)
 
     # --- truth ----------------------------------------------------------------------
 
@@ -207,8 +285,8 @@ class MarketSimulator:
     def _compute_appeal(self, features: AdFeatures) -> TrueAppeal:
         s = self.seed
         master = features.master_id
-        base_ctr = math.exp(math.log(0.012) + _normal(s, "master-ctr", master, sd=0.3))
-        base_cvr = math.exp(math.log(0.04) + _normal(s, "master-cvr", master, sd=0.3))
+        base_ctr = math.exp(math.log(0.01) + _normal(s, "master-ctr", master, sd=0.2))
+        base_cvr = math.exp(math.log(0.025) + _normal(s, "master-cvr", master, sd=0.2))
 
         hook_ctr, hook_cvr = self._fragment_quality(features.hook_fragment_id)
         rest = [f for f in features.fragment_ids if f != features.hook_fragment_id]
@@ -241,6 +319,15 @@ class MarketSimulator:
             + _normal(s, "caption-cvr", features.caption, sd=0.05)
         )
         key = _features_key(features)
+        opening = features.fragment_ids[0] if features.fragment_ids else ""
+        stop = self._fragment_stop(opening or features.hook_fragment_id)
+        hook_rate = _clip(
+            0.3 * math.exp(stop + _normal(s, "hook-look", features.look, sd=0.03)),
+            _HOOK_BOUNDS,
+        )
+        hold = _HOLD_SHARE.get(duration, 0.38) * math.exp(0.5 * rest_ctr)
+        # People who do not stop do not click: the hook rate leads the CTR.
+        log_ctr += 0.5 * stop
         return TrueAppeal(
             ctr=_clip(math.exp(log_ctr), _CTR_BOUNDS),
             cvr=_clip(math.exp(log_cvr), _CVR_BOUNDS),
@@ -251,6 +338,8 @@ class MarketSimulator:
             decay_onset_day=14 + int(_uniform(s, "onset", key) * 29),
             decay_rate_per_day=_uniform(s, "decay-rate", key, low=0.02, high=0.05),
             decay_floor=_uniform(s, "decay-floor", key, low=0.3, high=0.5),
+            hook_rate=hook_rate,
+            hold_rate=hook_rate * min(hold, 0.9),
         )
 
     def truth(self, ad_id: str) -> TrueAppeal:
@@ -261,6 +350,11 @@ class MarketSimulator:
         """Whether `day` is one of the ad's one-day spikes (truth, for benchmarks)."""
         return _uniform(self.seed, "spike", ad_id, day.isoformat()) < _SPIKE_PROBABILITY
 
+    def _fragment_stop(self, fragment_id: str) -> float:
+        """How strongly a fragment on screen first stops the scroll (log scale)."""
+        ctr_q = _normal(self.seed, "fragment-ctr", fragment_id, sd=0.35)
+        return 0.6 * ctr_q + _normal(self.seed, "fragment-stop", fragment_id, sd=0.2)
+
     def _fragment_quality(self, fragment_id: str) -> tuple[float, float]:
         ctr_q = _normal(self.seed, "fragment-ctr", fragment_id, sd=0.35)
         cvr_q = 0.5 * ctr_q + _normal(self.seed, "fragment-cvr", fragment_id, sd=0.25)
@@ -270,12 +364,24 @@ class MarketSimulator:
 
     def exposure_days(self, ad_id: str, day: dt.date) -> float:
         """Days of delivery the ad had before `day` began (fatigue's clock)."""
-        ad = self._ads[ad_id]
-        first = _utc(ad.created_at).date()
-        return sum(
-            self._active_fraction(ad, first + dt.timedelta(days=i))
-            for i in range((day - first).days)
+        state = self._state(self._ads[ad_id], day)
+        return state.exposure if state else 0.0
+
+    def frequency(self, ad_id: str, day: dt.date) -> float:
+        """Views per person reached before `day` began (frequency's wear)."""
+        state = self._state(self._ads[ad_id], day)
+        return frequency_after(state.impressions) if state else 1.0
+
+    def true_multiplier(self, ad_id: str, day: dt.date) -> float:
+        """What share of the ad's fresh rates is left at the start of `day`."""
+        return self.truth(ad_id).fatigue_multiplier(
+            self.exposure_days(ad_id, day), self.frequency(ad_id, day)
         )
+
+    def spend_on(self, ad_id: str, day: dt.date) -> float:
+        """The budget the ad's ad set spent on it on `day` (expected, before noise)."""
+        state = self._state(self._ads[ad_id], day)
+        return state.share if state else 0.0
 
     def daily_row(
         self, ad_id: str, day: dt.date, *, as_of: dt.datetime
@@ -301,19 +407,92 @@ class MarketSimulator:
             ad = self._ads.get(ad_id)
             if ad is None:
                 continue
-            first = max(since, _utc(ad.created_at).date())
-            exposure = self.exposure_days(ad_id, first)
-            day = first
+            day = max(since, _utc(ad.created_at).date())
             while day <= until:
-                share = self._budget_share(ad, day)
-                fraction = self._active_fraction(ad, day)
-                if share > 0:
-                    row = self._draw_row(ad, day, share, exposure + fraction / 2, as_of)
+                state = self._state(ad, day)
+                if state is not None and state.share > 0:
+                    row = self._draw_row(ad, day, state, as_of)
                     if row.impressions > 0:
                         rows.append(row)
-                exposure += fraction
                 day += _DAY
         return rows
+
+    def _state(self, ad: MarketAd, day: dt.date) -> _AdDay | None:
+        """The ad's state on `day`, simulating its ad set forward as far as needed."""
+        if day < _utc(ad.created_at).date():
+            return None
+        self._simulate(ad.adset_id, day)
+        return self._days[ad.adset_id][ad.ad_id].get(day)
+
+    def _simulate(self, adset_id: str, until: dt.date) -> None:
+        """Every ad of the ad set, day by day up to `until`: exposure, expected
+        impressions so far, and the day's budget share (the split needs every
+        sibling's state at the start of the day)."""
+        done = self._simulated_until.get(adset_id)
+        if done is not None and done >= until:
+            return
+        siblings = self._by_adset.get(adset_id, [])
+        if not siblings:
+            return
+        days = self._days.setdefault(adset_id, {a.ad_id: {} for a in siblings})
+        first = min(_utc(a.created_at).date() for a in siblings)
+        day = first if done is None else done + _DAY
+        while day <= until:
+            previous = day - _DAY
+            states: dict[str, _AdDay] = {}
+            for ad in siblings:
+                if day < _utc(ad.created_at).date():
+                    continue
+                before = days[ad.ad_id].get(previous)
+                if before is None:
+                    exposure, impressions = self._carried(ad, day)
+                else:
+                    exposure = before.exposure + before.active
+                    cpm = self._cpm(ad, previous, before)
+                    impressions = before.impressions + before.share / cpm * 1000.0
+                states[ad.ad_id] = _AdDay(exposure, impressions, 0.0, 0.0)
+            for ad in siblings:
+                state = states.get(ad.ad_id)
+                if state is not None:
+                    state.active = self._active_fraction(ad, day)
+            for ad_id, share in self._budget_shares(adset_id, day, states).items():
+                states[ad_id].share = share
+            for ad_id, state in states.items():
+                days[ad_id][day] = state
+            day += _DAY
+        self._simulated_until[adset_id] = until
+
+    def _carried(self, ad: MarketAd, day: dt.date) -> tuple[float, float]:
+        """Exposure and impressions the ad's creative already had, by `day`, in the
+        other ad sets it ran in before this ad existed."""
+        exposure = impressions = 0.0
+        if not ad.creative_id:
+            return exposure, impressions
+        for other in self._ads.values():
+            if (
+                other.creative_id != ad.creative_id
+                or other.adset_id == ad.adset_id
+                or _utc(other.created_at) >= _utc(ad.created_at)
+            ):
+                continue
+            state = self._state(other, day)
+            if state is not None:
+                exposure += state.exposure
+                impressions += state.impressions
+        return exposure, impressions
+
+    def _cpm(self, ad: MarketAd, day: dt.date, state: _AdDay) -> float:
+        """The ad's expected CPM on `day`: its base, the weekday, and (in the
+        auction) a premium for fatigue, as the auction charges more for ads people
+        have stopped responding to."""
+        truth = self.appeal(ad.features)
+        cpm = truth.cpm * (2.0 - weekday_season(day))
+        if self.delivery == "auction":
+            fatigue = truth.fatigue_multiplier(
+                state.exposure, frequency_after(state.impressions)
+            )
+            cpm /= math.sqrt(max(fatigue, 0.05))
+        return cpm
 
     def _status_at(self, ad: MarketAd, moment: dt.datetime) -> str:
         status = "PAUSED"
@@ -356,43 +535,102 @@ class MarketSimulator:
                     points.add(at)
         return sorted(points)
 
-    def _budget_share(self, ad: MarketAd, day: dt.date) -> float:
-        """The budget the ad spends on `day`: its ad set's budget split evenly among
-        the ad set's ACTIVE ads, for the part of the day each is ACTIVE."""
+    def _budget_shares(
+        self, adset_id: str, day: dt.date, states: dict[str, _AdDay]
+    ) -> dict[str, float]:
+        """The budget each ad spends on `day`: its ad set's budget split among the
+        ad set's ACTIVE ads (evenly, or by the auction's weights), for the part of
+        the day each is ACTIVE. One pass over the day's segments for all ads."""
         start, end = _day_bounds(day)
-        siblings = self._by_adset[ad.adset_id]
-        points = set(self._cut_points(start, end, siblings))
-        adset = self._adsets.get(ad.adset_id)
+        siblings = [s for s in self._by_adset[adset_id] if s.ad_id in states]
+        shares = dict.fromkeys((s.ad_id for s in siblings), 0.0)
+        candidates = [s for s in siblings if states[s.ad_id].active > 0]
+        if not candidates:
+            return shares
+        points = set(self._cut_points(start, end, candidates))
+        adset = self._adsets.get(adset_id)
         if adset is not None:
             points |= {
                 _utc(c.at) for c in adset.budget_history if start < _utc(c.at) < end
             }
-        ordered = sorted(points)
-        share = 0.0
-        for a, b in itertools.pairwise(ordered):
-            if self._status_at(ad, a) != ACTIVE:
+        weights = (
+            self._auction_weights(candidates, day, states)
+            if self.delivery == "auction"
+            else dict.fromkeys((s.ad_id for s in candidates), 1.0)
+        )
+        for a, b in itertools.pairwise(sorted(points)):
+            active = [s.ad_id for s in candidates if self._status_at(s, a) == ACTIVE]
+            if not active:
                 continue
-            active = sum(1 for s in siblings if self._status_at(s, a) == ACTIVE)
-            share += self._budget_at(ad.adset_id, a) / active * ((b - a) / _DAY)
-        return share
+            budget = self._budget_at(adset_id, a) * ((b - a) / _DAY)
+            total = sum(weights[ad_id] for ad_id in active)
+            fair = 1.0 / len(active)
+            for ad_id in active:
+                if self.delivery == "auction":
+                    portion = _AUCTION_FLOOR * fair + (1.0 - _AUCTION_FLOOR) * (
+                        weights[ad_id] / total
+                    )
+                else:
+                    portion = fair
+                shares[ad_id] += budget * portion
+        return shares
+
+    def _auction_weights(
+        self, ads: Sequence[MarketAd], day: dt.date, states: dict[str, _AdDay]
+    ) -> dict[str, float]:
+        """The auction's weight per ad: its own noisy estimate of the ad's value
+        (conversions per impression, fatigue included), sharpened; the estimate's
+        noise shrinks as the ad delivers. New ads weigh at least as much as the
+        average established ad, so each gets a fair first look."""
+        weights: dict[str, float] = {}
+        new: list[str] = []
+        for ad in ads:
+            state = states[ad.ad_id]
+            truth = self.appeal(ad.features)
+            value = (
+                truth.ctr
+                * truth.cvr
+                * truth.fatigue_multiplier(
+                    state.exposure, frequency_after(state.impressions)
+                )
+            )
+            sd = _AUCTION_NOISE_SD / math.sqrt(1.0 + state.exposure)
+            estimate = value * math.exp(
+                _normal(self.seed, "auction", ad.ad_id, day.isoformat(), sd=sd)
+            )
+            weights[ad.ad_id] = estimate**_AUCTION_SHARPNESS
+            if state.exposure < _NEW_AD_DAYS:
+                new.append(ad.ad_id)
+        established = [w for k, w in weights.items() if k not in new]
+        if established:
+            floor = sum(established) / len(established)
+            for ad_id in new:
+                weights[ad_id] = max(weights[ad_id], floor)
+        return weights
 
     def _draw_row(
         self,
         ad: MarketAd,
         day: dt.date,
-        budget: float,
-        exposure: float,
+        state: _AdDay,
         as_of: dt.datetime,
     ) -> InsightRow:
         truth = self.appeal(ad.features)
         rng = _rng(self.seed, "day", ad.ad_id, day.isoformat())
         spike = self.is_spike_day(ad.ad_id, day)
-        fatigue = truth.fatigue_multiplier(exposure)
+        # Mid-day state: half the day's delivery has happened.
+        exposure = state.exposure + state.active / 2
+        cpm_expected = self._cpm(ad, day, state)
+        frequency = frequency_after(
+            state.impressions + state.share / cpm_expected * 500.0
+        )
+        fatigue = truth.fatigue_multiplier(exposure, frequency)
+        season = weekday_season(day)
 
-        cpm = truth.cpm * float(rng.lognormal(0.0, 0.1))
-        spend = round(budget * float(rng.uniform(0.9, 1.0)), 2)
+        cpm = cpm_expected * float(rng.lognormal(0.0, 0.1))
+        spend = round(state.share * float(rng.uniform(0.9, 1.0)), 2)
         impressions = int(spend / cpm * 1000)
-        ctr = truth.ctr * fatigue * float(rng.lognormal(0.0, 0.08))
+        ctr = truth.ctr * fatigue * season * float(rng.lognormal(0.0, 0.08))
         cvr = truth.cvr * math.sqrt(fatigue)
         if spike:
             ctr *= float(rng.uniform(2.0, 4.0))
@@ -404,19 +642,23 @@ class MarketSimulator:
         conversions = self._attributed(ad.ad_id, day, conversions_total, as_of)
         value = truth.order_value * float(rng.lognormal(0.0, 0.15))
 
-        frequency = round(1.0 + min(exposure, 60.0) * 0.04, 2)
         plays = int(rng.binomial(impressions, 0.55)) if impressions else 0
         retention = min(0.95, 0.45 + truth.ctr * 10)
         p25 = int(plays * retention)
         p50 = int(p25 * retention)
         p75 = int(p50 * retention)
         p100 = int(p75 * retention)
+        # Retention wears with fatigue as clicks do (more gently: habit scrolls on).
+        hook = min(truth.hook_rate * math.sqrt(fatigue), 0.95)
+        views = int(rng.binomial(impressions, hook)) if impressions else 0
+        hold = min(truth.hold_rate / truth.hook_rate, 1.0) if truth.hook_rate else 0
+        thruplays = int(rng.binomial(views, hold)) if views else 0
         return InsightRow(
             ad_id=ad.ad_id,
             date=day,
             impressions=impressions,
             reach=int(impressions / frequency),
-            frequency=frequency,
+            frequency=round(frequency, 2),
             clicks=clicks,
             conversions=conversions,
             spend=Decimal(str(spend)),
@@ -427,6 +669,8 @@ class MarketSimulator:
             video_p75=p75,
             video_p100=p100,
             video_avg_watch_seconds=round(2.0 + 6.0 * retention, 2),
+            video_3s_views=views,
+            thruplays=thruplays,
         )
 
     def _attributed(

@@ -220,6 +220,9 @@ class InsightRow:
     video_p75: int = 0
     video_p100: int = 0
     video_avg_watch_seconds: float = 0.0
+    # Retention: 3-second video views (the `video_view` action) and ThruPlays.
+    video_3s_views: int = 0
+    thruplays: int = 0
 
 
 @runtime_checkable

@@ -6,9 +6,11 @@ converts a master's testing/active variants and their VariantDailyMetric rows in
 `CandidateJudgement.details()` on the PromotionLog row as the numbers behind it.
 
 The maths, per master:
-1. Metric: conversions per impression once the master has `conversions_min_total`
-   mature conversions, else clicks per impression (CTR). Conversions of the last
-   `conversion_lag_days` are still arriving, so those days do not count for it.
+1. Metric: the master's objective decides (`promotion.evidence.judging_metric`):
+   for ROAS/CPA, conversions per impression once the master has
+   `conversions_min_total` mature conversions, else clicks per impression (CTR);
+   for CTR, clicks. Conversions of the last `conversion_lag_days` are still
+   arriving, so those days do not count for it.
 2. One-day spikes (see `promotion.daystats.spike_days`) are dropped per variant.
 3. Empirical-Bayes prior: a Beta worth `prior_strength` events whose mean is what
    the variant's siblings say about its attributes (its hook, other fragments,
@@ -23,10 +25,13 @@ The maths, per master:
    the posterior is as sure as the day-to-day variation allows, not more.
 5. Gates: age, delivered days, impressions and expected events (impressions times
    the master's rate, so a weak variant is not held back for having few events;
-   for conversions, the clicks the CTR factor rests on).
-   Nobody below a gate is ranked, promoted or paused.
+   for conversions, the clicks the CTR factor rests on); for ROAS/CPA objectives
+   also spend (`min_spend`), the objective's own units.
+   Nobody below a gate is ranked or promoted; a test ad still below them after
+   `max_test_hours` is paused (the auction starved it; its slot is refilled).
 6. Winners: the `top_n` eligible variants by posterior mean, except one whose lead
-   rests on one day (without its best day it would fall below the first challenger).
+   rests on one day (without its best day it would fall below the first challenger);
+   its place goes to the next-ranked variant whose standing rests on no single day.
 7. Thompson draws (seeded) give each eligible variant's probability of being in the
    top n; a non-winner whose probability is below `loser_pause_probability` is
    paused, the rest keep testing, so uncertain variants still get traffic.
@@ -48,8 +53,9 @@ from typing import Any
 
 import numpy as np
 
+from productions.choices import Objective
 from promotion.daystats import DayStats, Metric, spike_days, totals
-from promotion.evidence import choose_metric, usable_days
+from promotion.evidence import choose_metric, objective_is_money, usable_days
 from promotion.ranking.policy import (
     LIVE_STATUSES,
     Candidate,
@@ -143,6 +149,7 @@ class RankingResult:
     # also honours the cooldown.
     winners: tuple[str, ...]
     structures: dict[str, StructureReport] = field(default_factory=dict)
+    objective: str = Objective.CPA
 
     def judgement(self, variant_id: str) -> CandidateJudgement:
         for judgement in self.judgements:
@@ -157,6 +164,7 @@ def rank_master(
     policy: RankingPolicy | None = None,
     seed: int,
     as_of: dt.date | None = None,
+    objective: str = Objective.CPA,
 ) -> RankingResult:
     """Judge one master's testing/active variants; see the module docstring.
 
@@ -167,7 +175,9 @@ def rank_master(
     _check_candidates(candidates)
     as_of = as_of or _day_after_newest(candidates)
     rule = policy.metric_rule
-    metric = choose_metric((c.days for c in candidates), as_of=as_of, rule=rule)
+    metric = choose_metric(
+        (c.days for c in candidates), as_of=as_of, rule=rule, objective=objective
+    )
     guard = policy.spike_guard
     evidence = []
     for candidate in candidates:
@@ -210,7 +220,9 @@ def rank_master(
         return alpha / (alpha + beta)
 
     gates = {
-        e.candidate.variant_id: _failed_gates(e, evidence_rate, policy)
+        e.candidate.variant_id: _failed_gates(
+            e, evidence_rate, policy, money=objective_is_money(objective)
+        )
         for e in evidence
     }
     eligible = sorted(
@@ -242,7 +254,8 @@ def rank_master(
             challenger.trials,
             challenger.clicks,
         )
-        for e in top:
+        # The leaders, and those who would fill a leader's place if it were fragile.
+        for e in eligible:
             without, day = min(
                 (
                     (
@@ -263,9 +276,14 @@ def rank_master(
             # to promote no one.
             if without < bar and _day_stands_out(e, day, metric, policy):
                 fragile.add(e.candidate.variant_id)
+    # A place a fragile leader leaves is filled by the next-ranked variant whose
+    # standing rests on no single day, so 3 winners run whenever 3 can.
     winners = tuple(
-        e.candidate.variant_id for e in top if e.candidate.variant_id not in fragile
-    )
+        e.candidate.variant_id
+        for e in eligible
+        if e.candidate.variant_id not in fragile
+    )[: policy.top_n]
+    fragile &= {e.candidate.variant_id for e in top}
 
     tail = (1.0 - policy.credible_level) / 2.0
     judgements = []
@@ -328,6 +346,7 @@ def rank_master(
         structures=best_structure(
             structure_rows, prior_strength=policy.prior_strength, seed=seed
         ),
+        objective=str(objective),
     )
 
 
@@ -370,9 +389,15 @@ def _day_stands_out(
 
 
 def _failed_gates(
-    evidence: CandidateEvidence, pooled_rate: float, policy: RankingPolicy
+    evidence: CandidateEvidence,
+    pooled_rate: float,
+    policy: RankingPolicy,
+    *,
+    money: bool,
 ) -> tuple[str, ...]:
     failed = []
+    if money and sum(d.spend for d in evidence.days) < policy.min_spend:
+        failed.append("spend")
     if evidence.candidate.age_hours < policy.min_age_hours:
         failed.append("age")
     if len(evidence.days) < policy.min_days:
@@ -415,7 +440,13 @@ def _decide(
     policy: RankingPolicy,
 ) -> tuple[Action, str]:
     active = candidate.status == "active"
-    if failed_gates:
+    if failed_gates and not active and candidate.age_hours > policy.max_test_hours:
+        action = Action.PAUSE
+        reason = (
+            f"still below the evidence gates ({', '.join(failed_gates)}) after "
+            f"{candidate.age_hours / 24:.0f} days of testing: delivery starved it"
+        )
+    elif failed_gates:
         action = Action.KEEP_ACTIVE if active else Action.KEEP_TESTING
         reason = "below the evidence gates (" + ", ".join(failed_gates) + ")"
     elif is_winner:

@@ -28,6 +28,12 @@ class RankingPolicy:
     # would have produced with this much exposure.
     min_expected_events: float = 5.0
     min_days: int = 2
+    # For ROAS and CPA the gates are in money too: a variant is judged only once it
+    # has spent this much (account currency), so nothing is paused on $12.
+    min_spend: float = 20.0
+    # A test ad that has not reached the gates after this long is paused: the
+    # auction's own estimate starved it, and it blocks the testing pool's refill.
+    max_test_hours: float = 7 * 24.0
     top_n: int = 3
     # Weight of the prior (the master's baseline, moved by the attributes a variant
     # shares with its siblings), in events (alpha of the prior).

@@ -21,8 +21,10 @@ from promotion.fragment_scoring import (
     VariantResult,
     fragment_ids_in_order,
     score_fragments,
+    slots_in_play_order,
 )
 from promotion.models import VariantDailyMetric
+from promotion.selectors import master_objectives
 from variants.models import CreativeVariant
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,8 @@ SYSTEM_FIELDS = [
     "performance_by_structure",
     "best_for_structure",
     "best_with_pixels",
+    "hook_rate",
+    "hold_rate",
 ]
 
 
@@ -69,6 +73,8 @@ def fragments_update_performance(*, master_id: UUID | str | None = None) -> int:
             impressions=Sum("impressions"),
             clicks=Sum("clicks"),
             conversions=Sum("conversions"),
+            views_3s=Sum("video_3s_views"),
+            thruplays=Sum("thruplays"),
         )
     }
     results_by_master: dict[UUID, list[VariantResult]] = defaultdict(list)
@@ -83,6 +89,9 @@ def fragments_update_performance(*, master_id: UUID | str | None = None) -> int:
                 impressions=int(total.get("impressions") or 0),
                 clicks=int(total.get("clicks") or 0),
                 conversions=int(total.get("conversions") or 0),
+                slots=slots_in_play_order(row["fragments_order"]),
+                views_3s=int(total.get("views_3s") or 0),
+                thruplays=int(total.get("thruplays") or 0),
             )
         )
     authorized = {
@@ -95,10 +104,12 @@ def fragments_update_performance(*, master_id: UUID | str | None = None) -> int:
     for fragment in fragment_list:
         fragments_by_master[fragment.master_creative_id].append(fragment)
 
+    objectives = master_objectives(master_ids=list(fragments_by_master))
     for master, own in fragments_by_master.items():
         scores = score_fragments(
             fragment_ids=[str(f.id) for f in own],
             variants=results_by_master.get(master, []),
+            objective=objectives[str(master)],
         )
         for fragment in own:
             score = scores[str(fragment.id)]
@@ -107,6 +118,8 @@ def fragments_update_performance(*, master_id: UUID | str | None = None) -> int:
             fragment.success_rate = score.success_rate
             fragment.performance_by_structure = score.performance_by_structure
             fragment.best_for_structure = score.best_for_structure
+            fragment.hook_rate = score.hook_rate
+            fragment.hold_rate = score.hold_rate
             fragment.best_with_pixels = [
                 p for p in score.best_with_pixels if p in authorized.get(master, set())
             ]

@@ -14,9 +14,11 @@ from uuid import UUID
 
 from django.conf import settings
 
+from productions.choices import Objective
 from productions.models import CreativeProduction
 from promotion.budget import BudgetPolicy, plan_budget
 from promotion.choices import PromotionType
+from promotion.evidence import objective_is_money
 from promotion.meta.protocol import MetaAdsClient
 from promotion.selectors import adset_budget_change_hours
 from promotion.services.meta_calls import meta_call_context
@@ -43,17 +45,21 @@ def adset_budget_step(
     run_id: UUID | str | None,
     client: MetaAdsClient | None,
     policy: BudgetPolicy,
+    objective: str = Objective.ROAS,
+    adset_id: str = "",
 ) -> BudgetStep | None:
     """The ROAS engine (10.5): the ad set's budget follows measured ROAS/CPA.
 
-    1. Only once the master has winners, on its ad set (or the default one).
+    1. Only once the master has winners, on the ad set they run in (`adset_id`:
+       the scaling ad set when there is one, else the master's or the default),
+       and only for money objectives: a CTR master's budget is a person's call.
     2. Sum the last `BUDGET_LOOKBACK_DAYS` complete days of spend, revenue and
        conversions over the master's live variants.
     3. `plan_budget` (pure): capped step, cooldown, Meta's hourly limit.
     4. Unless `client` is None (a dry run), read the current budget and set the new.
     """
-    adset_id = master.adset_id or settings.META_DEFAULT_ADSET_ID
-    if not adset_id or not winners:
+    adset_id = adset_id or master.adset_id or settings.META_DEFAULT_ADSET_ID
+    if not adset_id or not winners or not objective_is_money(objective):
         return None
     window_start = as_of.date() - dt.timedelta(days=BUDGET_LOOKBACK_DAYS)
     spend = revenue = 0.0
@@ -79,7 +85,9 @@ def adset_budget_step(
         spend=spend,
         revenue=revenue,
         conversions=conversions,
-        target_cpa=None,
+        # The one objective decides the basis: CPA masters against the CPA target,
+        # ROAS masters against the ROAS target.
+        target_cpa=settings.CPA_TARGET if objective == Objective.CPA else None,
         recent_change_times_hours_ago=adset_budget_change_hours(
             adset_id=adset_id, as_of=as_of
         ),
@@ -87,6 +95,7 @@ def adset_budget_step(
     )
     numbers = {
         "adset_id": adset_id,
+        "objective": str(objective),
         "current_daily_budget_minor": current,
         "new_daily_budget_minor": decision.new_daily_budget_minor,
         "change_ratio": decision.change_ratio,

@@ -23,8 +23,10 @@ from promotion.evidence import choose_metric
 from promotion.fatigue import FatigueAssessment, FatiguePolicy, assess_fatigue
 from promotion.meta.protocol import AdStatus, MetaAdsClient
 from promotion.ranking import RankingPolicy
+from promotion.selectors import master_objectives
 from promotion.services.ad_control import ad_status_ensure, variant_call_context
 from promotion.services.meta_calls import meta_client
+from promotion.services.placement import scaling_ad_ensure
 from promotion.services.ranking_inputs import decision_seed
 from promotion.suggestions import (
     RefreshContext,
@@ -66,10 +68,13 @@ def fatigue_review(
     """Assess every live variant with an ad; retire and refresh the fatigued ones.
 
     1. Read live variants (scoped to `master_ids` when given) with their daily rows.
-    2. Choose the master's metric as ranking does (`promotion.evidence`), so a
-       variant is retired by the event it was promoted on.
+    2. Choose the master's metric from its objective as ranking does
+       (`promotion.evidence.judging_metric`), so a variant is retired by the event
+       it was promoted on.
     3. `assess_fatigue` each on the cycle's date (14+ days, 20 %+ drop, enough
-       impressions, robust to a one-day dip; conversion lag honoured).
+       impressions, robust to a one-day dip; conversion lag honoured). The clock
+       and the baseline start at the variant's first day of delivery, whatever
+       its label: an ad wears out by being shown, promoted or not.
     4. For each fatigued one (not in a dry run): archive the ad on Meta, store the
        fatigue score, fatigued → archived, write its refresh and ask `suggestions`
        (default: the provider the settings configure) what wore out.
@@ -89,16 +94,24 @@ def fatigue_review(
     for variant in variants:
         by_master.setdefault(str(variant.parent_id), []).append(variant)
     outcomes: list[FatigueOutcome] = []
+    objectives = master_objectives(master_ids=list(by_master))
     for master_id, siblings in by_master.items():
         days = {
             v.pk: day_stats_from_rows(list(v.daily_metrics.all())) for v in siblings
         }
-        metric = choose_metric(days.values(), as_of=as_of.date(), rule=metric_rule)
+        metric = choose_metric(
+            days.values(),
+            as_of=as_of.date(),
+            rule=metric_rule,
+            objective=objectives[master_id],
+        )
         for variant in siblings:
-            since = variant.activated_at or variant.uploaded_at or variant.generated_at
+            delivered = [d.date for d in days[variant.pk] if d.impressions > 0]
+            if not delivered:
+                continue
             assessment = assess_fatigue(
                 days=days[variant.pk],
-                active_since=since.date(),
+                active_since=min(delivered),
                 as_of=as_of.date(),
                 metric=metric,
                 policy=policy,
@@ -142,6 +155,8 @@ def _retire_and_refresh(
         variant, run_id=run_id, promotion_type=PromotionType.ARCHIVE, decision=numbers
     ):
         ad_status_ensure(variant, AdStatus.ARCHIVED, client=client)
+        # A fatigued winner leaves scaling too.
+        scaling_ad_ensure(variant, AdStatus.ARCHIVED, client=client)
     score = round(float(outcome.assessment.fatigue_score), 6)
     variant_mark_fatigued(variant_id=variant.pk, fatigue_score=score, at=as_of)
     variant_mark_archived(

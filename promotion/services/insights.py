@@ -41,6 +41,8 @@ _METRIC_FIELDS = (
     "video_p75",
     "video_p100",
     "video_avg_watch_seconds",
+    "video_3s_views",
+    "thruplays",
 )
 
 
@@ -64,12 +66,15 @@ def insights_collect(
     if lookback_days < 1:
         raise ValueError("lookback_days must be at least 1.")
     since = until - dt.timedelta(days=lookback_days - 1)
-    variant_by_ad = {
-        ad_id: variant_id
-        for variant_id, ad_id in variants_with_ads_for_insights(
-            since=since
-        ).values_list("id", "meta_ad_id")
-    }
+    # A graduated winner has two ads (testing and scaling, the same creative): both
+    # are read, and their days are summed into the variant's one row per day.
+    variant_by_ad: dict[str, UUID] = {}
+    for variant_id, ad_id, scaling_ad_id in variants_with_ads_for_insights(
+        since=since
+    ).values_list("id", "meta_ad_id", "scaling_ad_id"):
+        variant_by_ad[ad_id] = variant_id
+        if scaling_ad_id:
+            variant_by_ad[scaling_ad_id] = variant_id
     client = meta_client(client=client, as_of=as_of)
     ad_ids = sorted(variant_by_ad)
     written = 0
@@ -80,11 +85,13 @@ def insights_collect(
             rows = list(
                 client.get_daily_insights(ad_ids=batch, since=since, until=until)
             )
-            metrics = [
-                _metric(variant_by_ad[row.ad_id], row)
-                for row in rows
-                if row.ad_id in variant_by_ad
-            ]
+            metrics = _merged_metrics(
+                [
+                    (variant_by_ad[row.ad_id], row)
+                    for row in rows
+                    if row.ad_id in variant_by_ad
+                ]
+            )
             with transaction.atomic():
                 VariantDailyMetric.objects.bulk_create(
                     metrics,
@@ -112,7 +119,9 @@ def variants_refresh_performance(*, variant_ids: Iterable[UUID | str]) -> int:
 
     `days_active` counts days with delivery. Rates: `ctr` = clicks / impressions,
     `cvr` = conversions / clicks, `conversions_per_impression`, `roas` = revenue /
-    spend, `cpa` = spend / conversions, `cpc` = spend / clicks (None when undefined).
+    spend, `cpa` = spend / conversions, `cpc` = spend / clicks, `hook_rate` =
+    3-second views / impressions, `hold_rate` = ThruPlays / impressions (None when
+    undefined).
     """
     ids = [UUID(str(v)) for v in variant_ids]
     if not ids:
@@ -128,6 +137,8 @@ def variants_refresh_performance(*, variant_ids: Iterable[UUID | str]) -> int:
             total_spend=Sum("spend"),
             total_revenue=Sum("revenue"),
             total_video_p100=Sum("video_p100"),
+            total_views_3s=Sum("video_3s_views"),
+            total_thruplays=Sum("thruplays"),
             days=Count("id", filter=Q(impressions__gt=0)),
             first_date=Min("date"),
             last_date=Max("date"),
@@ -144,6 +155,48 @@ def variants_refresh_performance(*, variant_ids: Iterable[UUID | str]) -> int:
         variants, ["actual_performance", "days_active"], batch_size=200
     )
     return len(variants)
+
+
+_SUMMED_FIELDS = (
+    "impressions",
+    "reach",
+    "clicks",
+    "spend",
+    "conversions",
+    "revenue",
+    "video_plays",
+    "video_p25",
+    "video_p50",
+    "video_p75",
+    "video_p100",
+    "video_3s_views",
+    "thruplays",
+)
+
+
+def _merged_metrics(
+    rows: Iterable[tuple[UUID, InsightRow]],
+) -> list[VariantDailyMetric]:
+    """One metric row per (variant, day): a variant's ads' rows summed (frequency
+    and average watch time weighted by impressions)."""
+    merged: dict[tuple[UUID, dt.date], VariantDailyMetric] = {}
+    for variant_id, row in rows:
+        metric = _metric(variant_id, row)
+        key = (variant_id, row.date)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = metric
+            continue
+        shown = first.impressions + metric.impressions
+        for name in ("frequency", "video_avg_watch_seconds"):
+            weighted = (
+                getattr(first, name) * first.impressions
+                + getattr(metric, name) * metric.impressions
+            )
+            setattr(first, name, round(weighted / shown, 4) if shown else 0.0)
+        for name in _SUMMED_FIELDS:
+            setattr(first, name, getattr(first, name) + getattr(metric, name))
+    return list(merged.values())
 
 
 def _metric(variant_id: UUID, row: InsightRow) -> VariantDailyMetric:
@@ -163,6 +216,8 @@ def _metric(variant_id: UUID, row: InsightRow) -> VariantDailyMetric:
         video_p75=row.video_p75,
         video_p100=row.video_p100,
         video_avg_watch_seconds=row.video_avg_watch_seconds,
+        video_3s_views=row.video_3s_views,
+        thruplays=row.thruplays,
         fetched_at=timezone.now(),
     )
 
@@ -181,6 +236,9 @@ def _performance(total: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
         "spend": float(spend),
         "revenue": float(revenue),
         "video_completions": int(total["total_video_p100"] or 0),
+        # Retention: did people stop (hook) and stay (hold)?
+        "hook_rate": _ratio(total["total_views_3s"] or 0, impressions),
+        "hold_rate": _ratio(total["total_thruplays"] or 0, impressions),
         "ctr": _ratio(clicks, impressions),
         "cvr": _ratio(conversions, clicks),
         "conversions_per_impression": _ratio(conversions, impressions),

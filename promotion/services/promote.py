@@ -15,7 +15,6 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -30,7 +29,7 @@ from promotion.ranking import (
     best_structure,
     rank_master,
 )
-from promotion.selectors import live_variants_with_metrics
+from promotion.selectors import live_variants_with_metrics, master_objective
 from promotion.services.ad_control import ad_status_ensure, variant_call_context
 from promotion.services.budget import adset_budget_step
 from promotion.services.manual import (
@@ -39,6 +38,12 @@ from promotion.services.manual import (
     variant_promote_manual,
 )
 from promotion.services.meta_calls import meta_client, promotion_log_decision
+from promotion.services.placement import (
+    adset_for_scaling,
+    adset_for_testing,
+    scaling_ad_ensure,
+    variant_graduate,
+)
 from promotion.services.ranking_inputs import (
     budget_policy_from_settings,
     candidates_for,
@@ -49,7 +54,7 @@ from variants.models import CreativeVariant
 from variants.services.lifecycle import (
     variant_activate,
     variant_demote,
-    variant_mark_archived,
+    variant_pause,
 )
 
 # Kept importable from here for callers written before the split (the API views and
@@ -82,6 +87,7 @@ class PromotionDecision:
 @dataclass
 class MasterPromotionOutcome:
     master_id: str
+    objective: str | None = None
     metric: str | None = None
     winners: tuple[str, ...] = ()
     decisions: list[PromotionDecision] = field(default_factory=list)
@@ -105,10 +111,12 @@ def master_promote_top(
 
     1. Read each testing/active variant with an ad and its daily metrics.
     2. `rank_master`: gates, spike guard, Beta posterior, cooldown → an action each.
-    3. Promote (ad ACTIVE, variant active), demote (variant testing), pause losers
-       (ad PAUSED, variant archived); every other testing variant's ad is made ACTIVE
+    3. Promote (the winner graduates into the scaling ad set, `placement`, or
+       without one its ad goes ACTIVE; variant active), demote (variant testing), pause losers
+       (ad PAUSED, variant paused: not archived, a person may still promote it);
+       every other testing variant's ad is made ACTIVE
        so it gathers evidence (ads are created PAUSED).
-    4. Step the ad set's budget from measured ROAS/CPA (≤ 20 %, ≤ 4 per hour).
+    4. Step the winners' ad set's budget by the master's objective (≤ 20 %, ≤ 4 per hour).
     In a dry run nothing is sent to Meta and nothing is written; the decisions say
     what would happen.
     """
@@ -119,19 +127,27 @@ def master_promote_top(
     variants = live_variants_with_metrics(master_id=master.pk)
     if not variants:
         return outcome
+    objective = master_objective(master_id=master.pk)
     result = rank_master(
         candidates_for(variants, as_of=as_of),
         policy=policy,
         seed=decision_seed(master.pk, as_of.date()),
         as_of=as_of.date(),
+        objective=objective,
     )
+    outcome.objective = str(objective)
     outcome.metric, outcome.winners = result.metric, result.winners
     outcome.structures = result.structures or best_structure_for_variants(variants)
     by_id = {str(v.pk): v for v in variants}
     client = None if dry_run else meta_client(client=client, as_of=as_of)
+    scaling_adset_id = adset_for_scaling(master)
     for judgement in result.judgements:
         variant = by_id[judgement.variant_id]
-        numbers = {**judgement.details(), "metric": result.metric}
+        numbers = {
+            **judgement.details(),
+            "objective": str(objective),
+            "metric": result.metric,
+        }
         decision = PromotionDecision(
             action=str(judgement.action),
             reason=judgement.reason,
@@ -149,6 +165,7 @@ def master_promote_top(
             client=client,
             as_of=as_of,
             run_id=run_id,
+            scaling_adset_id=scaling_adset_id,
         )
     budget = adset_budget_step(
         master=master,
@@ -158,6 +175,9 @@ def master_promote_top(
         run_id=run_id,
         client=client,
         policy=budget_policy,
+        objective=objective,
+        # The budget engine works where the winners run.
+        adset_id=scaling_adset_id or adset_for_testing(master),
     )
     if budget is not None:
         outcome.decisions.append(
@@ -201,10 +221,7 @@ _MOVES = {
     Action.PAUSE: _StatusMove(
         PromotionType.PAUSE,
         AdStatus.PAUSED,
-        partial(
-            variant_mark_archived,
-            from_statuses=(VariantStatus.TESTING, VariantStatus.ACTIVE),
-        ),
+        variant_pause,
         log_operation=None,
     ),
 }
@@ -218,11 +235,25 @@ def _carry_out(
     client: MetaAdsClient,
     as_of: dt.datetime,
     run_id: UUID | str | None,
+    scaling_adset_id: str = "",
 ) -> None:
     context = {"run_id": run_id, "decision": {**numbers, "as_of": as_of.isoformat()}}
     move = _MOVES.get(action)
     if move is None:
         if (
+            action == Action.KEEP_ACTIVE
+            and scaling_adset_id
+            and variant.scaling_ad_status != "ACTIVE"
+        ):
+            # A winner promoted elsewhere (by a person, before scaling was set up)
+            # graduates now.
+            with variant_call_context(
+                variant, promotion_type=PromotionType.SCALE, **context
+            ):
+                variant_graduate(
+                    variant, scaling_adset_id=scaling_adset_id, client=client
+                )
+        elif (
             variant.status == VariantStatus.TESTING
             and variant.meta_ad_status != "ACTIVE"
         ):
@@ -233,8 +264,16 @@ def _carry_out(
                 ad_status_ensure(variant, AdStatus.ACTIVE, client=client)
         return
     with variant_call_context(variant, promotion_type=move.promotion_type, **context):
-        if move.ad_status is not None:
+        if action == Action.PROMOTE and scaling_adset_id:
+            # The winner moves money: its creative runs in the scaling ad set.
+            variant_graduate(variant, scaling_adset_id=scaling_adset_id, client=client)
+        elif move.ad_status is not None:
             ad_status_ensure(variant, move.ad_status, client=client)
+        if action in (Action.DEMOTE, Action.PAUSE):
+            # It leaves scaling; a demoted one is judged again in testing.
+            scaling_ad_ensure(variant, AdStatus.PAUSED, client=client)
+            if action == Action.DEMOTE:
+                ad_status_ensure(variant, AdStatus.ACTIVE, client=client)
         move.transition(variant_id=variant.pk, at=as_of)
         if move.log_operation:
             promotion_log_decision(

@@ -51,6 +51,7 @@ from promotion.services.meta_calls import (
     promotion_log_decision,
     promotion_logs_resolve,
 )
+from promotion.services.placement import adset_for_testing
 from variants.choices import LIVE_STATUSES, UploadStatus, VariantStatus
 from variants.models import CreativeVariant
 from variants.services.lifecycle import (
@@ -145,7 +146,7 @@ def variant_upload(
         logger.info("variant %s is %s: nothing to upload", variant.id, variant.status)
         return UploadOutcome.SKIPPED
     master = variant.parent
-    adset_id = master.adset_id or settings.META_DEFAULT_ADSET_ID
+    adset_id = adset_for_testing(master)
     client = meta_client(client=client, as_of=as_of)
     with meta_call_context(
         variant_id=variant.id,

@@ -30,6 +30,30 @@ UTC = dt.UTC
 # --- status --------------------------------------------------------------------------
 
 
+def test_status_shows_the_last_finished_cycles_pipeline_alerts(manager_api):
+    # Given a finished cycle that could not refill a master's testing pool
+    master = ProductionFactory()
+    alert = {
+        "kind": "pipeline_stalled_no_material",
+        "master_id": str(master.pk),
+        "message": f"{master.title}: the testing pool cannot refill: no combination "
+        "left (2 variants left waiting for evidence).",
+    }
+    CycleRunFactory(
+        status=RunStatus.SUCCEEDED,
+        started_at=dt.datetime(2026, 3, 1, 12, 0, tzinfo=UTC),
+        finished_at=dt.datetime(2026, 3, 1, 12, 5, tzinfo=UTC),
+        alerts=[alert],
+    )
+
+    # When a person asks for the engine's status
+    response = manager_api.get("/meta/creative-engine/status")
+
+    # Then the alert is there, with its master and its reason
+    assert response.status_code == 200
+    assert response.json()["alerts"] == [alert]
+
+
 @time_machine.travel(dt.datetime(2026, 3, 1, 14, 30, tzinfo=UTC), tick=False)
 def test_status_reports_idle_with_the_next_window_and_real_counts(manager_api):
     master = ProductionFactory()
@@ -53,6 +77,7 @@ def test_status_reports_idle_with_the_next_window_and_real_counts(manager_api):
         "active_variants": 3,
         "fatigued_variants": 1,
         "mode": "stub",
+        "alerts": [],
     }
 
 
@@ -275,7 +300,7 @@ def test_generate_for_an_unknown_master_is_a_404(manager_api, path):
 
 def test_variants_of_a_master_with_counts_by_status(manager_api):
     master = ProductionFactory()
-    statuses = ["active"] * 3 + ["testing"] * 2 + ["fatigued", "archived", "draft"]
+    statuses = ["active"] * 3 + ["testing"] * 2 + ["fatigued", "archived", "paused"]
     for number, status in enumerate(statuses, start=1):
         VariantFactory(parent=master, variant_number=number, status=status)
     VariantFactory(status="active")  # another master's
@@ -290,9 +315,10 @@ def test_variants_of_a_master_with_counts_by_status(manager_api):
         "total_variants": 8,
         "active": 3,
         "testing": 2,
+        "paused": 1,
         "fatigued": 1,
         "archived": 1,
-        "draft": 1,
+        "draft": 0,
         "rendering": 0,
         "rendered": 0,
         "uploading": 0,

@@ -294,6 +294,8 @@ def test_daily_insights_follow_every_page_and_parse_strings(make_client, fake_gr
                 video_p75=90,
                 video_p100=50,
                 video_avg_seconds="4.2",
+                video_3s_views=310,
+                thruplays=70,
             )
 
     # When the client reads the window
@@ -315,6 +317,8 @@ def test_daily_insights_follow_every_page_and_parse_strings(make_client, fake_gr
     assert row.revenue == Decimal("59.90")
     assert (row.video_plays, row.video_p25, row.video_p50) == (300, 220, 150)
     assert (row.video_p75, row.video_p100, row.video_avg_watch_seconds) == (90, 50, 4.2)
+    # Retention: 3-second views from the video_view action, ThruPlays from their field
+    assert (row.video_3s_views, row.thruplays) == (310, 70)
     # And the request was the one the SDK would send
     first = fake_graph.requests_to("GET", r"act_\d+/insights$")[0]
     assert first.params["level"] == "ad"
@@ -324,6 +328,7 @@ def test_daily_insights_follow_every_page_and_parse_strings(make_client, fake_gr
         {"field": "ad.id", "operator": "IN", "value": ["11", "12"]}
     ]
     assert "video_p100_watched_actions" in first.params["fields"].split(",")
+    assert "video_thruplay_watched_actions" in first.params["fields"].split(",")
 
 
 def test_an_insight_row_without_purchases_or_video_metrics_parses_to_zeroes():

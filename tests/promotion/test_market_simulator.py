@@ -40,11 +40,14 @@ def active_ad(ad_id: str, feats: AdFeatures, *changes: StatusChange) -> MarketAd
     )
 
 
-def market(*ads: MarketAd, seed: int = 3, budget: float = 400.0) -> MarketSimulator:
+def market(
+    *ads: MarketAd, seed: int = 3, budget: float = 400.0, delivery: str = "auction"
+) -> MarketSimulator:
     return MarketSimulator(
         seed=seed,
         ads=ads,
         adsets=[MarketAdSet("adset-1", (BudgetChange(T0, budget),))],
+        delivery=delivery,
     )
 
 
@@ -150,14 +153,82 @@ def test_a_decaying_ads_click_through_drops_after_its_onset():
     assert late < 0.75 * early
 
 
-def test_a_non_decaying_ads_click_through_holds():
+def test_a_non_decaying_ads_click_through_holds_while_its_frequency_stays_low():
+    # Given an ad that never decays, on a budget that keeps frequency under 2
     feats = features_where(seed=3, wanted=False)
-    sim = market(active_ad("ad", feats), budget=1000.0)
+    sim = market(active_ad("ad", feats), budget=12.0)
 
-    early = ctr_between(sim, 0, 9)
-    late = ctr_between(sim, 60, 69)
+    early = ctr_between(sim, 0, 19)
+    late = ctr_between(sim, 50, 69)
 
-    assert 0.85 * early < late < 1.15 * early
+    assert sim.frequency("ad", T0.date() + 69 * DAY) < 2.0
+    assert sim.true_multiplier("ad", T0.date() + 69 * DAY) == 1.0
+    assert 0.8 * early < late < 1.2 * early
+
+
+def test_frequency_wears_even_an_ad_that_never_decays():
+    # Given the same ad on a budget that shows it to its audience again and again
+    feats = features_where(seed=3, wanted=False)
+    sim = market(active_ad("ad", feats), budget=400.0)
+
+    # Then frequency climbs and the true rates fall with it
+    day = T0.date() + 60 * DAY
+    assert sim.frequency("ad", day) > 4.0
+    assert sim.true_multiplier("ad", day) < 0.85
+    assert ctr_between(sim, 55, 64) < 0.9 * ctr_between(sim, 0, 4)
+
+
+def test_the_auction_concentrates_delivery_on_the_ads_it_rates_higher():
+    # Given ten established ads of different true value in one ad set
+    ads = [active_ad(f"ad{n}", features(hook=f"h{n}")) for n in range(10)]
+    sim = market(*ads, budget=200.0)
+    even = market(*ads, budget=200.0, delivery="even")
+    day = T0.date() + 10 * DAY
+    value = {a.ad_id: sim.truth(a.ad_id).ctr * sim.truth(a.ad_id).cvr for a in ads}
+    best = max(value, key=value.__getitem__)
+    worst = min(value, key=value.__getitem__)
+
+    # Then the auction spends far more on the best than on the worst; even does not
+    assert sim.spend_on(best, day) > 3 * sim.spend_on(worst, day)
+    assert even.spend_on(best, day) == even.spend_on(worst, day)
+    # And the budget is spent in full either way
+    total = sum(sim.spend_on(a.ad_id, day) for a in ads)
+    assert abs(total - 200.0) < 1e-6
+
+
+def test_a_new_ad_gets_a_floor_beside_established_ones():
+    # Given nine ads that have run for a week and a newcomer
+    ads = [active_ad(f"ad{n}", features(hook=f"h{n}")) for n in range(9)]
+    newcomer = MarketAd(
+        ad_id="new",
+        adset_id="adset-1",
+        features=features(hook="h-new"),
+        created_at=T0 + 7 * DAY,
+        status_history=(StatusChange(T0 + 7 * DAY, "ACTIVE"),),
+    )
+    sim = market(*ads, newcomer, budget=200.0)
+
+    # Then on its first day it gets at least a typical share
+    day = T0.date() + 7 * DAY
+    spends = sorted(sim.spend_on(a.ad_id, day) for a in ads)
+    assert sim.spend_on("new", day) >= spends[len(spends) // 2] * 0.9
+
+
+def test_retention_follows_the_hidden_hook_and_hold_rates():
+    # Given an ad with lots of delivery
+    sim = market(active_ad("ad", features()), budget=400.0)
+    rows = sim.daily_rows(
+        ["ad"], since=T0.date(), until=T0.date() + 4 * DAY, as_of=T0 + 30 * DAY
+    )
+    impressions = sum(r.impressions for r in rows)
+    truth = sim.truth("ad")
+
+    # Then 3-second views and ThruPlays per impression sit on the truth
+    hook = sum(r.video_3s_views for r in rows) / impressions
+    hold = sum(r.thruplays for r in rows) / impressions
+    assert abs(hook - truth.hook_rate) < 0.1 * truth.hook_rate
+    assert abs(hold - truth.hold_rate) < 0.15 * truth.hold_rate
+    assert 0 < hold < hook
 
 
 def test_a_day_exists_only_once_the_clock_has_finished_it():
@@ -183,13 +254,14 @@ def test_late_conversions_raise_a_days_count_and_never_lower_it():
     assert counts[-1] > counts[0]
 
 
-def test_an_ad_sets_budget_is_split_among_its_active_ads():
+def test_an_even_ad_sets_budget_is_split_among_its_active_ads():
     # Given one ad alone, then the same ad sharing its ad set with another
-    alone = market(active_ad("ad", features()), budget=400.0)
+    alone = market(active_ad("ad", features()), budget=400.0, delivery="even")
     shared = market(
         active_ad("ad", features()),
         active_ad("other", features(hook="h2")),
         budget=400.0,
+        delivery="even",
     )
 
     # When the first day is read

@@ -101,7 +101,7 @@ def test_the_posterior_top_three_go_active_and_no_one_below_the_gates():
     assert all("posterior_mean" in log.decision_details for log in winner_logs)
 
 
-def test_a_clear_loser_is_paused_on_meta_and_archived():
+def test_a_clear_loser_is_paused_on_meta_and_paused_here_not_archived():
     master = master_with_approved_cuts()
     client = stub_client()
     variants = [_uploaded(master, client, n) for n in range(1, 6)]
@@ -113,7 +113,8 @@ def test_a_clear_loser_is_paused_on_meta_and_archived():
     )
 
     loser = CreativeVariant.objects.get(pk=variants[4].pk)
-    assert loser.status == VariantStatus.ARCHIVED
+    assert loser.status == VariantStatus.PAUSED
+    assert loser.archived_at is None
     assert _ad_status(loser) == "PAUSED"
 
 

@@ -153,6 +153,16 @@ def variant_demote(*, variant_id: UUID | str, at: dt.datetime | None = None) -> 
     )
 
 
+def variant_pause(*, variant_id: UUID | str, at: dt.datetime | None = None) -> None:
+    """Testing/active → paused: judged a loser; its ad is paused, not retired."""
+    variant_transition(
+        variant_id=variant_id,
+        from_statuses=list(LIVE_STATUSES),
+        to_status=VariantStatus.PAUSED,
+        **_stamped(at),
+    )
+
+
 def variant_mark_fatigued(
     *, variant_id: UUID | str, fatigue_score: float, at: dt.datetime | None = None
 ) -> None:

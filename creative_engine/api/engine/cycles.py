@@ -36,6 +36,12 @@ HISTORY_MAX_LIMIT = 100
 # --- GET status ----------------------------------------------------------------------
 
 
+class EngineAlertSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    master_id = serializers.UUIDField(allow_null=True)
+    message = serializers.CharField()
+
+
 class EngineStatusSerializer(serializers.Serializer):
     status = named_choice_field(
         "EngineStatusEnum",
@@ -50,6 +56,11 @@ class EngineStatusSerializer(serializers.Serializer):
     active_variants = serializers.IntegerField(help_text="Testing or active on Meta.")
     fatigued_variants = serializers.IntegerField()
     mode = serializers.ChoiceField(choices=EngineMode.choices)
+    alerts = EngineAlertSerializer(
+        many=True,
+        help_text="What a person must act on, from the last finished cycle: masters "
+        "whose testing pool cannot be refilled, with the reason.",
+    )
 
 
 class EngineStatusView(EngineView):

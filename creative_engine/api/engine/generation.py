@@ -194,8 +194,11 @@ class MasterVariantsSerializer(serializers.Serializer):
     total_variants = serializers.IntegerField()
     active = serializers.IntegerField()
     testing = serializers.IntegerField()
+    paused = serializers.IntegerField(
+        help_text="Judged losers: their ads are paused, not retired."
+    )
     fatigued = serializers.IntegerField()
-    archived = serializers.IntegerField()
+    archived = serializers.IntegerField(help_text="Fatigued or retired by a person.")
     draft = serializers.IntegerField()
     rendering = serializers.IntegerField()
     rendered = serializers.IntegerField()

@@ -109,3 +109,5 @@ class Command(BaseCommand):
                     f"-- {refusal['step']} refused {who[:8]}: {refusal['error']}"
                 )
             )
+        for alert in run.alerts:
+            write(self.style.ERROR(f"!! ALERT {alert['kind']}: {alert['message']}"))

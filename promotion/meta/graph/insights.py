@@ -2,6 +2,10 @@
 
 Graph sends numbers as strings, omits metrics that are zero and reports purchases
 under several action types; this module is where those facts live (§5.3).
+Retention comes from two places: 3-second video views are the `video_view` entry
+of `actions` (the hook rate's numerator), ThruPlays (15 s, or the whole video when
+shorter) the `video_view` entry of `video_thruplay_watched_actions` (the hold
+rate's).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ INSIGHT_FIELDS = (
     "video_p75_watched_actions",
     "video_p100_watched_actions",
     "video_avg_time_watched_actions",
+    "video_thruplay_watched_actions",
 )
 INSIGHTS_ADS_PER_REQUEST = 50
 
@@ -70,6 +75,8 @@ def parse_insight_row(
         video_avg_watch_seconds=float(
             _video_views(row, "video_avg_time_watched_actions")
         ),
+        video_3s_views=int(actions.get("video_view", Decimal(0))),
+        thruplays=int(_video_views(row, "video_thruplay_watched_actions")),
     )
 
 

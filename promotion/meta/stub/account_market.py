@@ -13,6 +13,8 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
+
 from promotion.fragment_scoring import fragment_ids_in_order, hook_fragment_id
 from promotion.meta.market import (
     AdFeatures,
@@ -36,8 +38,14 @@ def load_stub_market(
     """
     ads = StubMetaObject.objects.filter(seed=seed, kind=StubObjectKind.AD)
     if ad_ids is not None:
-        adset_ids = set(
-            ads.filter(meta_id__in=ad_ids).values_list("parent_meta_id", flat=True)
+        asked = list(ads.filter(meta_id__in=ad_ids).values("parent_meta_id", "payload"))
+        creatives = {a["payload"].get("creative_id") for a in asked} - {None, ""}
+        # The ads' siblings share their budget; ads of the same creative elsewhere
+        # (a winner's test ad) carry their exposure over, with their siblings too.
+        adset_ids = {a["parent_meta_id"] for a in asked} | set(
+            ads.filter(payload__creative_id__in=list(creatives)).values_list(
+                "parent_meta_id", flat=True
+            )
         )
         ads = ads.filter(parent_meta_id__in=adset_ids)
     ads_list = list(ads)
@@ -48,6 +56,7 @@ def load_stub_market(
     )
     return MarketSimulator(
         seed=seed,
+        delivery=settings.META_STUB_DELIVERY,
         ads=[_market_ad(a) for a in ads_list],
         adsets=[
             MarketAdSet(
@@ -81,6 +90,7 @@ def _market_ad(obj: StubMetaObject) -> MarketAd:
             look=str(features.get("look", "")),
         ),
         created_at=obj.created_at,
+        creative_id=str(obj.payload.get("creative_id", "")),
         status_history=tuple(
             StatusChange(at=dt.datetime.fromisoformat(c["at"]), status=c["status"])
             for c in obj.history

@@ -95,6 +95,8 @@ class FakeGraphState:
         video_p75: int = 0,
         video_p100: int = 0,
         video_avg_seconds: str = "0",
+        video_3s_views: int = 0,
+        thruplays: int = 0,
     ) -> dict[str, Any]:
         """One ad-day row the way Meta returns it: numbers as strings, metrics
         without data omitted, purchases reported under several action types."""
@@ -112,6 +114,8 @@ class FakeGraphState:
             "cpm": _num(Decimal(spend) * 1000 / Decimal(impressions or 1)),
         }
         actions = [{"action_type": "link_click", "value": str(clicks)}]
+        if video_3s_views:
+            actions.append({"action_type": "video_view", "value": str(video_3s_views)})
         values = []
         if purchases:
             for kind in (
@@ -130,6 +134,7 @@ class FakeGraphState:
             ("video_p50_watched_actions", video_p50),
             ("video_p75_watched_actions", video_p75),
             ("video_p100_watched_actions", video_p100),
+            ("video_thruplay_watched_actions", thruplays),
         ):
             if count:
                 row[name] = [{"action_type": "video_view", "value": str(count)}]

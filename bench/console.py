@@ -54,7 +54,7 @@ def pages(world: World) -> dict[str, str]:
         "dashboard": reverse("admin:index"),
         "creative grid": reverse("admin:variants_creativevariant_changelist"),
         "grid sorted by ROAS": reverse("admin:variants_creativevariant_changelist")
-        + "?o=-6",
+        + "?o=-6",  # the ROAS column
         "variant page": reverse(
             "admin:variants_creativevariant_change", args=[variant.pk]
         ),

@@ -543,7 +543,18 @@ class CreativeProductionAdmin(ModelAdmin):
                 {"fields": (*style, "human_instructions"), "classes": ["tab"]},
             ),
             ("Human rules (admins only)", {"fields": rules, "classes": ["tab"]}),
-            ("Meta", {"fields": ("campaign_id", "adset_id"), "classes": ["tab"]}),
+            (
+                "Objective and ad sets",
+                {
+                    "fields": (
+                        "objective",
+                        "campaign_id",
+                        "adset_id",
+                        "scaling_adset_id",
+                    ),
+                    "classes": ["tab"],
+                },
+            ),
             ("Engine (read-only)", {"fields": self.engine_fields, "classes": ["tab"]}),
         )
 

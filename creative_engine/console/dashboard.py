@@ -210,7 +210,7 @@ def dashboard_data(*, now: dt.datetime) -> dict[str, Any]:
             if last_run
             else ""
         ),
-        "alerts": alerts(now=now, masters=masters),
+        "alerts": [*_run_alerts(last_run), *alerts(now=now, masters=masters)],
     }
 
 
@@ -235,6 +235,24 @@ def _run_summary(run: CycleRun | None) -> str:
     if problems:
         parts.append(f"{problems} problem{'s' if problems != 1 else ''} to read")
     return ", ".join(parts) or "Nothing to do."
+
+
+def _run_alerts(run: CycleRun | None) -> list[Alert]:
+    """What the last cycle said a person must act on (a refused token or ad set from
+    the live preflight, a master whose testing pool cannot be refilled)."""
+    if run is None:
+        return []
+    link = reverse("admin:creative_engine_cyclerun_change", args=[run.pk])
+    return [
+        Alert(
+            "danger" if entry.get("step") == "preflight" else "warning",
+            "The last cycle needs a person",
+            str(entry.get("message", ""))[:300],
+            link,
+        )
+        for entry in (run.alerts or [])
+        if isinstance(entry, dict)
+    ]
 
 
 def alerts(*, now: dt.datetime, masters: list[dict[str, Any]]) -> list[Alert]:

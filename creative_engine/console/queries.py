@@ -63,14 +63,15 @@ def with_totals(variants: QuerySet[CreativeVariant]) -> QuerySet[CreativeVariant
 
     Sums are correlated subqueries on the (variant, date) index rather than a GROUP BY
     over the variant's every column: the grid pays for the rows it reads, sortable
-    columns (spend, CTR, CVR, ROAS, CPA, hook rate) included, with no query per row.
+    columns (spend, CTR, CVR, ROAS, CPA, hook and hold rates) included, with no query per row.
     """
     money = DecimalField(max_digits=14, decimal_places=2)
     return variants.annotate(
         total_impressions=_lifetime_sum("impressions", IntegerField()),
         total_clicks=_lifetime_sum("clicks", IntegerField()),
         total_conversions=_lifetime_sum("conversions", IntegerField()),
-        total_video_views=_lifetime_sum("video_plays", IntegerField()),
+        total_video_views=_lifetime_sum("video_3s_views", IntegerField()),
+        total_thruplays=_lifetime_sum("thruplays", IntegerField()),
         total_spend=_lifetime_sum("spend", money),
         total_revenue=_lifetime_sum("revenue", money),
     ).annotate(
@@ -79,6 +80,7 @@ def with_totals(variants: QuerySet[CreativeVariant]) -> QuerySet[CreativeVariant
         roas=_ratio("total_revenue", "total_spend"),
         cpa=_ratio("total_spend", "total_conversions"),
         hook_rate=_ratio("total_video_views", "total_impressions"),
+        hold_rate=_ratio("total_thruplays", "total_impressions"),
     )
 
 

@@ -57,6 +57,7 @@ STATUS_TONES = {
     VariantStatus.UPLOADING: "warning",
     VariantStatus.RENDERING: "warning",
     VariantStatus.DRAFT: "warning",
+    VariantStatus.PAUSED: "warning",
     VariantStatus.FATIGUED: "danger",
     VariantStatus.FAILED: "danger",
     VariantStatus.ARCHIVED: "default",
@@ -116,6 +117,7 @@ class CreativeVariantAdmin(EvidenceAdmin):
         "roas_column",
         "cpa_column",
         "hook_rate_column",
+        "hold_rate_column",
         "impressions",
         "generated_at",
     )
@@ -229,6 +231,10 @@ class CreativeVariantAdmin(EvidenceAdmin):
     @display(description="Hook rate", ordering="hook_rate")
     def hook_rate_column(self, obj: Any) -> str:
         return _percent(obj.hook_rate, 1)
+
+    @display(description="Hold rate", ordering="hold_rate")
+    def hold_rate_column(self, obj: Any) -> str:
+        return _percent(obj.hold_rate, 1)
 
     @display(description="Impressions", ordering="total_impressions")
     def impressions(self, obj: Any) -> str:

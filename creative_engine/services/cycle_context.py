@@ -123,10 +123,10 @@ class CycleContext:
         """Record what a person must act on, shown in the run report and the engine's
         status: a bad token or a refused ad set (the preflight's `step`), a master
         whose testing pool cannot be refilled (its `kind`), and why."""
+        where = {"step": step} if step else {"kind": kind}
         self.alerts.append(
             {
-                "step": step,
-                "kind": kind,
+                **where,
                 "master_id": str(master_id) if master_id else None,
                 "message": message,
             }

@@ -67,7 +67,8 @@ def test_the_grid_shows_readable_names_badges_and_the_rates_from_the_days(
             conversions=2,
             spend=10,
             revenue=45,
-            video_plays=300,
+            video_3s_views=300,
+            thruplays=100,
         )
 
     # When a manager opens the grid
@@ -78,7 +79,16 @@ def test_the_grid_shows_readable_names_badges_and_the_rates_from_the_days(
     assert str(variant.parent_id) not in html.split("<tbody")[1].split("</tbody>")[0]
     assert "look Warm film" in html
     assert "Active" in html
-    for figure in ("20.00", "2.00 %", "10.0 %", "4.50×", "5.00", "30.0 %", "2,000"):
+    for figure in (
+        "20.00",
+        "2.00 %",
+        "10.0 %",
+        "4.50×",
+        "5.00",
+        "30.0 %",
+        "10.0 %",
+        "2,000",
+    ):
         assert figure in html, figure
 
 

@@ -113,3 +113,22 @@ def test_the_header_badge_says_whether_money_is_real(staff_manager, settings):
     html = staff_manager.get(reverse("admin:index")).content.decode()
 
     assert "Stub Meta (no real spend)" in html
+
+
+def test_the_last_runs_alerts_come_first_on_the_dashboard():
+    from tests.factories import CycleRunFactory
+
+    CycleRunFactory(
+        alerts=[
+            {
+                "kind": "pipeline_stalled_no_material",
+                "master_id": None,
+                "message": "Neon Nights: the testing pool cannot be refilled.",
+            }
+        ]
+    )
+
+    first = dashboard_data(now=timezone.now())["alerts"][0]
+
+    assert first.title == "The last cycle needs a person"
+    assert "cannot be refilled" in first.detail

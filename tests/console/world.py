@@ -97,7 +97,8 @@ def build_world(
                     conversions=conversions,
                     spend=Decimal(impressions) / 100,
                     revenue=Decimal(conversions * 30),
-                    video_plays=int(impressions * 0.4),
+                    video_3s_views=int(impressions * 0.4),
+                    thruplays=int(impressions * 0.1),
                 )
             )
     VariantDailyMetric.objects.bulk_create(metrics, batch_size=2000)

@@ -3,7 +3,7 @@
 The grid shows each variant's poster (a small JPEG; the video loads only when played),
 a status badge and the numbers a marketer sorts by, all from one aggregate query. The
 variant page adds the daily chart with the fatigue baseline, the decision timeline in
-plain language, the Meta calls and what the variant is made of. Promote and archive are
+plain language, the Meta calls and what the variant is made of. Promote, pause and archive are
 offered with a confirmation dialog to staff who may steer variants, and call the same
 services as the API; their refusals are shown as they are worded.
 """
@@ -42,6 +42,7 @@ from promotion.models import VariantDailyMetric
 from promotion.services.manual import (
     PromotionRefused,
     variant_archive,
+    variant_pause_manual,
     variant_promote_manual,
 )
 from variants.choices import VariantStatus
@@ -97,7 +98,7 @@ class PromoteForm(BaseDialogForm):
     )
 
 
-class ArchiveForm(BaseDialogForm):
+class ReasonForm(BaseDialogForm):
     reason = forms.CharField(
         required=True,
         max_length=500,
@@ -135,8 +136,8 @@ class CreativeVariantAdmin(EvidenceAdmin):
     list_per_page = 50
     date_hierarchy = "generated_at"
     ordering = ("-generated_at",)
-    actions_detail = ["promote_variant", "archive_variant"]
-    actions_row = ["promote_variant", "archive_variant"]
+    actions_detail = ["promote_variant", "pause_variant", "archive_variant"]
+    actions_row = ["promote_variant", "pause_variant", "archive_variant"]
     change_form_before_template = "console/variant_page.html"
     fieldsets = (
         (
@@ -292,6 +293,35 @@ class CreativeVariantAdmin(EvidenceAdmin):
         )
 
     @action(
+        description="Pause",
+        icon="pause_circle",
+        permissions=["steer"],
+        dialog={
+            "title": "Pause this variant?",
+            "description": (
+                "Its ads are paused on Meta and it stops spending; it can be "
+                "promoted again later."
+            ),
+            "form_class": ReasonForm,
+            "form_submit_text": "Pause",
+        },
+    )
+    def pause_variant(
+        self, request: HttpRequest, form: ReasonForm, object_id: str
+    ) -> HttpResponse:
+        variant = get_object_or_404(CreativeVariant, pk=object_id)
+        return self._steer(
+            request,
+            variant,
+            lambda: variant_pause_manual(
+                variant_id=variant.pk,
+                actor=actor_for_user(request.user),
+                reason=form.cleaned_data["reason"],
+            ),
+            done=f"{variant} paused: its ads are PAUSED.",
+        )
+
+    @action(
         description="Archive",
         icon="archive",
         permissions=["steer"],
@@ -301,12 +331,12 @@ class CreativeVariantAdmin(EvidenceAdmin):
             "description": (
                 "Its ad is archived on Meta and it stops spending. This cannot be undone."
             ),
-            "form_class": ArchiveForm,
+            "form_class": ReasonForm,
             "form_submit_text": "Archive",
         },
     )
     def archive_variant(
-        self, request: HttpRequest, form: ArchiveForm, object_id: str
+        self, request: HttpRequest, form: ReasonForm, object_id: str
     ) -> HttpResponse:
         variant = get_object_or_404(CreativeVariant, pk=object_id)
         return self._steer(

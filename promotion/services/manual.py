@@ -22,11 +22,16 @@ from promotion.models import PromotionLog
 from promotion.ranking import RankingPolicy
 from promotion.services.ad_control import ad_status_ensure, variant_call_context
 from promotion.services.meta_calls import meta_client, promotion_log_decision
+from promotion.services.placement import scaling_ad_ensure
 from promotion.services.ranking_inputs import budget_policy_from_settings, hours_between
 from promotion.services.upload import variant_upload
 from variants.choices import LIVE_STATUSES, VARIANT_TRANSITIONS, VariantStatus
 from variants.models import CreativeVariant
-from variants.services.lifecycle import variant_activate, variant_mark_archived
+from variants.services.lifecycle import (
+    variant_activate,
+    variant_mark_archived,
+    variant_pause,
+)
 from variants.services.rendering import variant_render
 
 logger = logging.getLogger(__name__)
@@ -228,5 +233,46 @@ def variant_archive(
         from_statuses=[variant.status],
         failure_reason=f"archived by {actor.name}: {reason}"[:4000] if reason else "",
     )
+    variant.refresh_from_db()
+    return variant
+
+
+def variant_pause_manual(
+    *,
+    variant_id: UUID | str,
+    actor: Actor,
+    reason: str = "",
+    client: MetaAdsClient | None = None,
+) -> CreativeVariant:
+    """Pause a live variant by hand: its ads (test and scaling) are paused on Meta
+    first, then the variant; unlike archiving, a person may promote it again."""
+    variant = CreativeVariant.objects.get(pk=variant_id)
+    if variant.status == VariantStatus.PAUSED:
+        return variant
+    if variant.status not in LIVE_STATUSES:
+        raise PromotionRefused(
+            f"Only a testing or active variant can be paused; this one is "
+            f"{variant.get_status_display().lower()}."
+        )
+    meta = meta_client(client=client)
+    decision = {"action": "pause", "actor": actor.name, "reason": reason}
+    with variant_call_context(
+        variant,
+        promotion_type=PromotionType.PAUSE,
+        promoted_by=PromotedBy.MANUAL,
+        decision=decision,
+    ):
+        if variant.meta_ad_id:
+            ad_status_ensure(variant, AdStatus.PAUSED, client=meta)
+            scaling_ad_ensure(variant, AdStatus.PAUSED, client=meta)
+        variant_pause(variant_id=variant.pk)
+        # The decision itself, whether or not an ad had to change on Meta.
+        promotion_log_decision(
+            operation="pause_by_hand",
+            message=reason,
+            promotion_type=PromotionType.PAUSE,
+            status=PromotionStatus.SUCCEEDED,
+            details=decision,
+        )
     variant.refresh_from_db()
     return variant

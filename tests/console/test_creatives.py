@@ -210,7 +210,7 @@ def test_archiving_needs_a_reason_and_records_it(staff_manager):
 
 def test_view_only_staff_cannot_promote_or_archive(viewer_client):
     variant = VariantFactory(status=VariantStatus.TESTING)
-    for name in ("promote_variant", "archive_variant"):
+    for name in ("promote_variant", "pause_variant", "archive_variant"):
         url = reverse(f"admin:variants_creativevariant_{name}", args=[variant.pk])
         assert (
             viewer_client.post(
@@ -222,3 +222,32 @@ def test_view_only_staff_cannot_promote_or_archive(viewer_client):
     assert "Promote this variant?" not in page
     variant.refresh_from_db()
     assert variant.status == VariantStatus.TESTING
+
+
+def test_a_manager_pauses_a_live_variant_with_a_reason_and_its_ad_stops(
+    staff_manager, manager_user
+):
+    variant = uploaded_variant()
+    url = reverse("admin:variants_creativevariant_pause_variant", args=[variant.pk])
+
+    staff_manager.post(url, {"_form_submitted": "on", "reason": "wrong city"})
+
+    variant.refresh_from_db()
+    assert variant.status == VariantStatus.PAUSED
+    ad = StubMetaObject.objects.get(kind="ad", meta_id=variant.meta_ad_id)
+    assert ad.status == "PAUSED"
+    log = PromotionLog.objects.get(variant=variant, operation="pause_by_hand")
+    assert log.decision_details["actor"] == manager_user.username
+    assert log.decision_details["reason"] == "wrong city"
+
+
+def test_pausing_a_variant_that_is_not_live_is_refused_in_words(staff_manager):
+    variant = VariantFactory(status=VariantStatus.DRAFT)
+    url = reverse("admin:variants_creativevariant_pause_variant", args=[variant.pk])
+
+    answer = staff_manager.post(url, {"_form_submitted": "on", "reason": "x"})
+
+    messages = [str(m) for m in get_messages(answer.wsgi_request)]
+    assert any("Only a testing or active variant can be paused" in m for m in messages)
+    variant.refresh_from_db()
+    assert variant.status == VariantStatus.DRAFT

@@ -72,6 +72,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 PASSWORD = "pass-word-123"  # tests.factories.UserFactory's
 # A page, a click or a wait that takes longer than this is a failure, not a hang.
 TIMEOUT_MS = 15_000
+LAUNCH_TIMEOUT_MS = 120_000
 
 
 @pytest.fixture(scope="session")
@@ -99,9 +100,15 @@ def playwright() -> Iterator[Playwright]:
 def browser(playwright: Playwright) -> Iterator[Browser]:
     # Playwright starts every launch on a new empty profile in a temporary folder
     # (a --user-data-dir of our own is refused by launch()) and removes it on close.
-    browser = playwright.chromium.launch(
-        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=TIMEOUT_MS * 2
-    )
+    # A loaded CI machine can take long to start Chromium: wait, and try once more.
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=LAUNCH_TIMEOUT_MS
+        )
+    except Error:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=LAUNCH_TIMEOUT_MS
+        )
     yield browser
     browser.close()
 

@@ -9,43 +9,19 @@ import datetime as dt
 import time
 
 import pytest
-from django.core.management import call_command
 from django.db.models import F
-from django_celery_beat.models import PeriodicTask
-from django_celery_beat.schedulers import ModelEntry
 
-from config.celery import app as celery_app
-from creative_engine.beat import CycleScheduler
 from creative_engine.locks import cycle_lock
 from creative_engine.models import CycleRun, RunStatus
-from creative_engine.schedule import CYCLE_TASK_NAME
 from creative_engine.services.run_recovery import recovery_grace
 from creative_engine.tasks import recover_scheduled_runs
 from promotion.queued_messages import queued_task_ids
-from tests.integration.conftest import purge_queues
+from tests.integration.conftest import beat_fires, purge_queues, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 FAST_LOCK_RETRY = {"CYCLE_LOCK_RETRY_SECONDS": "1"}
 FINISHED = {RunStatus.SUCCEEDED, RunStatus.PARTIAL}
-
-
-def _wait_for(predicate, *, timeout: float, what: str, poll: float = 0.2) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(poll)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _beat_fires() -> CycleRun:
-    """The real beat entry through the engine's scheduler: claim, then send."""
-    call_command("setup_schedule")  # a transactional test starts from empty tables
-    scheduler = CycleScheduler(app=celery_app, lazy=True)
-    entry = ModelEntry(PeriodicTask.objects.get(name=CYCLE_TASK_NAME), app=celery_app)
-    assert scheduler.apply_async(entry, advance=False) is not None
-    return CycleRun.objects.get(scheduled_window__isnull=False)
 
 
 def _finished(run: CycleRun) -> bool:
@@ -63,7 +39,7 @@ def test_a_claimed_window_whose_message_is_lost_still_gets_exactly_one_cycle(
     worker_factory,
 ):
     # Given the beat claimed the window and sent its message...
-    run = _beat_fires()
+    run = beat_fires()
     assert run.dispatch_token in queued_task_ids()
     # ...which the broker then lost (a restart, a message never delivered)
     purge_queues()
@@ -80,7 +56,7 @@ def test_a_claimed_window_whose_message_is_lost_still_gets_exactly_one_cycle(
 
     # ...and a worker comes up
     worker = worker_factory(**FAST_LOCK_RETRY)
-    _wait_for(lambda: _finished(run), timeout=90, what=f"the cycle\n{worker.log()}")
+    wait_for(lambda: _finished(run), timeout=90, what=f"the cycle\n{worker.log()}")
 
     # Then the same run served the window, once, and says why it was sent again
     window_runs = CycleRun.objects.filter(scheduled_window=run.scheduled_window)
@@ -106,8 +82,8 @@ def test_a_worker_killed_mid_run_is_resumed_by_the_check_and_the_window_counts_o
         "META_DEFAULT_ADSET_ID": settings.META_DEFAULT_ADSET_ID,
     }
     first = worker_factory(**env, META_TIMEOUT_SECONDS="30")
-    run = _beat_fires()
-    _wait_for(
+    run = beat_fires()
+    wait_for(
         lambda: (
             CycleRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).exists()
             and any(r.node_path == "me" for r in list(live_graph.requests))
@@ -126,9 +102,9 @@ def test_a_worker_killed_mid_run_is_resumed_by_the_check_and_the_window_counts_o
     def resumed() -> bool:  # the server notices the dead lock holder in a moment
         return recover_scheduled_runs.apply().get() == 1
 
-    _wait_for(resumed, timeout=20, what="the check to resume the run", poll=0.5)
+    wait_for(resumed, timeout=20, what="the check to resume the run", poll=0.5)
     assert recover_scheduled_runs.apply().get() == 0  # its new message is in flight
-    _wait_for(lambda: _finished(run), timeout=90, what=f"the cycle\n{second.log()}")
+    wait_for(lambda: _finished(run), timeout=90, what=f"the cycle\n{second.log()}")
 
     # Then the same run finished its window's cycle, once, after asking Meta again
     window_runs = CycleRun.objects.filter(scheduled_window=run.scheduled_window)
@@ -143,9 +119,9 @@ def test_a_run_whose_task_waits_for_the_lock_gets_no_second_message(worker_facto
     # Given a manual cycle holding the lock, and the beat's run on a live worker
     worker = worker_factory(**FAST_LOCK_RETRY)
     with cycle_lock():
-        run = _beat_fires()
+        run = beat_fires()
         token = run.dispatch_token
-        _wait_for(
+        wait_for(
             lambda: CycleRun.objects.filter(
                 pk=run.pk, heartbeat_at__gt=F("dispatched_at")
             ).exists(),
@@ -169,6 +145,6 @@ def test_a_run_whose_task_waits_for_the_lock_gets_no_second_message(worker_facto
         assert CycleRun.objects.get(pk=run.pk).dispatch_token == token
 
     # ...and once the lock is free it runs, once
-    _wait_for(lambda: _finished(run), timeout=60, what=f"the cycle\n{worker.log()}")
+    wait_for(lambda: _finished(run), timeout=60, what=f"the cycle\n{worker.log()}")
     done = CycleRun.objects.get(pk=run.pk)
     assert done.status in FINISHED and done.recoveries == []

@@ -4,10 +4,15 @@
 import datetime as dt
 
 import pytest
+from django_celery_beat.models import PeriodicTask
 
 from creative_engine.locks import cycle_lock
 from creative_engine.models import CycleRun, RunStatus
-from creative_engine.schedule import scheduled_window_for
+from creative_engine.schedule import (
+    RECOVERY_TASK_NAME,
+    SWEEP_TASK_NAME,
+    scheduled_window_for,
+)
 from creative_engine.services.cycle import (
     CycleAlreadyRunning,
     CycleWaitingForLock,
@@ -205,3 +210,20 @@ def test_the_periodic_check_runs_the_lost_run_and_a_stale_message_then_does_noth
     run.refresh_from_db()
     assert run.finished_at == finished
     assert CycleRun.objects.filter(scheduled_window=run.scheduled_window).count() == 1
+
+
+def test_the_sweep_and_the_cycle_check_run_every_two_minutes_and_never_pile_up(db):
+    # The migrations install them: a lost message or a dead worker waits minutes
+    entries = {
+        task.name: task
+        for task in PeriodicTask.objects.filter(
+            name__in=[SWEEP_TASK_NAME, RECOVERY_TASK_NAME]
+        )
+    }
+
+    assert set(entries) == {SWEEP_TASK_NAME, RECOVERY_TASK_NAME}
+    for task in entries.values():
+        assert (task.crontab.minute, task.crontab.hour) == ("*/2", "*")
+        assert task.expire_seconds == 120  # a backlog never replays old checks
+        assert task.enabled
+    assert entries[RECOVERY_TASK_NAME].task == "creative_engine.recover_scheduled_runs"

@@ -1,5 +1,6 @@
 """Chaos: a real worker killed at random points of render and upload, against the fake
-Graph API losing answers, then healed; then beats and manual triggers fired together.
+Graph API losing answers, then healed; then beats and manual triggers fired together
+(one window's message lost after its claim, and sent again by the periodic check).
 
 Seeded and bounded (about two minutes on the CI machine). Needs PostgreSQL and Redis,
 where the worker is the point; skipped elsewhere. Prints the counts it asserts on.
@@ -16,6 +17,7 @@ from collections import Counter
 import pytest
 from django.core.files import File
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from creative_engine.models import CycleRun, RunStatus, RunTrigger
@@ -26,7 +28,8 @@ from creative_engine.services.cycle import (
     cycle_request,
     cycle_schedule_window,
 )
-from creative_engine.tasks import run_scheduled_cycle
+from creative_engine.services.run_recovery import recovery_grace
+from creative_engine.tasks import recover_scheduled_runs, run_scheduled_cycle
 from promotion.models import PromotionLog
 from promotion.tasks import sweep_stuck_work
 from tests.factories import VariantFactory, master_with_approved_cuts
@@ -181,6 +184,7 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
     # When beats and manual triggers fire together for several windows
     first = next_scheduled_run(timezone.now()) + dt.timedelta(seconds=5)
     manual_outcomes = Counter()
+    lost_window, resent_windows = rng.randrange(WINDOWS), 0
     for k in range(WINDOWS):
         moment = first + dt.timedelta(hours=12 * k)
         manual_first = rng.random() < 0.5
@@ -203,13 +207,23 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
             thread.start()
             time.sleep(0.05)
         claims = [cycle_schedule_window(now=moment) for _ in range(2)]  # two beats
-        for claim in claims:
-            if claim is not None:
-                run_scheduled_cycle.apply_async(kwargs={"run_id": str(claim.pk)})
+        window_run = next(c for c in claims if c is not None)
+        if k != lost_window:  # one window's message is lost after its claim
+            run_scheduled_cycle.apply_async(
+                kwargs={
+                    "run_id": str(window_run.pk),
+                    "token": window_run.dispatch_token,
+                },
+                task_id=window_run.dispatch_token,
+            )
         if not manual_first:
             thread.start()
         thread.join(timeout=60)
-        window_run = next(c for c in claims if c is not None)
+        if k == lost_window:  # minutes later the periodic check sends it again
+            CycleRun.objects.filter(pk=window_run.pk).update(
+                heartbeat_at=F("heartbeat_at") - recovery_grace()
+            )
+            resent_windows += recover_scheduled_runs.apply().get()
         _wait_for(
             lambda pk=window_run.pk: CycleRun.objects.filter(
                 pk=pk, finished_at__isnull=False
@@ -233,7 +247,8 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
         f"lost_answers={sum(1 for f in live_graph.faults.fired if f[0] == 'lose')} "
         f"statuses={dict(by_status)}\n"
         f"windows: cycles_per_window={sorted(per_window.values())} "
-        f"real_cycles_per_window={sorted(real.values())} manual={dict(manual_outcomes)}"
+        f"real_cycles_per_window={sorted(real.values())} manual={dict(manual_outcomes)} "
+        f"lost_window_messages_resent={resent_windows}"
         f"\ncrash points: {dict(points)}"
     )
     assert kills >= KILLS
@@ -248,3 +263,4 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
     # And every window got exactly one scheduled cycle, and it really ran
     assert len(per_window) == WINDOWS and set(per_window.values()) == {1}
     assert real == per_window, list(scheduled.values("status", "errors"))
+    assert resent_windows == 1

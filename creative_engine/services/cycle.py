@@ -3,7 +3,9 @@
 A run is a CycleRun row. Scheduled runs are unique per 12-hour window (a database
 constraint), and only one cycle executes at a time (`creative_engine.locks.cycle_lock`,
 which dies with a crashed worker). Every step is idempotent and resumes from the database,
-so a run that died half-way is finished by the next one.
+so a run that died half-way is finished by the next one; a scheduled run whose message was
+lost or whose worker died is sent again, as the same run, within its window
+(`creative_engine.services.run_recovery`).
 """
 
 from __future__ import annotations

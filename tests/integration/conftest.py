@@ -268,3 +268,60 @@ def _queue_exists(conn, queue: str) -> bool:
     except Exception:
         return False
     return True
+
+
+# --- what the worker tests build --------------------------------------------------
+
+
+def live_worker_env(live_graph, settings, **extra: str) -> dict[str, str]:
+    """A worker in live mode against the fake Graph API, on this test's account."""
+    return {
+        "CREATIVE_ENGINE_MODE": "live",
+        "META_GRAPH_URL": live_graph.base_url,
+        "META_ACCESS_TOKEN": settings.META_ACCESS_TOKEN,
+        "META_AD_ACCOUNT_ID": settings.META_AD_ACCOUNT_ID,
+        "META_PAGE_ID": settings.META_PAGE_ID,
+        "META_DEFAULT_ADSET_ID": settings.META_DEFAULT_ADSET_ID,
+        **extra,
+    }
+
+
+TINY_RENDER = {"RENDER_WIDTH": "144", "RENDER_HEIGHT": "256"}
+
+
+def tiny_live_master(tmp_path, settings):
+    """A short, tiny master with approved cuts, bound to no campaign or ad set of its
+    own (live mode: the default ad set), rendered small here and on the workers."""
+    from django.core.files import File
+
+    from tests.factories import master_with_approved_cuts
+    from variants.rendering.demo_media import make_synthetic_master
+
+    settings.RENDER_WIDTH, settings.RENDER_HEIGHT = 144, 256
+    video = make_synthetic_master(
+        tmp_path / "master.mp4", duration=12.0, width=144, height=256
+    )
+    with video.open("rb") as fh:
+        return master_with_approved_cuts(
+            campaign_id="",
+            adset_id="",
+            video_url="",
+            video_file=File(fh, name="master.mp4"),
+            style_guide={"hashtags": ["#newmusic"]},
+        )
+
+
+def add_drafts(master, *, count: int, batch: int = 1) -> None:
+    """`count` drafts of `master` in `batch`, each using every approved cut."""
+    from tests.factories import VariantFactory
+    from tests.promotion.builders import slots_of
+
+    for n in range(1, count + 1):
+        VariantFactory(
+            parent=master,
+            batch_number=batch,
+            variant_number=n,
+            fragments_order=slots_of(master),
+            pixel_id=master.authorized_pixels[0],
+            color_look="",
+        )

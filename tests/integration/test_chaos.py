@@ -15,7 +15,6 @@ import time
 from collections import Counter
 
 import pytest
-from django.core.files import File
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
@@ -32,11 +31,15 @@ from creative_engine.services.run_recovery import recovery_grace
 from creative_engine.tasks import recover_scheduled_runs, run_scheduled_cycle
 from promotion.models import PromotionLog
 from promotion.tasks import sweep_stuck_work
-from tests.factories import VariantFactory, master_with_approved_cuts
-from tests.promotion.builders import slots_of
+from tests.integration.conftest import (
+    TINY_RENDER,
+    add_drafts,
+    live_worker_env,
+    tiny_live_master,
+    wait_for,
+)
 from variants.choices import VariantStatus
 from variants.models import CreativeVariant
-from variants.rendering.demo_media import make_synthetic_master
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -52,15 +55,6 @@ WORKING = (
     VariantStatus.RENDERED,
     VariantStatus.UPLOADING,
 )
-
-
-def _wait_for(predicate, *, timeout: float, what: str, poll: float = 0.2) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(poll)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _crash_point(fake) -> str:
@@ -94,31 +88,11 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
 ):
     rng = random.Random(SEED)
     # Given a short, tiny master with approved cuts and six drafts to render and upload
-    settings.RENDER_WIDTH, settings.RENDER_HEIGHT = 144, 256
-    video = make_synthetic_master(
-        tmp_path / "master.mp4", duration=12.0, width=144, height=256
-    )
-    with video.open("rb") as fh:
-        master = master_with_approved_cuts(
-            campaign_id="",
-            adset_id="",
-            video_url="",
-            video_file=File(fh, name="master.mp4"),
-            style_guide={"hashtags": ["#newmusic"]},
-        )
+    master = tiny_live_master(tmp_path, settings)
     batches = iter(range(1, 100))
 
     def more_drafts() -> None:
-        batch = next(batches)
-        for n in range(1, VARIANTS + 1):
-            VariantFactory(
-                parent=master,
-                batch_number=batch,
-                variant_number=n,
-                fragments_order=slots_of(master),
-                pixel_id=master.authorized_pixels[0],
-                color_look="",
-            )
+        add_drafts(master, count=VARIANTS, batch=next(batches))
 
     more_drafts()
     # ...and Meta losing a quarter of the answers to its creates
@@ -126,18 +100,13 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
         live_graph.faults.lose_response_randomly(
             "POST", path, rate=LOST_ANSWER_RATE, seed=rng.randrange(10**6)
         )
-    env = {
-        "CREATIVE_ENGINE_MODE": "live",
-        "META_GRAPH_URL": live_graph.base_url,
-        "META_ACCESS_TOKEN": settings.META_ACCESS_TOKEN,
-        "META_AD_ACCOUNT_ID": settings.META_AD_ACCOUNT_ID,
-        "META_PAGE_ID": settings.META_PAGE_ID,
-        "META_DEFAULT_ADSET_ID": settings.META_DEFAULT_ADSET_ID,
-        "META_TIMEOUT_SECONDS": "2",
-        "RENDER_WIDTH": "144",
-        "RENDER_HEIGHT": "256",
-        "CYCLE_LOCK_RETRY_SECONDS": "1",
-    }
+    env = live_worker_env(
+        live_graph,
+        settings,
+        **TINY_RENDER,
+        META_TIMEOUT_SECONDS="2",
+        CYCLE_LOCK_RETRY_SECONDS="1",
+    )
     started = time.monotonic()
 
     # When a worker is killed at a random moment of its work, again and again, and
@@ -163,7 +132,7 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
         sweep_stuck_work.apply()
         return not CreativeVariant.objects.filter(status__in=WORKING).exists()
 
-    _wait_for(healed, timeout=HEAL_TIMEOUT, what=f"healing\n{worker.log()}", poll=2)
+    wait_for(healed, timeout=HEAL_TIMEOUT, what=f"healing\n{worker.log()}", poll=2)
     chaos_seconds = time.monotonic() - started
 
     # Then every variant has exactly one ad, nothing is stuck, every request is logged
@@ -224,7 +193,7 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
                 heartbeat_at=F("heartbeat_at") - recovery_grace()
             )
             resent_windows += recover_scheduled_runs.apply().get()
-        _wait_for(
+        wait_for(
             lambda pk=window_run.pk: CycleRun.objects.filter(
                 pk=pk, finished_at__isnull=False
             ).exists(),

@@ -16,7 +16,12 @@ from creative_engine.models import CycleRun, RunStatus
 from creative_engine.services.run_recovery import recovery_grace
 from creative_engine.tasks import recover_scheduled_runs
 from promotion.queued_messages import queued_task_ids
-from tests.integration.conftest import beat_fires, purge_queues, wait_for
+from tests.integration.conftest import (
+    beat_fires,
+    live_worker_env,
+    purge_queues,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -72,15 +77,7 @@ def test_a_worker_killed_mid_run_is_resumed_by_the_check_and_the_window_counts_o
 ):
     # Given a worker executing the window's run, stuck in a slow Meta read
     live_graph.faults.timeout_next("GET", r"^me$", seconds=20, work="before")
-    env = {
-        **FAST_LOCK_RETRY,
-        "CREATIVE_ENGINE_MODE": "live",
-        "META_GRAPH_URL": live_graph.base_url,
-        "META_ACCESS_TOKEN": settings.META_ACCESS_TOKEN,
-        "META_AD_ACCOUNT_ID": settings.META_AD_ACCOUNT_ID,
-        "META_PAGE_ID": settings.META_PAGE_ID,
-        "META_DEFAULT_ADSET_ID": settings.META_DEFAULT_ADSET_ID,
-    }
+    env = live_worker_env(live_graph, settings, **FAST_LOCK_RETRY)
     first = worker_factory(**env, META_TIMEOUT_SECONDS="30")
     run = beat_fires()
     wait_for(

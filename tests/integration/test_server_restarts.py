@@ -15,7 +15,6 @@ import time
 from collections import Counter
 
 import pytest
-from django.core.files import File
 from django.db.models import F
 
 from config.task_outages import OUTAGE_ERRORS, close_database_connections
@@ -23,12 +22,16 @@ from creative_engine.models import IN_FLIGHT_STATUSES, CycleRun, RunStatus
 from creative_engine.services.run_recovery import recovery_grace
 from creative_engine.tasks import recover_scheduled_runs
 from promotion.tasks import sweep_stuck_work
-from tests.factories import VariantFactory, master_with_approved_cuts
-from tests.integration.conftest import beat_fires, wait_for
-from tests.promotion.builders import slots_of
+from tests.integration.conftest import (
+    TINY_RENDER,
+    add_drafts,
+    beat_fires,
+    live_worker_env,
+    tiny_live_master,
+    wait_for,
+)
 from variants.choices import VariantStatus
 from variants.models import CreativeVariant
-from variants.rendering.demo_media import make_synthetic_master
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -43,50 +46,16 @@ WORKING = [
     VariantStatus.UPLOADING,
 ]
 WORKER_ENV = {
+    **TINY_RENDER,
     "CYCLE_LOCK_RETRY_SECONDS": "1",
     "WORK_LEASE_SECONDS": "10",
-    "META_STUB_LATENCY_SECONDS": "0.3",
-    "RENDER_WIDTH": "144",
-    "RENDER_HEIGHT": "256",
+    "META_TIMEOUT_SECONDS": "10",
 }
 
 
-def _live_env(live_graph, settings) -> dict[str, str]:
-    """The worker in live mode against the fake Graph API."""
-    return {
-        **WORKER_ENV,
-        "CREATIVE_ENGINE_MODE": "live",
-        "META_GRAPH_URL": live_graph.base_url,
-        "META_ACCESS_TOKEN": settings.META_ACCESS_TOKEN,
-        "META_AD_ACCOUNT_ID": settings.META_AD_ACCOUNT_ID,
-        "META_PAGE_ID": settings.META_PAGE_ID,
-        "META_DEFAULT_ADSET_ID": settings.META_DEFAULT_ADSET_ID,
-        "META_TIMEOUT_SECONDS": "10",
-    }
-
-
 def _master_with_drafts(tmp_path, settings):
-    settings.RENDER_WIDTH, settings.RENDER_HEIGHT = 144, 256
-    video = make_synthetic_master(
-        tmp_path / "master.mp4", duration=12.0, width=144, height=256
-    )
-    with video.open("rb") as fh:
-        master = master_with_approved_cuts(
-            campaign_id="",
-            adset_id="",
-            video_url="",
-            video_file=File(fh, name="master.mp4"),
-            style_guide={"hashtags": ["#newmusic"]},
-        )
-    for n in range(1, DRAFTS + 1):
-        VariantFactory(
-            parent=master,
-            batch_number=1,
-            variant_number=n,
-            fragments_order=slots_of(master),
-            pixel_id=master.authorized_pixels[0],
-            color_look="",
-        )
+    master = tiny_live_master(tmp_path, settings)
+    add_drafts(master, count=DRAFTS)
     return master
 
 
@@ -172,7 +141,9 @@ def test_a_postgresql_restart_mid_cycle_and_mid_render_is_retried_and_heals(
     # preflight waits a few seconds on Meta
     master = _master_with_drafts(tmp_path, settings)
     live_graph.faults.timeout_next("GET", r"^me$", seconds=6, work="before")
-    worker = private_worker_factory(**_live_env(live_graph, settings))
+    worker = private_worker_factory(
+        **live_worker_env(live_graph, settings, **WORKER_ENV)
+    )
     run = beat_fires()
 
     # When PostgreSQL restarts while the cycle runs (a few seconds of outage)...
@@ -232,7 +203,9 @@ def test_a_redis_restart_losing_the_windows_message_and_queued_renders_heals(
 
     # When Redis restarts before any worker takes it (the message is lost)...
     private_redis.restart(outage=OUTAGE_SECONDS)
-    worker = private_worker_factory(**_live_env(live_graph, settings))
+    worker = private_worker_factory(
+        **live_worker_env(live_graph, settings, **WORKER_ENV)
+    )
     # ...minutes pass: the periodic check finds the window's run lost, sends it again
     CycleRun.objects.filter(pk=run.pk).update(
         heartbeat_at=F("heartbeat_at") - recovery_grace()

@@ -4,7 +4,9 @@ The production cycle's window is claimed where the beat fires, not where a worke
 to the message: the run row exists (queued) the moment the beat sends, so a manual
 request at the same instant finds it and is refused, and the worker's task only runs
 the run it was handed (`run_id`). A second beat in the same window claims nothing and
-sends nothing.
+sends nothing. The message's id is the run's dispatch token, so the periodic check
+(`creative_engine.tasks.recover_scheduled_runs`) can see whether it still waits on the
+broker and send it again if it was lost.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def scheduled_cycle_kwargs() -> dict[str, Any] | None:
     run = cycle_schedule_window()
     if run is None:
         return None
-    return {"run_id": str(run.pk)}
+    return {"run_id": str(run.pk), "token": run.dispatch_token}
 
 
 class CycleScheduler(DatabaseScheduler):  # type: ignore[misc]
@@ -39,13 +41,17 @@ class CycleScheduler(DatabaseScheduler):  # type: ignore[misc]
             if claim is None:
                 logger.info("beat: this window's cycle is already claimed")
                 return None
-            saved = entry.kwargs
-            # The entry's own kwargs stay as stored; only this send carries the run.
+            if advance:  # the next entry is rebuilt from its row: carry the claim
+                entry, advance = self.reserve(entry), False
+            saved, saved_options = entry.kwargs, entry.options
+            # The entry's own kwargs stay as stored; only this send carries the run,
+            # under the run's token as its id.
             entry.kwargs = {**(saved or {}), **claim}
+            entry.options = {**(saved_options or {}), "task_id": claim["token"]}
             try:
                 return super().apply_async(
                     entry, producer=producer, advance=advance, **kwargs
                 )
             finally:
-                entry.kwargs = saved
+                entry.kwargs, entry.options = saved, saved_options
         return super().apply_async(entry, producer=producer, advance=advance, **kwargs)

@@ -14,9 +14,10 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import OperationalError, connections
 
 logger = logging.getLogger(__name__)
 
@@ -68,21 +69,42 @@ def _file_lock(path: Path) -> Iterator[None]:
 def _postgres_advisory_lock(key: int) -> Iterator[None]:
     # A connection of its own: the cycle's transactions come and go on the default
     # connection, while this one only holds the lock for as long as the cycle runs.
+    # A server that is down or restarting is Django's OperationalError, as on the
+    # default connection, so tasks treat it as the outage it is and retry.
     import psycopg2
 
     params = connections["default"].get_connection_params()
-    conn = psycopg2.connect(**params)
-    conn.autocommit = True
     try:
+        conn = psycopg2.connect(**params)
+    except psycopg2.Error as exc:
+        raise OperationalError(f"cycle lock: {exc}") from exc
+    try:
+        conn.autocommit = True
         with conn.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
             (acquired,) = cursor.fetchone()
+    except psycopg2.Error as exc:
+        with contextlib.suppress(psycopg2.Error):
+            conn.close()
+        raise OperationalError(f"cycle lock: {exc}") from exc
+    try:
         if not acquired:
             raise LockBusy("another production cycle is running")
         try:
             yield
         finally:
-            with conn.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+            _unlock(conn, key)
     finally:
-        conn.close()
+        with contextlib.suppress(psycopg2.Error):
+            conn.close()
+
+
+def _unlock(conn: Any, key: int) -> None:
+    """Let go; on a connection the server already dropped the lock went with it."""
+    import psycopg2
+
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    except psycopg2.Error:
+        logger.warning("the cycle lock's connection was gone; the lock with it")

@@ -54,6 +54,16 @@ class CycleRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    dispatch_token = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text=(
+            "The id of the one message sent for a scheduled run; a message carrying "
+            "another token was superseded and does nothing."
+        ),
+    )
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     timings = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(
@@ -78,6 +88,14 @@ class CycleRun(models.Model):
             "refused (the cycle stopped before rendering), a master held because "
             "its ad set was refused, or a master whose testing pool cannot be "
             "refilled, with the reason."
+        ),
+    )
+    recoveries = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "Each time the run was sent again because its message was lost or its "
+            "worker died, with the reason."
         ),
     )
     mode = models.CharField(

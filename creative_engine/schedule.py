@@ -11,7 +11,9 @@ CYCLE_HOURS = 12
 
 CYCLE_TASK_NAME = "creative-engine-cycle"
 SWEEP_TASK_NAME = "creative-engine-sweep-stuck-work"
+RECOVERY_TASK_NAME = "creative-engine-recover-scheduled-runs"
 SCHEDULED_CYCLE_TASK = "creative_engine.run_scheduled_cycle"
+RECOVERY_TASK = "creative_engine.recover_scheduled_runs"
 
 # Stale beats must never replay: a cycle not started within 3 hours of its slot is dropped
 # (the next window's run does the work), a sweep within 2 minutes. The sweep runs every
@@ -33,6 +35,17 @@ SCHEDULE: tuple[dict[str, Any], ...] = (
         "queue": "meta",
         "description": "Re-dispatch renders/uploads stuck in a working state.",
     },
+    {
+        "name": RECOVERY_TASK_NAME,
+        "task": RECOVERY_TASK,
+        "crontab": {"minute": "*/2", "hour": "*"},
+        "expire_seconds": 2 * 60,
+        "queue": "meta",
+        "description": (
+            "Re-send this window's scheduled cycle when its message was lost or its "
+            "worker died, so the window still gets its cycle."
+        ),
+    },
 )
 
 
@@ -45,6 +58,11 @@ def scheduled_window_for(moment: dt.datetime) -> dt.datetime:
 
 def next_scheduled_run(moment: dt.datetime) -> dt.datetime:
     return scheduled_window_for(moment) + dt.timedelta(hours=CYCLE_HOURS)
+
+
+def window_end(window_start: dt.datetime) -> dt.datetime:
+    """When a window's scheduled run may no longer run (the next window begins)."""
+    return window_start + dt.timedelta(hours=CYCLE_HOURS)
 
 
 def schedule_ensure(

@@ -3,7 +3,9 @@
 A run is a CycleRun row. Scheduled runs are unique per 12-hour window (a database
 constraint), and only one cycle executes at a time (`creative_engine.locks.cycle_lock`,
 which dies with a crashed worker). Every step is idempotent and resumes from the database,
-so a run that died half-way is finished by the next one.
+so a run that died half-way is finished by the next one; a scheduled run whose message was
+lost or whose worker died is sent again, as the same run, within its window
+(`creative_engine.services.run_recovery`).
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from config.task_outages import OUTAGE_ERRORS
 from creative_engine.locks import LockBusy, cycle_lock
 from creative_engine.models import IN_FLIGHT_STATUSES, CycleRun, RunStatus, RunTrigger
-from creative_engine.schedule import scheduled_window_for
+from creative_engine.schedule import CYCLE_HOURS, scheduled_window_for
 from creative_engine.services import steps
 from creative_engine.services.cycle_context import CycleContext, CycleOptions, Step
+from creative_engine.services.run_recovery import cycle_run_requeue_dead
+from variants.services.work import new_dispatch_token
 
 logger = logging.getLogger(__name__)
 
@@ -110,10 +115,13 @@ def cycle_schedule_window(*, now: dt.datetime | None = None) -> CycleRun | None:
 
     Called where the beat fires (`creative_engine.beat.CycleScheduler`), so the
     window's run exists before any worker picks the message up and a manual request
-    at the same moment finds it queued.
+    at the same moment finds it queued. The run's dispatch token is the id of the
+    message the beat sends (`dispatch_token`): the periodic check can then tell
+    whether that message still waits on the broker.
     """
     now = now or timezone.now()
     window = scheduled_window_for(now)
+    sent_at = timezone.now()  # real time: liveness, not the cycle's clock
     try:
         with transaction.atomic():
             return CycleRun.objects.create(
@@ -121,7 +129,9 @@ def cycle_schedule_window(*, now: dt.datetime | None = None) -> CycleRun | None:
                 scheduled_window=window,
                 status=RunStatus.QUEUED,
                 as_of=now,
-                heartbeat_at=timezone.now(),  # real time: liveness, not the clock
+                heartbeat_at=sent_at,
+                dispatch_token=new_dispatch_token(),
+                dispatched_at=sent_at,
                 options=CycleOptions().as_dict(),
                 mode=settings.CREATIVE_ENGINE_MODE,
             )
@@ -130,6 +140,15 @@ def cycle_schedule_window(*, now: dt.datetime | None = None) -> CycleRun | None:
             "window %s already has its scheduled run; skipping", window.isoformat()
         )
         return None
+
+
+def _not_in_a_live_window(now: dt.datetime) -> Q:
+    """Runs the periodic check does not own: manual ones, and scheduled ones whose
+    window has ended. A scheduled run inside its window is resumed or sent again
+    (`creative_engine.services.run_recovery`), never failed here."""
+    return Q(scheduled_window__isnull=True) | Q(
+        scheduled_window__lte=now - dt.timedelta(hours=CYCLE_HOURS)
+    )
 
 
 def cycle_close_dead_runs() -> int:
@@ -141,13 +160,17 @@ def cycle_close_dead_runs() -> int:
       the lock while it writes, so no worker can start in between.
     - `queued` with no sign of life (created, or last seen waiting for the lock) for
       STALE_QUEUED_AFTER: its message was lost.
+
+    A scheduled run inside its window is left to the periodic check, which resumes
+    it: failing it would leave the window without its cycle.
     """
     closed = 0
     now = timezone.now()
-    if CycleRun.objects.filter(status=RunStatus.RUNNING).exists():
+    dead_candidates = CycleRun.objects.filter(_not_in_a_live_window(now))
+    if dead_candidates.filter(status=RunStatus.RUNNING).exists():
         try:
             with cycle_lock():
-                closed += CycleRun.objects.filter(status=RunStatus.RUNNING).update(
+                closed += dead_candidates.filter(status=RunStatus.RUNNING).update(
                     status=RunStatus.FAILED,
                     finished_at=now,
                     errors=[
@@ -165,7 +188,7 @@ def cycle_close_dead_runs() -> int:
             pass  # a live worker holds it: the running run is real
     cutoff = now - STALE_QUEUED_AFTER
     closed += (
-        CycleRun.objects.filter(status=RunStatus.QUEUED)
+        dead_candidates.filter(status=RunStatus.QUEUED)
         .filter(
             Q(heartbeat_at__lt=cutoff)
             | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
@@ -185,31 +208,45 @@ def cycle_close_dead_runs() -> int:
 
 
 def cycle_execute(
-    *, run_id: UUID | str, steps: Sequence[tuple[str, Step]] | None = None
+    *,
+    run_id: UUID | str,
+    steps: Sequence[tuple[str, Step]] | None = None,
+    token: str | None = None,
 ) -> CycleRun:
     """Run one cycle under the cycle lock.
 
+    `token` is the dispatch token of the message executing a scheduled run: a
+    message whose token is not the run's any more (it was sent again) does nothing.
+
     1. Take the lock. If another process holds it, a scheduled run stays queued and
-       raises CycleWaitingForLock (its task retries); any other run is refused.
-    2. Mark runs left `running` by a dead worker as failed; they resume through us.
+       raises CycleWaitingForLock (its task retries, its beat shows it alive); any
+       other run is refused.
+    2. Runs left `running` by a dead worker: manual ones are failed, they resume
+       through us; a scheduled one inside its window goes back to the queue (the
+       periodic check sends it again).
     3. queued (or running, resumed by its own task after an outage) → running
        (conditional: a duplicate delivery of a finished run does nothing).
     4. Run each step, timing it; a failing step is recorded and the next steps still run
-       when they do not depend on it.
+       when they do not depend on it. A database or broker outage is not a step's
+       failure: it leaves the run running for its task's retry, which resumes it.
     5. Save counts, timings, step failures, refusals and decisions. Only step failures
        decide the status: none → succeeded, some → partial, every step → failed.
        Refusals (one master or variant declined) are reported, not counted against it.
     """
     try:
         with cycle_lock():
-            return _execute_locked(run_id=run_id, steps=steps or default_steps())
+            return _execute_locked(
+                run_id=run_id, steps=steps or default_steps(), token=token
+            )
     except LockBusy:
-        waiting = CycleRun.objects.filter(
-            pk=run_id, status=RunStatus.QUEUED, scheduled_window__isnull=False
-        ).update(heartbeat_at=timezone.now())
-        if waiting:
+        scheduled = CycleRun.objects.filter(pk=run_id, scheduled_window__isnull=False)
+        mine = scheduled if token is None else scheduled.filter(dispatch_token=token)
+        if mine.filter(status=RunStatus.QUEUED).update(heartbeat_at=timezone.now()):
             logger.info("scheduled run %s waits for the cycle lock", run_id)
             raise CycleWaitingForLock(str(run_id)) from None
+        if scheduled.exists():  # never refused: finished, or its message superseded
+            logger.info("scheduled run %s: this message has nothing to do", run_id)
+            return CycleRun.objects.get(pk=run_id)
         CycleRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
             status=RunStatus.REFUSED,
             finished_at=timezone.now(),
@@ -219,30 +256,51 @@ def cycle_execute(
         return CycleRun.objects.get(pk=run_id)
 
 
-def _execute_locked(
-    *, run_id: UUID | str, steps: Sequence[tuple[str, Step]]
-) -> CycleRun:
+def _close_orphans(*, run_id: UUID | str) -> None:
+    """Runs left `running` while we hold the lock lost their worker (step 2)."""
+    now = timezone.now()
     dead = CycleRun.objects.filter(status=RunStatus.RUNNING).exclude(pk=run_id)
+    for orphan in dead.exclude(_not_in_a_live_window(now)):
+        if cycle_run_requeue_dead(
+            run=orphan,
+            reason=f"its worker was gone when run {run_id} took the cycle lock",
+        ):
+            logger.error("scheduled run %s lost its worker; requeued", orphan.pk)
     for orphan in dead:
         logger.error(
             "run %s was left running by a lost worker; marking it failed", orphan.pk
         )
     dead.update(
         status=RunStatus.FAILED,
-        finished_at=timezone.now(),
+        finished_at=now,
         errors=[
             {"step": "worker", "error": f"worker lost; work resumed by run {run_id}"}
         ],
     )
+
+
+def _execute_locked(
+    *, run_id: UUID | str, steps: Sequence[tuple[str, Step]], token: str | None
+) -> CycleRun:
+    _close_orphans(run_id=run_id)
     started = timezone.now()
     # Holding the lock proves nobody else executes this run: a run left `running` by
     # this very task before a database outage resumes (its steps are idempotent).
-    claimed = CycleRun.objects.filter(
+    claim = CycleRun.objects.filter(
         pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
-    ).update(status=RunStatus.RUNNING, started_at=started, heartbeat_at=started)
+    )
+    if token is not None:
+        claim = claim.filter(dispatch_token=token)
+    claimed = claim.update(
+        status=RunStatus.RUNNING, started_at=started, heartbeat_at=started
+    )
     run = CycleRun.objects.get(pk=run_id)
     if claimed != 1:
-        logger.info("run %s is %s, not queued; nothing to do", run_id, run.status)
+        logger.info(
+            "run %s is %s (or this message was superseded); nothing to do",
+            run_id,
+            run.status,
+        )
         return run
     ctx = CycleContext(
         run=run, as_of=run.as_of, options=CycleOptions.from_dict(run.options)
@@ -257,6 +315,8 @@ def _execute_locked(
         began = time.monotonic()
         try:
             step(ctx)
+        except OUTAGE_ERRORS:
+            raise  # the run stays running; its task retries and resumes it
         except Exception as exc:  # recorded, then the cycle goes on with the next step
             logger.exception("cycle %s: step %s failed", run_id, name)
             ctx.fail_step(step=name, error=f"{type(exc).__name__}: {exc}")

@@ -36,7 +36,8 @@ def test_the_beat_claims_the_window_so_a_manual_request_at_that_moment_is_refuse
 
     # Then the window's run is queued, and it is the only run
     run = CycleRun.objects.get()
-    assert claim == {"run_id": str(run.pk)}
+    assert claim == {"run_id": str(run.pk), "token": run.dispatch_token}
+    assert run.dispatch_token
     assert run.trigger == RunTrigger.SCHEDULER and run.status == RunStatus.QUEUED
 
 

@@ -11,6 +11,12 @@ import pytest
 from django.db import connection
 
 from config.celery import app as celery_app
+from tests.integration.private_servers import (
+    PrivatePostgres,
+    PrivateRedis,
+    postgres_missing,
+    redis_missing,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -124,9 +130,23 @@ def celery_worker_process(worker_factory):
 def worker_factory(tmp_path, settings):
     """Start workers (`start(**env)`) as often as a test kills them; all are killed
     and the queues purged at the end."""
-    broker = require_worker_services()
+    yield from _workers_on(require_worker_services(), tmp_path, settings)
+
+
+def use_broker(url: str) -> None:
+    """Point this process's Celery app at `url` (its producers included)."""
+    conf = celery_app.conf
+    if (conf.broker_url, conf.broker_write_url, conf.broker_read_url) != (url,) * 3:
+        # The read and write URLs were resolved from the first one at start-up.
+        conf.broker_url = conf.broker_write_url = conf.broker_read_url = url
+        # kombu keeps one pool per URL for the process: pick that URL's, close none.
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+
+def _workers_on(broker, tmp_path, settings):
     celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = broker
+    use_broker(broker)
     purge_queues()
     base_env = {
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
@@ -153,9 +173,155 @@ def worker_factory(tmp_path, settings):
         purge_queues(unacked=True)
 
 
+# --- private servers, for restarts -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def private_postgres(django_db_setup, django_db_blocker):
+    """This module's tests run on a PostgreSQL server of their own (a copy of the test
+    database), which they may restart; the shared server is never touched."""
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "the test database must be PostgreSQL to move it onto a private server "
+            "(the PostgreSQL run: DATABASE_URL)"
+        )
+    missing = postgres_missing()
+    if missing:
+        pytest.skip(missing)
+    server = PrivatePostgres()
+    saved = {key: connection.settings_dict.get(key) for key in ("HOST", "PORT")}
+    try:
+        server.start()
+        db = connection.settings_dict
+        server.copy_database(
+            name=db["NAME"],
+            host=db.get("HOST") or "127.0.0.1",
+            port=str(db.get("PORT") or "5432"),
+            user=db.get("USER") or "postgres",
+        )
+        connection.close()
+        connection.settings_dict.update(HOST="127.0.0.1", PORT=str(server.port))
+        yield server
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+        server.destroy()
+
+
+@pytest.fixture(scope="module")
+def private_redis():
+    """A Redis of this module's own (no persistence), which its tests may restart."""
+    missing = redis_missing()
+    if missing:
+        pytest.skip(missing)
+    server = PrivateRedis()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture
+def private_worker_factory(private_postgres, private_redis, tmp_path, settings):
+    """Workers on the private servers (`start(**env)`); killed at the end."""
+    settings.CELERY_BROKER_URL = private_redis.url
+    previous = celery_app.conf.broker_url
+    try:
+        yield from _workers_on(private_redis.url, tmp_path, settings)
+    finally:
+        use_broker(previous)
+
+
+def wait_for(predicate, *, timeout: float, what: str, poll: float = 0.2) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(poll)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def beat_fires():
+    """The real beat entry through the engine's scheduler: claim the window, send its
+    message; the window's run."""
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+    from django_celery_beat.schedulers import ModelEntry
+
+    from creative_engine.beat import CycleScheduler
+    from creative_engine.models import CycleRun
+    from creative_engine.schedule import CYCLE_TASK_NAME
+
+    call_command("setup_schedule")  # a transactional test starts from empty tables
+    scheduler = CycleScheduler(app=celery_app, lazy=True)
+    entry = ModelEntry(PeriodicTask.objects.get(name=CYCLE_TASK_NAME), app=celery_app)
+    assert scheduler.apply_async(entry, advance=False) is not None
+    return CycleRun.objects.get(
+        scheduled_window__isnull=False, finished_at__isnull=True
+    )
+
+
 def _queue_exists(conn, queue: str) -> bool:
     try:
         conn.default_channel.queue_declare(queue=queue, passive=True)
     except Exception:
         return False
     return True
+
+
+# --- what the worker tests build --------------------------------------------------
+
+
+def live_worker_env(live_graph, settings, **extra: str) -> dict[str, str]:
+    """A worker in live mode against the fake Graph API, on this test's account."""
+    return {
+        "CREATIVE_ENGINE_MODE": "live",
+        "META_GRAPH_URL": live_graph.base_url,
+        "META_ACCESS_TOKEN": settings.META_ACCESS_TOKEN,
+        "META_AD_ACCOUNT_ID": settings.META_AD_ACCOUNT_ID,
+        "META_PAGE_ID": settings.META_PAGE_ID,
+        "META_DEFAULT_ADSET_ID": settings.META_DEFAULT_ADSET_ID,
+        **extra,
+    }
+
+
+TINY_RENDER = {"RENDER_WIDTH": "144", "RENDER_HEIGHT": "256"}
+
+
+def tiny_live_master(tmp_path, settings):
+    """A short, tiny master with approved cuts, bound to no campaign or ad set of its
+    own (live mode: the default ad set), rendered small here and on the workers."""
+    from django.core.files import File
+
+    from tests.factories import master_with_approved_cuts
+    from variants.rendering.demo_media import make_synthetic_master
+
+    settings.RENDER_WIDTH, settings.RENDER_HEIGHT = 144, 256
+    video = make_synthetic_master(
+        tmp_path / "master.mp4", duration=12.0, width=144, height=256
+    )
+    with video.open("rb") as fh:
+        return master_with_approved_cuts(
+            campaign_id="",
+            adset_id="",
+            video_url="",
+            video_file=File(fh, name="master.mp4"),
+            style_guide={"hashtags": ["#newmusic"]},
+        )
+
+
+def add_drafts(master, *, count: int, batch: int = 1) -> None:
+    """`count` drafts of `master` in `batch`, each using every approved cut."""
+    from tests.factories import VariantFactory
+    from tests.promotion.builders import slots_of
+
+    for n in range(1, count + 1):
+        VariantFactory(
+            parent=master,
+            batch_number=batch,
+            variant_number=n,
+            fragments_order=slots_of(master),
+            pixel_id=master.authorized_pixels[0],
+            color_look="",
+        )

@@ -1,5 +1,6 @@
 """Chaos: a real worker killed at random points of render and upload, against the fake
-Graph API losing answers, then healed; then beats and manual triggers fired together.
+Graph API losing answers, then healed; then beats and manual triggers fired together
+(one window's message lost after its claim, and sent again by the periodic check).
 
 Seeded and bounded (about two minutes on the CI machine). Needs PostgreSQL and Redis,
 where the worker is the point; skipped elsewhere. Prints the counts it asserts on.
@@ -14,8 +15,8 @@ import time
 from collections import Counter
 
 import pytest
-from django.core.files import File
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from creative_engine.models import CycleRun, RunStatus, RunTrigger
@@ -26,14 +27,19 @@ from creative_engine.services.cycle import (
     cycle_request,
     cycle_schedule_window,
 )
-from creative_engine.tasks import run_scheduled_cycle
+from creative_engine.services.run_recovery import recovery_grace
+from creative_engine.tasks import recover_scheduled_runs, run_scheduled_cycle
 from promotion.models import PromotionLog
 from promotion.tasks import sweep_stuck_work
-from tests.factories import VariantFactory, master_with_approved_cuts
-from tests.promotion.builders import slots_of
+from tests.integration.conftest import (
+    TINY_RENDER,
+    add_drafts,
+    live_worker_env,
+    tiny_live_master,
+    wait_for,
+)
 from variants.choices import VariantStatus
 from variants.models import CreativeVariant
-from variants.rendering.demo_media import make_synthetic_master
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -49,15 +55,6 @@ WORKING = (
     VariantStatus.RENDERED,
     VariantStatus.UPLOADING,
 )
-
-
-def _wait_for(predicate, *, timeout: float, what: str, poll: float = 0.2) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(poll)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _crash_point(fake) -> str:
@@ -91,31 +88,11 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
 ):
     rng = random.Random(SEED)
     # Given a short, tiny master with approved cuts and six drafts to render and upload
-    settings.RENDER_WIDTH, settings.RENDER_HEIGHT = 144, 256
-    video = make_synthetic_master(
-        tmp_path / "master.mp4", duration=12.0, width=144, height=256
-    )
-    with video.open("rb") as fh:
-        master = master_with_approved_cuts(
-            campaign_id="",
-            adset_id="",
-            video_url="",
-            video_file=File(fh, name="master.mp4"),
-            style_guide={"hashtags": ["#newmusic"]},
-        )
+    master = tiny_live_master(tmp_path, settings)
     batches = iter(range(1, 100))
 
     def more_drafts() -> None:
-        batch = next(batches)
-        for n in range(1, VARIANTS + 1):
-            VariantFactory(
-                parent=master,
-                batch_number=batch,
-                variant_number=n,
-                fragments_order=slots_of(master),
-                pixel_id=master.authorized_pixels[0],
-                color_look="",
-            )
+        add_drafts(master, count=VARIANTS, batch=next(batches))
 
     more_drafts()
     # ...and Meta losing a quarter of the answers to its creates
@@ -123,18 +100,13 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
         live_graph.faults.lose_response_randomly(
             "POST", path, rate=LOST_ANSWER_RATE, seed=rng.randrange(10**6)
         )
-    env = {
-        "CREATIVE_ENGINE_MODE": "live",
-        "META_GRAPH_URL": live_graph.base_url,
-        "META_ACCESS_TOKEN": settings.META_ACCESS_TOKEN,
-        "META_AD_ACCOUNT_ID": settings.META_AD_ACCOUNT_ID,
-        "META_PAGE_ID": settings.META_PAGE_ID,
-        "META_DEFAULT_ADSET_ID": settings.META_DEFAULT_ADSET_ID,
-        "META_TIMEOUT_SECONDS": "2",
-        "RENDER_WIDTH": "144",
-        "RENDER_HEIGHT": "256",
-        "CYCLE_LOCK_RETRY_SECONDS": "1",
-    }
+    env = live_worker_env(
+        live_graph,
+        settings,
+        **TINY_RENDER,
+        META_TIMEOUT_SECONDS="2",
+        CYCLE_LOCK_RETRY_SECONDS="1",
+    )
     started = time.monotonic()
 
     # When a worker is killed at a random moment of its work, again and again, and
@@ -160,7 +132,7 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
         sweep_stuck_work.apply()
         return not CreativeVariant.objects.filter(status__in=WORKING).exists()
 
-    _wait_for(healed, timeout=HEAL_TIMEOUT, what=f"healing\n{worker.log()}", poll=2)
+    wait_for(healed, timeout=HEAL_TIMEOUT, what=f"healing\n{worker.log()}", poll=2)
     chaos_seconds = time.monotonic() - started
 
     # Then every variant has exactly one ad, nothing is stuck, every request is logged
@@ -181,6 +153,7 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
     # When beats and manual triggers fire together for several windows
     first = next_scheduled_run(timezone.now()) + dt.timedelta(seconds=5)
     manual_outcomes = Counter()
+    lost_window, resent_windows = rng.randrange(WINDOWS), 0
     for k in range(WINDOWS):
         moment = first + dt.timedelta(hours=12 * k)
         manual_first = rng.random() < 0.5
@@ -203,14 +176,24 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
             thread.start()
             time.sleep(0.05)
         claims = [cycle_schedule_window(now=moment) for _ in range(2)]  # two beats
-        for claim in claims:
-            if claim is not None:
-                run_scheduled_cycle.apply_async(kwargs={"run_id": str(claim.pk)})
+        window_run = next(c for c in claims if c is not None)
+        if k != lost_window:  # one window's message is lost after its claim
+            run_scheduled_cycle.apply_async(
+                kwargs={
+                    "run_id": str(window_run.pk),
+                    "token": window_run.dispatch_token,
+                },
+                task_id=window_run.dispatch_token,
+            )
         if not manual_first:
             thread.start()
         thread.join(timeout=60)
-        window_run = next(c for c in claims if c is not None)
-        _wait_for(
+        if k == lost_window:  # minutes later the periodic check sends it again
+            CycleRun.objects.filter(pk=window_run.pk).update(
+                heartbeat_at=F("heartbeat_at") - recovery_grace()
+            )
+            resent_windows += recover_scheduled_runs.apply().get()
+        wait_for(
             lambda pk=window_run.pk: CycleRun.objects.filter(
                 pk=pk, finished_at__isnull=False
             ).exists(),
@@ -233,7 +216,8 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
         f"lost_answers={sum(1 for f in live_graph.faults.fired if f[0] == 'lose')} "
         f"statuses={dict(by_status)}\n"
         f"windows: cycles_per_window={sorted(per_window.values())} "
-        f"real_cycles_per_window={sorted(real.values())} manual={dict(manual_outcomes)}"
+        f"real_cycles_per_window={sorted(real.values())} manual={dict(manual_outcomes)} "
+        f"lost_window_messages_resent={resent_windows}"
         f"\ncrash points: {dict(points)}"
     )
     assert kills >= KILLS
@@ -248,3 +232,4 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
     # And every window got exactly one scheduled cycle, and it really ran
     assert len(per_window) == WINDOWS and set(per_window.values()) == {1}
     assert real == per_window, list(scheduled.values("status", "errors"))
+    assert resent_windows == 1

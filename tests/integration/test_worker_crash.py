@@ -1,7 +1,6 @@
 """A real worker on Redis killed mid-cycle: the next cycle finishes, with no duplicate ad."""
 
 import datetime as dt
-import time
 
 import pytest
 import time_machine
@@ -13,20 +12,12 @@ from creative_engine.services.cycle import cycle_execute, cycle_request
 from creative_engine.tasks import cycle_queue
 from promotion.models import StubMetaObject
 from tests.factories import master_with_approved_cuts
+from tests.integration.conftest import wait_for
 from tests.promotion.builders import rendered_variant
 from variants.choices import VariantStatus
 from variants.models import CreativeVariant
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def _wait_for(predicate, *, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_worker_killed_mid_cycle_leaves_a_state_the_next_cycle_completes(
@@ -40,9 +31,10 @@ def test_a_worker_killed_mid_cycle_leaves_a_state_the_next_cycle_completes(
     cycle_queue(str(run.pk))
 
     # When the worker is killed once some ads exist but not all
-    _wait_for(
+    wait_for(
         lambda: StubMetaObject.objects.filter(kind="ad").count() >= 2,
         timeout=90,
+        poll=0.1,
         what=f"the worker to create ads\n{celery_worker_process.log()}",
     )
     celery_worker_process.kill()

@@ -1,0 +1,55 @@
+"""On the real broker: however many cycles and sweeps run, the queue holds one message
+per variant's next work (its dispatch token), never a second."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from config.celery import app as celery_app
+from creative_engine.services.cycle import cycle_execute, cycle_request
+from promotion.queued_messages import queued_task_ids
+from promotion.tasks import sweep_stuck_work
+from tests.factories import VariantFactory, master_with_approved_cuts
+from tests.promotion.builders import slots_of
+from variants.models import CreativeVariant
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+DRAFTS = 6
+
+
+def _messages_by_queue() -> Counter:
+    with celery_app.connection_for_read() as conn:
+        client = conn.default_channel.client
+        return Counter({q: client.llen(q) for q in ("default", "render", "meta")})
+
+
+def test_cycles_and_sweeps_leave_one_queued_message_per_variant(
+    worker_factory, settings
+):
+    # Given drafts to render, a broker and no worker yet (everything stays queued);
+    # only the broker's answer keeps a message from being sent twice (by age, every
+    # dispatch would count as stale at once)
+    settings.DISPATCH_STALE_SECONDS = 0
+    master = master_with_approved_cuts()
+    for n in range(1, DRAFTS + 1):
+        VariantFactory(
+            parent=master,
+            variant_number=n,
+            fragments_order=slots_of(master),
+            pixel_id=master.authorized_pixels[0],
+        )
+
+    # When three cycles run, and the sweep after each
+    for _ in range(3):
+        run = cycle_request(options={"generate_variants": False})
+        cycle_execute(run_id=run.pk)
+        sweep_stuck_work.apply()
+
+    # Then each draft has exactly one message waiting: its render (chained upload)
+    tokens = set(CreativeVariant.objects.values_list("dispatch_token", flat=True))
+    assert len(tokens) == DRAFTS and "" not in tokens
+    assert _messages_by_queue() == Counter({"render": DRAFTS})
+    assert queued_task_ids() == tokens

@@ -2,17 +2,25 @@
 
 The sweep and the cycle re-send a variant's work only when its message is provably
 not in flight. With Redis (the engine's broker) waiting messages are lists the broker
-can be asked about; a message a worker has taken is not waiting, and its variant's
-lease says whether that worker lives. Other brokers cannot be asked: None, and the
-callers fall back to the age of the dispatch (DISPATCH_STALE_SECONDS).
+can be asked about. A message a worker took lately still counts (Redis keeps it in
+its `unacked` hash until the task acks): an outage's retry waits out its countdown in
+the worker's hands, not on the queue, and must not look lost. One taken longer ago
+than a lease plus the longest countdown is left to the variant's lease, which says
+whether that worker lives (a killed worker's message sits there for hours). Other
+brokers cannot be asked: None, and the callers fall back to the age of the dispatch
+(DISPATCH_STALE_SECONDS).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
+from typing import Any
 
 from django.conf import settings
+
+from config.task_outages import OUTAGE_MAX_COUNTDOWN
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +51,7 @@ def queued_task_ids() -> frozenset[str] | None:
                         task_id = _task_id(raw)
                         if task_id:
                             ids.add(task_id)
+            ids.update(_recently_taken_task_ids(channel, client))
     except Exception:  # the broker is down: nobody can say what waits
         logger.warning("could not read the broker's queues", exc_info=True)
         return None
@@ -62,10 +71,45 @@ def _priority_lists(channel: object, queue: str) -> list[str]:
     return sorted({name_for(queue, step) for step in steps})
 
 
+def in_hand_seconds() -> float:
+    """How long a message a worker took still counts as in flight: a lease (a live
+    holder renews it) plus the longest outage countdown a retry waits in its hands."""
+    return float(settings.WORK_LEASE_SECONDS) + OUTAGE_MAX_COUNTDOWN
+
+
+def _recently_taken_task_ids(channel: Any, client: Any) -> set[str]:
+    """Task ids of the messages workers took within `in_hand_seconds` and have not
+    acked: kombu's Redis transport files them in `unacked` by delivery tag and
+    timestamps them in `unacked_index`."""
+    index_key = getattr(channel, "unacked_index_key", "unacked_index")
+    hash_key = getattr(channel, "unacked_key", "unacked")
+    tags = client.zrangebyscore(index_key, time.time() - in_hand_seconds(), "+inf")
+    if not tags:
+        return set()
+    ids: set[str] = set()
+    for raw in client.hmget(hash_key, tags):
+        if raw is None:
+            continue
+        try:
+            message = json.loads(raw)[0]
+        except (TypeError, ValueError, IndexError, KeyError):
+            continue
+        task_id = _message_task_id(message)
+        if task_id:
+            ids.add(task_id)
+    return ids
+
+
 def _task_id(raw: bytes | str) -> str:
     try:
         message = json.loads(raw)
     except (TypeError, ValueError):
+        return ""
+    return _message_task_id(message)
+
+
+def _message_task_id(message: Any) -> str:
+    if not isinstance(message, dict):
         return ""
     headers = message.get("headers") or {}
     return str(

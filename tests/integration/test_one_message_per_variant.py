@@ -3,13 +3,14 @@ per variant's next work (its dispatch token), never a second."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import pytest
 
 from config.celery import app as celery_app
 from creative_engine.services.cycle import cycle_execute, cycle_request
-from promotion.queued_messages import queued_task_ids
+from promotion.queued_messages import in_hand_seconds, queued_task_ids
 from promotion.tasks import sweep_stuck_work
 from tests.factories import VariantFactory, master_with_approved_cuts
 from tests.promotion.builders import slots_of
@@ -53,3 +54,31 @@ def test_cycles_and_sweeps_leave_one_queued_message_per_variant(
     assert len(tokens) == DRAFTS and "" not in tokens
     assert _messages_by_queue() == Counter({"render": DRAFTS})
     assert queued_task_ids() == tokens
+
+
+def test_a_message_a_worker_took_lately_counts_as_in_flight_until_a_lease_passes(
+    worker_factory,
+):
+    # Given a message on the render queue that a consumer takes without acking it (as
+    # a worker holds an outage retry through its countdown); no worker is started
+    celery_app.send_task(
+        "variants.render_variant", args=["00000000"], task_id="tok-held", queue="render"
+    )
+    assert "tok-held" in queued_task_ids()
+    with celery_app.connection_for_write() as conn:
+        channel = conn.default_channel
+        message = channel.basic_get("render", no_ack=False)
+        assert message is not None
+        client = channel.client
+
+        # Then, off the queue but in hand, it still counts: the sweep sends no second
+        assert client.llen("render") == 0
+        assert "tok-held" in queued_task_ids()
+
+        # When it has been in hand for longer than a lease and the longest countdown
+        # (its worker may be dead: the variant's lease decides)
+        taken = time.time() - in_hand_seconds() - 5
+        client.zadd("unacked_index", {message.delivery_tag: taken})
+
+        # Then it no longer counts
+        assert "tok-held" not in queued_task_ids()

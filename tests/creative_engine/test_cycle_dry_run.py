@@ -57,7 +57,9 @@ def test_dry_run_prints_the_plan_and_writes_nothing(settings):
     # Then the plan says what and why, and nothing changed anywhere
     text = out.getvalue()
     assert "DRY RUN — nothing was written to Meta" in text
-    assert "would_promote" in text and "would_generate" in text
+    assert "Would promote" in text and "Would generate" in text
+    # in the console's words, with the numbers behind them
+    assert "chance of being in the top 3" in text
     after = (
         PromotionLog.objects.count(),
         StubMetaObject.objects.count(),

@@ -69,7 +69,11 @@ from productions.thumbnails import (
     timeline_seconds,
 )
 from productions.uploads import uploaded_master_duration
-from productions.url_safety import validate_public_video_url
+from productions.url_safety import (
+    FetchError,
+    UnsafeURLError,
+    validate_public_video_url,
+)
 from productions.validators import validate_pixel_ids, validate_subgenres
 
 
@@ -591,9 +595,10 @@ class CreativeProductionAdmin(ModelAdmin):
             name = frame_thumbnail(
                 master, frame_millis(millis / 1000, duration=master.duration)
             )
-        except CorruptMediaError as exc:
-            # A video that cannot be read (or fetched) gets a blank frame, not a
-            # broken image on every row; the page's probe line says why.
+        except (CorruptMediaError, UnsafeURLError, FetchError) as exc:
+            # A video that cannot be read, or a URL that cannot be fetched (its host
+            # gone, refused as unsafe), gets a blank frame, not a 500 on every row;
+            # the page's probe line says why.
             blank = HttpResponse(BLANK_FRAME_GIF, content_type="image/gif")
             blank["Cache-Control"] = "no-cache"
             reason = " ".join(str(exc).split())[:200]

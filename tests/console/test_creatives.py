@@ -32,14 +32,6 @@ def _reliable_stub(settings):
 
 
 @pytest.fixture
-def staff_manager(client, manager_user):
-    manager_user.is_staff = True
-    manager_user.save(update_fields=["is_staff"])
-    client.force_login(manager_user)
-    return client
-
-
-@pytest.fixture
 def viewer_client(client):
     viewer = UserFactory(username="viewer1", is_staff=True)
     viewer.user_permissions.add(

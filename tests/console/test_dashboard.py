@@ -22,14 +22,6 @@ from variants.choices import VariantStatus
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_manager(client, manager_user):
-    manager_user.is_staff = True
-    manager_user.save(update_fields=["is_staff"])
-    client.force_login(manager_user)
-    return client
-
-
 def test_totals_and_per_master_rows_add_the_last_fourteen_days_only():
     # Given two masters with delivery today and one day outside the window
     today = timezone.localdate()

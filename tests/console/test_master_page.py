@@ -21,6 +21,7 @@ from productions import thumbnails
 from productions.looks import KNOWN_LOOKS
 from productions.models import ApprovalAudit, CreativeProduction
 from productions.thumbnails import THUMBNAIL_WIDTH, frame_name, source_key
+from productions.url_safety import UnresolvedHostError
 from tests.api.fake_dns import fake_getaddrinfo
 from tests.factories import FragmentFactory, ProductionFactory, UserFactory
 from variants.rendering.demo_media import make_synthetic_master
@@ -518,3 +519,25 @@ def test_thumbnails_live_under_media_not_in_a_hidden_cache(tiny_video):
     assert name.startswith(f"thumbnails/{master.pk}/")
     assert not any(part.startswith(".") for part in Path(name).parts)
     assert default_storage.exists(name)
+
+
+def test_a_frame_of_a_master_whose_url_host_does_not_resolve_is_blank_not_a_500(
+    manager_client, monkeypatch
+):
+    # Given a master by URL whose host no longer resolves
+    master = ProductionFactory(video_url="https://gone.example/master.mp4")
+
+    def unresolved(*args, **kwargs):
+        raise UnresolvedHostError("gone.example does not resolve.")
+
+    monkeypatch.setattr("productions.admin.frame_thumbnail", unresolved)
+    url = reverse(
+        "admin:productions_creativeproduction_frame", args=[master.pk, "k", 0]
+    )
+
+    # When its frame is asked for
+    response = manager_client.get(url)
+
+    # Then it is a blank frame that says why
+    assert response.status_code == 200
+    assert response["X-Frame-Unavailable"] == "gone.example does not resolve."

@@ -48,14 +48,6 @@ def _counts(client, world) -> dict[str, int]:
     return counts
 
 
-@pytest.fixture
-def staff_manager(client, manager_user):
-    manager_user.is_staff = True
-    manager_user.save(update_fields=["is_staff"])
-    client.force_login(manager_user)
-    return client
-
-
 def test_each_console_page_costs_the_same_queries_for_four_times_the_rows(
     staff_manager,
 ):

@@ -23,14 +23,6 @@ from variants.models import CreativeVariant
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_manager(client, manager_user):
-    manager_user.is_staff = True
-    manager_user.save(update_fields=["is_staff"])
-    client.force_login(manager_user)
-    return client
-
-
 def test_the_dry_run_page_asks_first_and_creates_nothing_on_get(staff_manager):
     page = staff_manager.get(reverse("console_dry_run"))
 

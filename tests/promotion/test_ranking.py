@@ -833,3 +833,28 @@ def test_without_three_second_views_the_click_prior_ignores_retention():
     # Then every prior is the master's pooled rate
     for judgement in result.judgements:
         assert _prior_mean(judgement) == pytest.approx(result.pooled_rate, rel=1e-6)
+
+
+def test_two_conversions_where_half_of_one_was_expected_is_no_lead_resting_on_a_day():
+    # Given a variant with 5 conversions over a week of 20,000 impressions a day,
+    # 2 of them on one day (0.5 expected from the other days: z 2.1, yet it
+    # happens on about one day in eleven)
+    from promotion.ranking.decisions import _day_stands_out
+    from promotion.ranking.policy import CandidateEvidence
+
+    days = make_days([0.01] * 7, 20_000)
+    days = [
+        dataclasses.replace(d, conversions=2 if i == 3 else (1 if i < 3 else 0))
+        for i, d in enumerate(days)
+    ]
+    candidate = make_candidate("v", [0.01] * 7, 20_000)
+    evidence = CandidateEvidence(candidate, tuple(days), (), 5, 140_000, 1400)
+
+    # When the day is checked as a possible one-day lead on conversions
+    stands_out = _day_stands_out(evidence, days[3], "cvr", RankingPolicy())
+
+    # Then it is ordinary noise, but eight conversions that day would not be
+    assert not stands_out
+    loud = dataclasses.replace(days[3], conversions=8)
+    heavy = dataclasses.replace(evidence, successes=11)
+    assert _day_stands_out(heavy, loud, "cvr", RankingPolicy())

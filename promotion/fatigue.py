@@ -20,6 +20,10 @@ trust it, is fatigued. In numbers:
    z >= `min_z`, its variance scaled by the days' extra-binomial dispersion, both
    windows >= `min_window_impressions`), and must survive removing the single
    worst recent day, so a one-day dip never fatigues a variant.
+5. The same test on the last `fast_window_days` (3) at the stricter `fast_min_z`
+   (3.5): a winner's plentiful impressions show a steep decay within days, while
+   the week's average lags half a week behind it. Flat simulated winners (20,000
+   impressions a day, 60 days) are never flagged by it in the tests.
 
 Why these defaults: the check runs every cycle for the variant's whole life, so its
 false alarms add up, and a false alarm archives a good variant. Simulated flat series

@@ -14,13 +14,16 @@ The policies differ only in who is promoted (every other step is the engine's):
 - greedy: the 3 best by observed CTR among variants with 1,000+ impressions on 2+
   days; the others past that bar are paused;
 - random: 3 drawn at random from that set; the others paused;
-- oracle: the 3 best by the simulator's true current conversion rate (fatigue
-  included) among every live variant; the others past the bar paused.
+- oracle: the 3 best by the simulator's true current revenue per unit of spend
+  (fatigue, frequency and the auction's premium on worn ads included) among every
+  live variant, fresh ones too; the others past the bar paused.
+Every policy's winners' ad set follows the same budget engine (`adset_budget_step`).
 
 Figures:
 - objective share: true revenue bought per unit of spend over the whole run (the
-  simulator's expected conversions × order value for each ad's actual spend, testing
-  and scaling alike), as a share of the oracle's on the same seed;
+  simulator's expected revenue for each ad's actual spend, drawn by the market's own
+  model: CPM with its weekday and fatigue premium, fatigue, seasonality; testing and
+  scaling alike), as a share of the oracle's on the same seed;
 - regret (ours run): mean true rate of the oracle's top 3 among the live pool minus
   the mean true rate of each pick, as a share of the oracle's;
 - winners live: the share of (cycle, master) pairs after the first 4 days with 3
@@ -202,6 +205,12 @@ def _true_rate(market: Any, variant: Any, day: dt.date, metric: str) -> float:
     return rate * _variant_multiplier(market, variant, day)
 
 
+def _true_roas(market: Any, variant: Any, day: dt.date) -> float:
+    """What a unit of spend on the variant earns now (its most worn ad)."""
+    ads = [a for a in (variant.meta_ad_id, variant.scaling_ad_id) if a]
+    return min(market.expected_roas(a, day) for a in ads)
+
+
 def _baseline_promote(policy: str, seed: int) -> Any:
     """A promotion step that picks winners by `policy` and carries them out with
     the engine's own machinery (graduation, pausing), so only the choice differs."""
@@ -210,10 +219,12 @@ def _baseline_promote(policy: str, seed: int) -> Any:
         from productions.models import CreativeProduction
         from promotion.meta.stub import load_stub_market
         from promotion.ranking import Action
-        from promotion.selectors import live_variants_with_metrics
+        from promotion.selectors import live_variants_with_metrics, master_objective
+        from promotion.services.budget import adset_budget_step
         from promotion.services.meta_calls import meta_client
-        from promotion.services.placement import adset_for_scaling
+        from promotion.services.placement import adset_for_scaling, adset_for_testing
         from promotion.services.promote import _carry_out
+        from promotion.services.ranking_inputs import budget_policy_from_settings
 
         market = load_stub_market(seed=seed)
         client = meta_client(as_of=ctx.as_of)
@@ -234,7 +245,7 @@ def _baseline_promote(policy: str, seed: int) -> Any:
                 winners = rng.sample(past_bar, min(3, len(past_bar)))
             else:  # the oracle sees the truth of every live variant
                 winners = sorted(
-                    variants, key=lambda v: -_true_rate(market, v, today, "cvr")
+                    variants, key=lambda v: (-_true_roas(market, v, today), str(v.pk))
                 )[:3]
             winner_ids = {v.pk for v in winners}
             scaling = adset_for_scaling(master)
@@ -258,6 +269,18 @@ def _baseline_promote(policy: str, seed: int) -> Any:
                     run_id=ctx.run_id,
                     scaling_adset_id=scaling,
                 )
+            # Every engine shares the budget engine: only the choice differs.
+            adset_budget_step(
+                master=master,
+                variants=live_variants_with_metrics(master_id=master.pk),
+                winners=[str(v.pk) for v in winners],
+                as_of=ctx.as_of,
+                run_id=ctx.run_id,
+                client=client,
+                policy=budget_policy_from_settings(),
+                objective=master_objective(master_id=master.pk),
+                adset_id=scaling or adset_for_testing(master),
+            )
 
     return step
 
@@ -325,15 +348,11 @@ def _objective_bought(market: Any, start: dt.date, end: dt.date) -> tuple[float,
         for ad in (v.meta_ad_id, v.scaling_ad_id):
             if not ad:
                 continue
-            truth = market.truth(ad)
             day = start
             while day < end:
-                spent = market.spend_on(ad, day)
-                if spent > 0:
-                    impressions = spent / truth.cpm * 1000.0
-                    rate = truth.ctr * truth.cvr * market.true_multiplier(ad, day)
-                    revenue += impressions * rate * truth.order_value
-                    spend += spent
+                spent, earned = market.expected_day(ad, day)
+                revenue += earned
+                spend += spent
                 day += dt.timedelta(days=1)
     return revenue, spend
 

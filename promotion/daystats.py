@@ -37,6 +37,8 @@ class DayStats:
     spend: float
     revenue: float
     frequency: float = 0.0
+    # 3-second video views: people who stopped scrolling (the hook rate's events).
+    views_3s: int = 0
 
     def __post_init__(self) -> None:
         if self.impressions < 0 or self.clicks < 0 or self.conversions < 0:
@@ -64,6 +66,7 @@ def day_stats_from_rows(rows: Iterable[Any]) -> list[DayStats]:
             spend=float(row.spend),
             revenue=float(row.revenue),
             frequency=row.frequency,
+            views_3s=min(getattr(row, "video_3s_views", 0) or 0, row.impressions),
         )
         for row in rows
     ]

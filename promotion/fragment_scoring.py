@@ -21,7 +21,9 @@ How a fragment is scored, per master:
    `HOOK_SECONDS` (the structure and the cut lengths say which: the CTA opens a
    CTA-first variant), the hold rate (ThruPlays per impression) to every fragment by
    its share of the screen time. A hook is judged by whether people stop, long
-   before clicks can tell.
+   before clicks can tell: an opening fragment's smoothing prior (step 2) is the
+   master average times its hook rate relative to the master's (`hook_priors`),
+   so generation reaches for hooks that stop people before their clicks add up.
 """
 
 from __future__ import annotations
@@ -128,6 +130,8 @@ class ScoringRules:
     min_impressions: int = 500  # a variant (or group) counts as measured from here
     min_conversions: int = MIN_CONVERSIONS  # below this, clicks are the event
     max_best_pixels: int = 3
+    # How far a hook's stopping power alone may move its prior (relative rate).
+    hook_prior_bounds: tuple[float, float] = (0.5, 2.0)
 
 
 def fragment_ids_in_order(fragments_order: Sequence[Any]) -> list[str]:
@@ -178,15 +182,15 @@ def score_fragments(
     total_events = sum(events(v) for v in variants)
     mean_rate = total_events / total_impressions if total_impressions else 0.0
 
-    def smoothed(impressions: float, hits: float) -> float:
+    def smoothed(impressions: float, hits: float, prior: float = 1.0) -> float:
         k = rules.prior_impressions
-        return (hits + k * mean_rate) / (impressions + k)
+        return (hits + k * mean_rate * prior) / (impressions + k)
 
-    def score(group: Sequence[VariantResult]) -> float | None:
+    def score(group: Sequence[VariantResult], prior: float = 1.0) -> float | None:
         impressions = sum(v.impressions for v in group)
         if impressions == 0 or mean_rate == 0:
             return None
-        ratio = smoothed(impressions, sum(events(v) for v in group)) / mean_rate
+        ratio = smoothed(impressions, sum(events(v) for v in group), prior) / mean_rate
         return round(ratio / (1 + ratio), 4)
 
     measured = [v for v in variants if v.impressions >= rules.min_impressions]
@@ -197,6 +201,7 @@ def score_fragments(
     )
 
     retention = retention_by_fragment(variants)
+    stops = hook_priors(variants, retention, rules)
     results: dict[str, FragmentPerformance] = {}
     for fragment_id in fragment_ids:
         using = [v for v in variants if fragment_id in v.fragment_ids]
@@ -227,7 +232,7 @@ def score_fragments(
 
         results[fragment_id] = FragmentPerformance(
             fragment_id=fragment_id,
-            performance_score=score(using),
+            performance_score=score(using, stops.get(fragment_id, 1.0)),
             usage_count=len(using),
             success_rate=success_rate,
             performance_by_structure=by_structure,
@@ -241,6 +246,29 @@ def score_fragments(
             else None,
         )
     return results
+
+
+def hook_priors(
+    variants: Sequence[VariantResult],
+    retention: Mapping[str, Retention],
+    rules: ScoringRules,
+) -> dict[str, float]:
+    """Each opening fragment's expected rate relative to the master's, from how
+    well it stops the scroll: clicks per impression are stops per impression times
+    clicks per stop, so a hook stopping twice as many people starts at twice the
+    average before its own events say more. Clipped to `hook_prior_bounds`, and
+    only once the master reports 3-second views."""
+    views = sum(v.views_3s for v in variants if v.slots)
+    shown = sum(v.impressions for v in variants if v.slots)
+    if views <= 0 or shown <= 0:
+        return {}
+    master = views / shown
+    low, high = rules.hook_prior_bounds
+    return {
+        f: min(max(r.hook_rate / master, low), high)
+        for f, r in retention.items()
+        if r.hook_rate is not None
+    }
 
 
 def _grouped(

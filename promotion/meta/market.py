@@ -383,6 +383,39 @@ class MarketSimulator:
         state = self._state(self._ads[ad_id], day)
         return state.share if state else 0.0
 
+    def expected_day(self, ad_id: str, day: dt.date) -> tuple[float, float]:
+        """The ad's expected spend and revenue on `day` as the market draws them
+        (mid-day fatigue, the weekday, the auction's CPM premium; no noise, no
+        spike): the truth the benchmark scores what the spend bought by."""
+        ad = self._ads[ad_id]
+        state = self._state(ad, day)
+        if state is None or state.share <= 0:
+            return 0.0, 0.0
+        truth = self.appeal(ad.features)
+        cpm = self._cpm(ad, day, state)
+        frequency = frequency_after(state.impressions + state.share / cpm * 500.0)
+        fatigue = truth.fatigue_multiplier(state.exposure + state.active / 2, frequency)
+        impressions = state.share / cpm * 1000.0
+        rate = (
+            truth.ctr * fatigue * weekday_season(day) * truth.cvr * math.sqrt(fatigue)
+        )
+        return state.share, impressions * rate * truth.order_value
+
+    def expected_roas(self, ad_id: str, day: dt.date) -> float:
+        """Revenue per unit of spend the ad would earn at the start of `day` (its
+        fatigue and frequency so far, the auction's premium on a worn ad): what a
+        clairvoyant judge ranks by."""
+        ad = self._ads[ad_id]
+        truth = self.appeal(ad.features)
+        fatigue = self.true_multiplier(ad_id, day)
+        cpm = truth.cpm * (2.0 - weekday_season(day))
+        if self.delivery == "auction":
+            cpm /= math.sqrt(max(fatigue, 0.05))
+        rate = (
+            truth.ctr * fatigue * weekday_season(day) * truth.cvr * math.sqrt(fatigue)
+        )
+        return rate * truth.order_value * 1000.0 / cpm
+
     def daily_row(
         self, ad_id: str, day: dt.date, *, as_of: dt.datetime
     ) -> InsightRow | None:

@@ -41,6 +41,11 @@ class RankingPolicy:
     # Prior sd of one attribute's effect on the log rate (a hook, a body fragment, a
     # structure...): 0.25 lets one attribute move the rate by about ±25 %.
     feature_effect_sd: float = 0.25
+    # The click prior also follows the variant's own hook rate (3-second views per
+    # impression): the prior sd of the log-CTR change per unit of log hook rate, and
+    # the impressions' worth of the master's hook rate a variant's is shrunk with.
+    hook_rate_effect_sd: float = 1.0
+    hook_rate_prior_impressions: float = 300.0
     # Mature conversions a master needs before ranking switches from CTR to them.
     conversions_min_total: int = MIN_CONVERSIONS
     conversion_lag_days: int = 1

@@ -101,27 +101,36 @@ def _feature_prior_means(
     master's dispersion). A variant's own evidence is left out of its prior (it
     enters the likelihood), so nothing is counted twice. Attributes no sibling
     shares, or that every variant has, teach nothing and are dropped; without any
-    shared attribute the master's rate stands.
+    shared attribute the master's rate stands. One continuous covariate joins them:
+    the variant's own hook rate (`hook_rate_signal`), a different event from the
+    clicks its likelihood counts, so nothing is counted twice there either.
     """
     features = [e.candidate.all_features() for e in evidence]
     shared = collections.Counter(f for fs in features for f in fs)
     columns = sorted(f for f, n in shared.items() if 2 <= n < len(evidence))
-    if not columns:
+    # Both callers predict clicks, and the hook rate leads clicks.
+    stops = hook_rate_signal(evidence, policy)
+    if not columns and stops is None:
         return {}
     index = {f: j for j, f in enumerate(columns)}
-    design = np.zeros((len(evidence), len(columns) + 1))
+    extra = 0 if stops is None else 1
+    design = np.zeros((len(evidence), len(columns) + 1 + extra))
     design[:, 0] = 1.0  # the intercept
     for i, fs in enumerate(features):
         for f in fs:
             if f in index:
                 design[i, index[f] + 1] = 1.0
+    if stops is not None:
+        design[:, -1] = stops
     events = np.array(
         [(e.clicks if use_clicks else e.successes) / dispersion for e in evidence]
     )
     exposure = np.array([e.trials / dispersion for e in evidence])
-    penalty = np.full(len(columns) + 1, 1.0 / policy.feature_effect_sd**2)
+    penalty = np.full(design.shape[1], 1.0 / policy.feature_effect_sd**2)
     penalty[0] = 0.0
-    start = np.zeros(len(columns) + 1)
+    if stops is not None:
+        penalty[-1] = 1.0 / policy.hook_rate_effect_sd**2
+    start = np.zeros(design.shape[1])
     start[0] = math.log(base_rate)
     means: dict[str, float] = {}
     for i, e in enumerate(evidence):
@@ -135,6 +144,27 @@ def _feature_prior_means(
             np.clip(math.exp(design[i] @ coefficients), 1e-9, 0.999)
         )
     return means
+
+
+def hook_rate_signal(
+    evidence: Sequence[CandidateEvidence], policy: RankingPolicy
+) -> np.ndarray | None:
+    """Each variant's log hook rate (3-second views per impression, shrunk towards
+    the master's by `hook_rate_prior_impressions`) relative to the master's: the
+    covariate of the click prior. People who do not stop do not click, and views are
+    some thirty times more plentiful than clicks, so a hook's stopping power is
+    clear after a few hundred impressions, long before its clicks are. None when
+    nobody reports 3-second views (an image ad, an old row) or every rate is alike.
+    """
+    views = np.array([sum(d.views_3s for d in e.days) for e in evidence], float)
+    shown = np.array([sum(d.impressions for d in e.days) for e in evidence], float)
+    if views.sum() <= 0.0 or shown.sum() <= 0.0:
+        return None
+    master = views.sum() / shown.sum()
+    k = policy.hook_rate_prior_impressions
+    rates = (views + k * master) / (shown + k)
+    signal = np.log(rates / master)
+    return signal if float(np.ptp(signal)) > 1e-9 else None
 
 
 def _ridge_poisson_fit(

@@ -54,7 +54,8 @@ def adset_budget_step(
        the scaling ad set when there is one, else the master's or the default),
        and only for money objectives: a CTR master's budget is a person's call.
     2. Sum the last `BUDGET_LOOKBACK_DAYS` complete days of spend, revenue and
-       conversions over the master's live variants.
+       conversions over the winners: the ad set's budget buys more of them, so it
+       follows what they earn, not what the variants still being tested earn.
     3. `plan_budget` (pure): capped step, cooldown, Meta's hourly limit.
     4. Unless `client` is None (a dry run), read the current budget and set the new.
     """
@@ -64,7 +65,10 @@ def adset_budget_step(
     window_start = as_of.date() - dt.timedelta(days=BUDGET_LOOKBACK_DAYS)
     spend = revenue = 0.0
     conversions = 0
+    winner_ids = {str(w) for w in winners}
     for variant in variants:
+        if str(variant.pk) not in winner_ids:
+            continue
         for metric in variant.daily_metrics.all():
             if window_start <= metric.date < as_of.date():
                 spend += float(metric.spend)

@@ -193,3 +193,39 @@ def test_the_analyzer_never_lists_a_pixel_the_master_does_not_authorize():
 
     hook.refresh_from_db()
     assert hook.best_with_pixels == [master.authorized_pixels[0]]
+
+
+def test_a_hook_that_stops_people_scores_above_a_scrolled_past_one_on_equal_clicks():
+    # Given two hooks opening variants with the same few clicks, where one stops
+    # twice as many people in its first three seconds
+    variants = [
+        result(
+            n,
+            (hook, "body"),
+            clicks=20,
+            impressions=2000,
+            slots=((hook, 3.0), ("body", 7.0)),
+            views_3s=views,
+        )
+        for n, (hook, views) in enumerate([("stopper", 800), ("scrolled", 400)])
+    ]
+
+    # When the fragments are scored
+    scores = score_fragments(fragment_ids=["stopper", "scrolled"], variants=variants)
+
+    # Then the hook that stops people is rated higher, before clicks can tell
+    assert (
+        scores["stopper"].performance_score > 0.5 > scores["scrolled"].performance_score
+    )
+    assert scores["stopper"].hook_rate == pytest.approx(0.4)
+
+
+def test_without_three_second_views_hooks_are_scored_on_their_events_alone():
+    variants = [
+        result(n, (hook, "body"), clicks=20, impressions=2000)
+        for n, hook in enumerate(["a", "b"])
+    ]
+
+    scores = score_fragments(fragment_ids=["a", "b"], variants=variants)
+
+    assert scores["a"].performance_score == scores["b"].performance_score == 0.5

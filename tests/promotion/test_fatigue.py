@@ -236,3 +236,28 @@ def test_assessment_details_are_json_ready():
 
     assert details["fatigued"] is True
     assert details["baseline_window"] == ["2025-01-01", "2025-01-14"]
+
+
+def test_a_steep_decay_on_plentiful_impressions_is_caught_by_the_short_window_first():
+    # Given a winner shown 20,000 times a day whose rate falls 8 % a day from day 18
+    rates = [0.01] * 18 + [0.01 * math.exp(-0.08 * n) for n in range(1, 8)]
+    days = exact_series(rates, impressions=20_000)
+    week_only = FatiguePolicy(fast_window_days=None)
+
+    # When it is assessed each day, with and without the short window
+    def first_flag(policy):
+        return next(
+            t
+            for t in range(14, 40)
+            if assess(days, as_of_offset=t, policy=policy).fatigued
+        )
+
+    # Then the short window retires it days before the week's average moves 20 %
+    assert first_flag(FatiguePolicy()) < first_flag(week_only)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_short_window_never_fires_on_a_seeded_flat_series_of_a_winner(seed):
+    days = market_series(seed=200 + seed, n_days=60, impressions=20_000)
+
+    assert not any(assess(days, as_of_offset=t).fatigued for t in range(14, 61))

@@ -3,6 +3,8 @@
 import datetime as dt
 from itertools import count
 
+import pytest
+
 from promotion.meta.market import (
     AdFeatures,
     BudgetChange,
@@ -281,3 +283,35 @@ def test_spikes_are_rare_one_day_lifts():
 
     assert 1 <= len(spikes) <= 15
     assert all(d + DAY not in spikes for d in spikes[:1])
+
+
+def test_expected_revenue_matches_what_the_rows_report_on_average():
+    # Given an ad that delivers for three weeks on a large budget
+    sim = market(active_ad("ad-1", features()), budget=2000.0)
+    as_of = T0 + 40 * DAY
+    days = [T0.date() + n * DAY for n in range(21)]
+
+    # When its expected spend and revenue are set against the noisy rows
+    expected = [sim.expected_day("ad-1", day) for day in days]
+    rows = sim.daily_rows(["ad-1"], since=days[0], until=days[-1], as_of=as_of)
+    spend = sum(s for s, _ in expected)
+    revenue = sum(r for _, r in expected)
+
+    # Then the truth agrees with what Meta would report, within the noise
+    assert spend == sum(sim.spend_on("ad-1", day) for day in days)
+    assert float(sum(r.revenue for r in rows)) == pytest.approx(revenue, rel=0.15)
+    # And a clairvoyant's revenue per unit of spend is the same model's
+    assert revenue / spend == pytest.approx(
+        sum(
+            sim.expected_roas("ad-1", day) * s
+            for day, (s, _) in zip(days, expected, strict=True)
+        )
+        / spend,
+        rel=0.1,
+    )
+
+
+def test_a_paused_ad_is_expected_to_earn_nothing():
+    sim = market(active_ad("ad-1", features(), StatusChange(T0 + DAY, "PAUSED")))
+
+    assert sim.expected_day("ad-1", T0.date() + 3 * DAY) == (0.0, 0.0)

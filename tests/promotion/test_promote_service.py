@@ -235,3 +235,36 @@ def test_the_roas_engine_never_raises_a_budget_past_the_configured_ceiling(
     assert client.get_adset(adset_id=adset_id).daily_budget_minor == (
         new_budget or before
     )
+
+
+def test_the_winners_budget_follows_what_the_winners_earn_not_the_test_pool():
+    # Given three winners earning ROAS 10 and a weak test variant earning nothing
+    # on much more spend (the whole master's ROAS is below the target of 2)
+    master = master_with_approved_cuts()
+    client = stub_client()
+    variants = [_uploaded(master, client, n) for n in range(1, 5)]
+    for variant, clicks in zip(variants, [40, 35, 30, 5], strict=True):
+        weak = clicks == 5
+        for offset in range(4):
+            DailyMetricFactory(
+                variant=variant,
+                date=T0.date() + dt.timedelta(days=offset),
+                impressions=1000,
+                clicks=clicks,
+                conversions=0 if weak else 2,
+                spend=100 if weak else 10,
+                revenue=0 if weak else 100,
+            )
+
+    # When the optimizer runs
+    outcome = master_promote_top(
+        master_id=master.pk, as_of=T0 + dt.timedelta(days=5), client=client
+    )
+
+    # Then the budget is judged on the winners' spend and revenue alone, and steps up
+    budget = next(d for d in outcome.decisions if d.action.startswith("budget"))
+    assert set(budget.numbers["winners"]) == {str(v.pk) for v in variants[:3]}
+    assert budget.numbers["spend_7d"] == 120.0
+    assert budget.numbers["revenue_7d"] == 1200.0
+    assert budget.action == "budget_change"
+    assert budget.numbers["new_daily_budget_minor"] > 5000

@@ -787,3 +787,74 @@ def test_budget_decision_reports_measured_roas_and_cpa():
     )
     assert decision.measured_roas == pytest.approx(3.0)
     assert decision.measured_cpa == pytest.approx(25.0)
+
+
+def _with_hook_rate(candidate, hook_rate):
+    days = [
+        dataclasses.replace(d, views_3s=round(d.impressions * hook_rate))
+        for d in candidate.days
+    ]
+    return dataclasses.replace(candidate, days=days)
+
+
+def test_a_hook_that_stops_people_starts_from_a_higher_click_prior():
+    # Given a master whose CTR follows its hook rate (people who do not stop do not
+    # click): siblings at hook rates 20-40 % click 0.6-1.4 %
+    siblings = [
+        _with_hook_rate(make_candidate(f"s{i}", [ctr] * 7), hook)
+        for i, (hook, ctr) in enumerate(
+            [(0.2, 0.006), (0.25, 0.008), (0.3, 0.01), (0.35, 0.012), (0.4, 0.014)]
+        )
+    ]
+    # And two newcomers with the same few clicks, one that stops people, one not
+    stopper = _with_hook_rate(make_candidate("stopper", [0.01], 1500), 0.4)
+    scroller = _with_hook_rate(make_candidate("scroller", [0.01], 1500), 0.2)
+
+    # When the master is ranked
+    result = rank_master([*siblings, stopper, scroller], seed=5)
+
+    # Then the stopper's prior is well above the master's rate, the scroller's
+    # below, long before their clicks could tell them apart
+    high, low = result.judgement("stopper"), result.judgement("scroller")
+    assert _prior_mean(high) > 1.15 * result.pooled_rate
+    assert _prior_mean(low) < 0.85 * result.pooled_rate
+    assert high.posterior_mean > low.posterior_mean
+
+
+def test_without_three_second_views_the_click_prior_ignores_retention():
+    # Given variants that report no 3-second views (image ads, old rows)
+    candidates = [
+        make_candidate(name, [rate] * 5)
+        for name, rate in (("a", 0.012), ("b", 0.008), ("c", 0.01))
+    ]
+
+    result = rank_master(candidates, seed=5)
+
+    # Then every prior is the master's pooled rate
+    for judgement in result.judgements:
+        assert _prior_mean(judgement) == pytest.approx(result.pooled_rate, rel=1e-6)
+
+
+def test_two_conversions_where_half_of_one_was_expected_is_no_lead_resting_on_a_day():
+    # Given a variant with 5 conversions over a week of 20,000 impressions a day,
+    # 2 of them on one day (0.5 expected from the other days: z 2.1, yet it
+    # happens on about one day in eleven)
+    from promotion.ranking.decisions import _day_stands_out
+    from promotion.ranking.policy import CandidateEvidence
+
+    days = make_days([0.01] * 7, 20_000)
+    days = [
+        dataclasses.replace(d, conversions=2 if i == 3 else (1 if i < 3 else 0))
+        for i, d in enumerate(days)
+    ]
+    candidate = make_candidate("v", [0.01] * 7, 20_000)
+    evidence = CandidateEvidence(candidate, tuple(days), (), 5, 140_000, 1400)
+
+    # When the day is checked as a possible one-day lead on conversions
+    stands_out = _day_stands_out(evidence, days[3], "cvr", RankingPolicy())
+
+    # Then it is ordinary noise, but eight conversions that day would not be
+    assert not stands_out
+    loud = dataclasses.replace(days[3], conversions=8)
+    heavy = dataclasses.replace(evidence, successes=11)
+    assert _day_stands_out(heavy, loud, "cvr", RankingPolicy())

@@ -1,8 +1,8 @@
 """Small JPEG frames of a master: the cutter's timeline, fragment posters, list posters.
 
 Pages show pictures, not the master video: a <video> per row downloads megabytes and
-paints a black box until it seeks. A frame is extracted once with ffmpeg (the
-imageio-ffmpeg binary, or FFMPEG_BINARY) and kept through Django's storage API under
+paints a black box until it seeks. A frame is extracted once with ffmpeg
+(`productions.ffmpeg`) and kept through Django's storage API under
 `thumbnails/<master>/<source>/<millis>.jpg`, served by the media URL like any upload.
 `<source>` is a digest of the master's file name or URL, so a replaced video never
 shows the old one's frames. The last probe of the master (frame rate, size, streams)
@@ -14,11 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import subprocess
 import tempfile
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from productions.ffmpeg import FFmpegFailed, FFmpegTimedOut, run_ffmpeg
 from productions.media import (
     CorruptMediaError,
     MediaInfo,
@@ -142,47 +141,32 @@ def _fetch_cache_dir() -> Path:
     return base / "masters"
 
 
-@lru_cache(maxsize=1)
-def _bundled_ffmpeg() -> str:
-    import imageio_ffmpeg
-
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
-
-
-def ffmpeg_binary() -> str:
-    return str(getattr(settings, "FFMPEG_BINARY", "") or "") or _bundled_ffmpeg()
-
-
 def _extract_frame(source: Path, seconds: float) -> bytes:
     """One JPEG THUMBNAIL_WIDTH wide at `seconds` (input seeking: fast, frame-exact
     since ffmpeg 2.1); a seek that lands past the last frame retries a second earlier."""
+    error = ""
     for at in (seconds, max(seconds - 1.0, 0.0)):
         with tempfile.TemporaryDirectory(prefix="thumb-") as tmp:
             out = Path(tmp) / "frame.jpg"
-            argv = [
-                ffmpeg_binary(),
-                *("-hide_banner", "-nostdin", "-loglevel", "error"),
-                *("-ss", f"{at:.3f}", "-i", str(source)),
-                *("-frames:v", "1", "-an"),
-                *("-vf", f"scale={THUMBNAIL_WIDTH}:-2", "-q:v", "5"),
-                *("-f", "image2", "-y", str(out)),
-            ]
             try:
-                completed = subprocess.run(
-                    argv,
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    timeout=FRAME_TIMEOUT_SECONDS,
-                    check=False,
+                run_ffmpeg(
+                    [
+                        *("-ss", f"{at:.3f}", "-i", str(source)),
+                        *("-frames:v", "1", "-an"),
+                        *("-vf", f"scale={THUMBNAIL_WIDTH}:-2", "-q:v", "5"),
+                        *("-f", "image2", "-y", str(out)),
+                    ],
+                    timeout_seconds=FRAME_TIMEOUT_SECONDS,
                 )
-            except subprocess.TimeoutExpired as exc:
+            except FFmpegTimedOut as exc:
                 raise CorruptMediaError(
                     f"No frame at {at:.2f}s within {FRAME_TIMEOUT_SECONDS:.0f}s."
                 ) from exc
-            if completed.returncode == 0 and out.is_file() and out.stat().st_size:
+            except FFmpegFailed as exc:
+                error = str(exc)[-300:]
+                continue
+            if out.is_file() and out.stat().st_size:
                 return out.read_bytes()
-            error = completed.stderr.decode("utf-8", "replace").strip()[-300:]
     logger.info("no frame of %s at %.2fs: %s", source.name, seconds, error)
     raise CorruptMediaError(f"No frame could be read at {seconds:.2f}s.")
 

@@ -489,37 +489,56 @@ def build_pieces_command(
     """Encode master frames [boundaries[0], boundaries[-1]) once, graded and with the
     text, into closed-GOP H.264 pieces split at `boundaries` (video only; the sound is
     cut per variant). `out_pattern` holds one `%d` (0, 1, ...)."""
+    return build_piece_runs_command(
+        spec=spec, runs=[(boundaries, out_pattern)], look=look
+    )
+
+
+def build_piece_runs_command(
+    *,
+    spec: RenderSpec,
+    runs: Sequence[tuple[Sequence[int], Path]],
+    look: Look | None,
+) -> list[str]:
+    """`build_pieces_command` for several runs of master frames in one ffmpeg process
+    (one input and one output per run): what a variant misses from all its cuts is
+    encoded with one start-up instead of one per cut."""
     width, height = spec.output_size
-    start, end = boundaries[0], boundaries[-1]
-    frames = end - start
-    splits = [b - start for b in boundaries[1:-1]]
     texts, _ = text_filters(
         spec.text_overlay, width=width, height=height, font=spec.font
     )
-    video = [
-        *frame_filters(width, height, spec.fps),
-        *look_filters(look),
-        *texts,
-        "format=yuv420p",
-        *exact_video(frames),
-    ]
-    cut = Cut(path=spec.source, start=start, frames=frames)
-    args = ["-y", "-an", *_input_args(cut, spec.fps), "-vf", ",".join(video)]
-    args += [*video_encode_args(spec, keyframes=[0, *splits]), "-an"]
-    if splits:
-        return [
-            *args,
-            "-f",
-            "segment",
-            "-segment_format",
-            "mp4",
-            "-segment_frames",
-            ",".join(str(f) for f in splits),
-            "-reset_timestamps",
-            "1",
-            str(out_pattern),
+    inputs: list[str] = ["-y"]
+    outputs: list[str] = []
+    for index, (boundaries, out_pattern) in enumerate(runs):
+        start, end = boundaries[0], boundaries[-1]
+        frames = end - start
+        splits = [b - start for b in boundaries[1:-1]]
+        video = [
+            *frame_filters(width, height, spec.fps),
+            *look_filters(look),
+            *texts,
+            "format=yuv420p",
+            *exact_video(frames),
         ]
-    return [*args, "-f", "mp4", str(out_pattern).replace("%d", "0")]
+        cut = Cut(path=spec.source, start=start, frames=frames)
+        inputs += ["-an", *_input_args(cut, spec.fps)]
+        outputs += ["-map", f"{index}:v:0", "-vf", ",".join(video)]
+        outputs += [*video_encode_args(spec, keyframes=[0, *splits]), "-an"]
+        if splits:
+            outputs += [
+                "-f",
+                "segment",
+                "-segment_format",
+                "mp4",
+                "-segment_frames",
+                ",".join(str(f) for f in splits),
+                "-reset_timestamps",
+                "1",
+                str(out_pattern),
+            ]
+        else:
+            outputs += ["-f", "mp4", str(out_pattern).replace("%d", "0")]
+    return [*inputs, *outputs]
 
 
 @dataclass(frozen=True)

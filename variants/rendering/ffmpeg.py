@@ -1,81 +1,30 @@
-"""Locate and run ffmpeg.
+"""ffmpeg for the renderer: `productions.ffmpeg`'s runner, its failures as render errors.
 
-The binary comes from the imageio-ffmpeg wheel (libx264, AAC, lut3d, drawtext, concat),
-so `pip install` alone gives every machine the same renderer; FFMPEG_BINARY points at a
-system ffmpeg instead.
+A timeout is transient (the task retries it on a less loaded machine); a missing binary
+or a refused command is a permanent render failure with ffmpeg's own words.
 """
 
 from __future__ import annotations
 
-import errno
-import logging
-import subprocess
-import time
 from collections.abc import Sequence
-from functools import lru_cache
 
-from django.conf import settings
-
+from productions import ffmpeg
+from productions.ffmpeg import DEFAULT_TIMEOUT_SECONDS, ffmpeg_binary
 from variants.rendering.errors import FFmpegError, FFmpegTimeoutError, RenderError
 
-logger = logging.getLogger(__name__)
-
-STDERR_TAIL_CHARS = 2000
-DEFAULT_TIMEOUT_SECONDS = 600.0
-
-
-def ffmpeg_binary() -> str:
-    """settings.FFMPEG_BINARY when set, else the binary the imageio-ffmpeg wheel ships."""
-    configured = getattr(settings, "FFMPEG_BINARY", "") or ""
-    return configured or _bundled_ffmpeg()
-
-
-@lru_cache(maxsize=1)
-def _bundled_ffmpeg() -> str:
-    import imageio_ffmpeg
-
-    return imageio_ffmpeg.get_ffmpeg_exe()
-
-
-def stderr_tail(stderr: bytes | str, limit: int = STDERR_TAIL_CHARS) -> str:
-    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
-    text = text.strip()
-    return text if len(text) <= limit else "…" + text[-limit:]
+__all__ = ["DEFAULT_TIMEOUT_SECONDS", "ffmpeg_binary", "run_ffmpeg"]
 
 
 def run_ffmpeg(
     args: Sequence[str], *, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
 ) -> float:
-    """Run ffmpeg with `args` (argv without the binary); return the wall seconds taken.
-
-    Raises FFmpegError with the stderr tail on a non-zero exit, FFmpegTimeoutError when
-    it runs past `timeout_seconds` (the process is killed, not left behind).
-    """
-    argv = [ffmpeg_binary(), "-hide_banner", "-nostdin", "-loglevel", "error", *args]
-    started = time.monotonic()
+    """`productions.ffmpeg.run_ffmpeg`, raising FFmpegTimeoutError, RenderError (no
+    binary) or FFmpegError instead of its errors; returns the wall seconds taken."""
     try:
-        completed = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            timeout=timeout_seconds,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise FFmpegTimeoutError(
-            f"ffmpeg ran longer than {timeout_seconds:.0f}s and was stopped. "
-            f"{stderr_tail(exc.stderr or b'')}"
-        ) from exc
-    except FileNotFoundError as exc:
-        raise RenderError(
-            f"ffmpeg binary not found at {argv[0]!r}; check FFMPEG_BINARY."
-        ) from exc
-    elapsed = time.monotonic() - started
-    if completed.returncode != 0:
-        tail = stderr_tail(completed.stderr)
-        if "No space left on device" in tail:
-            raise OSError(errno.ENOSPC, f"ffmpeg: no space left on device. {tail}")
-        raise FFmpegError(f"ffmpeg failed (exit {completed.returncode}): {tail}")
-    logger.debug("ffmpeg took %.2fs: %s", elapsed, " ".join(argv))
-    return elapsed
+        return ffmpeg.run_ffmpeg(args, timeout_seconds=timeout_seconds)
+    except ffmpeg.FFmpegTimedOut as exc:
+        raise FFmpegTimeoutError(str(exc)) from exc
+    except ffmpeg.FFmpegNotFound as exc:
+        raise RenderError(str(exc)) from exc
+    except ffmpeg.FFmpegFailed as exc:
+        raise FFmpegError(str(exc)) from exc

@@ -34,7 +34,7 @@ from variants.rendering.commands import (
     AudioCut,
     RenderSpec,
     build_piece_assembly_command,
-    build_pieces_command,
+    build_piece_runs_command,
     build_poster_command,
     build_render_command,
     piece_run,
@@ -153,28 +153,30 @@ class PieceCache:
         )
 
     def pieces_for(self, spec: RenderSpec, *, timeout_seconds: float) -> list[Path]:
-        """Every piece of every cut of `spec`, in order, encoding the missing ones
-        (one ffmpeg pass per cut over the frames its missing pieces cover)."""
+        """Every piece of every cut of `spec`, in order, encoding the missing ones:
+        each run of missing pieces once, all runs of the render in one ffmpeg
+        process (pieces present between two missing ones are not encoded again)."""
         self.root.mkdir(parents=True, exist_ok=True)
         paths: list[Path] = []
+        runs: list[tuple[tuple[int, ...], list[str]]] = []
         for segment in spec.segments:
             first, count = segment_frames(segment, spec.fps)
             anchor = to_frame(segment.span[0], spec.fps) if segment.span else first
             run = piece_run(first, count, anchor=anchor, fps=spec.fps)
-            pieces = run.pieces
-            keys = [self.key(spec, first=a, frames=n) for a, n in pieces]
-            found = [self.lookup(k) for k in keys]
-            missing = [i for i, path in enumerate(found) if path is None]
-            self.hits += len(pieces) - len(missing)
-            if missing:
-                self._encode(
-                    spec,
-                    boundaries=run.boundaries[missing[0] : missing[-1] + 2],
-                    keys=keys[missing[0] : missing[-1] + 1],
-                    timeout_seconds=timeout_seconds,
+            keys = [self.key(spec, first=a, frames=n) for a, n in run.pieces]
+            missing = [i for i, key in enumerate(keys) if self.lookup(key) is None]
+            self.hits += len(keys) - len(missing)
+            self.misses += len(missing)
+            for group in _contiguous(missing):
+                runs.append(
+                    (
+                        run.boundaries[group[0] : group[-1] + 2],
+                        [keys[i] for i in group],
+                    )
                 )
-                self.misses += missing[-1] - missing[0] + 1
             paths.extend(self.path(k) for k in keys)
+        if runs:
+            self._encode(spec, runs=runs, timeout_seconds=timeout_seconds)
         self.evict()
         return paths
 
@@ -182,29 +184,44 @@ class PieceCache:
         self,
         spec: RenderSpec,
         *,
-        boundaries: tuple[int, ...],
-        keys: list[str],
+        runs: list[tuple[tuple[int, ...], list[str]]],
         timeout_seconds: float,
     ) -> None:
         work = self.root / f".encode-{uuid.uuid4().hex}"
         work.mkdir()
         try:
             run_ffmpeg(
-                build_pieces_command(
+                build_piece_runs_command(
                     spec=spec,
-                    boundaries=boundaries,
+                    runs=[
+                        (boundaries, work / f"run-{n}-piece-%d.mp4")
+                        for n, (boundaries, _) in enumerate(runs)
+                    ],
                     look=spec.look,
-                    out_pattern=work / "piece-%d.mp4",
                 ),
                 timeout_seconds=timeout_seconds,
             )
-            for index, key in enumerate(keys):
-                made = work / f"piece-{index}.mp4"
-                if not made.is_file():
-                    raise RenderError(f"ffmpeg wrote {index} of {len(keys)} pieces.")
-                os.replace(made, self.path(key))
+            for n, (_, keys) in enumerate(runs):
+                for index, key in enumerate(keys):
+                    made = work / f"run-{n}-piece-{index}.mp4"
+                    if not made.is_file():
+                        raise RenderError(
+                            f"ffmpeg wrote {index} of {len(keys)} pieces of a run."
+                        )
+                    os.replace(made, self.path(key))
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _contiguous(indices: list[int]) -> list[list[int]]:
+    """[1, 2, 4] -> [[1, 2], [4]]: the runs of consecutive indices."""
+    groups: list[list[int]] = []
+    for index in indices:
+        if groups and groups[-1][-1] == index - 1:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    return groups
 
 
 def render_timeout(spec: RenderSpec) -> float:

@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from unfold.decorators import display
 
@@ -146,6 +147,9 @@ def run_report(run: CycleRun, wanted: DecisionFilter) -> dict[str, Any]:
             for r in refusals
             if isinstance(r, Mapping)
         ],
+        "recoveries": recovery_rows(
+            run.recoveries if isinstance(run.recoveries, list) else []
+        ),
         "decisions": decision_rows,
         "decisions_total": len(decisions),
         "filter": wanted,
@@ -174,6 +178,34 @@ def run_report(run: CycleRun, wanted: DecisionFilter) -> dict[str, Any]:
             }
         ),
     }
+
+
+RECOVERY_LABELS = {
+    "resend": "Sent again",
+    "resume": "Resumed",
+    "expire": "Given up",
+}
+
+
+def recovery_rows(recoveries: list[Any]) -> list[dict[str, str]]:
+    """What the 2-minute check (or a request that found the run's worker gone) did to
+    this scheduled run, oldest first: when, what, from which state, and why."""
+    rows = []
+    for entry in recoveries:
+        if not isinstance(entry, Mapping):
+            continue
+        at = parse_datetime(str(entry.get("at") or ""))
+        action = str(entry.get("action") or "")
+        was = str(entry.get("was") or "")
+        rows.append(
+            {
+                "at": f"{at:%b %d, %H:%M:%S}" if at else "",
+                "action": RECOVERY_LABELS.get(action, action.replace("_", " ")),
+                "was": RunStatus(was).label if was in RunStatus.values else was,
+                "reason": str(entry.get("reason") or ""),
+            }
+        )
+    return rows
 
 
 @admin.register(CycleRun)

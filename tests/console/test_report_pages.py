@@ -505,3 +505,38 @@ def test_what_the_engine_wrote_is_shown_as_text_never_as_markup(manager_client):
 
     assert "<script>alert(1)</script>" not in html and "<img src=x>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_run_report_shows_what_the_recovery_check_did_and_why(manager_client):
+    run = _run_with(
+        1,
+        recoveries=[
+            {
+                "at": "2026-12-02T00:04:05+00:00",
+                "action": "resend",
+                "was": "queued",
+                "reason": "its message was lost: not on the broker; sent again",
+            },
+            {
+                "at": "2026-12-02T00:09:30+00:00",
+                "action": "resume",
+                "was": "running",
+                "reason": "its worker is gone (lock free, no heartbeat for 120s)",
+            },
+        ],
+    )
+
+    html = _report(manager_client, run).content.decode()
+
+    recoveries = html[html.index("run-recoveries") : html.index("run-decisions")]
+    assert recoveries.count('class="run-recovery ') == 2
+    assert "Sent again" in recoveries and "Resumed" in recoveries
+    assert "Dec 02, 00:04:05" in recoveries
+    assert "its message was lost: not on the broker; sent again" in recoveries
+    assert "Running" in recoveries  # the state it was in, in words
+
+
+def test_a_run_that_needed_no_recovery_shows_no_recoveries_card(manager_client):
+    html = _report(manager_client, _run_with(1)).content.decode()
+
+    assert "run-recoveries" not in html

@@ -224,6 +224,13 @@ def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start, start + _DAY
 
 
+def _revenue_per_impression(truth: TrueAppeal, fatigue: float, day: dt.date) -> float:
+    """Expected revenue an impression earns, noise aside: clicks fall with fatigue
+    and follow the weekday, conversions per click with the root of fatigue."""
+    ctr = truth.ctr * fatigue * weekday_season(day)
+    return ctr * truth.cvr * math.sqrt(fatigue) * truth.order_value
+
+
 class MarketSimulator:
     """The market for one seed. Same seed and history, same numbers, every time."""
 
@@ -396,10 +403,7 @@ class MarketSimulator:
         frequency = frequency_after(state.impressions + state.share / cpm * 500.0)
         fatigue = truth.fatigue_multiplier(state.exposure + state.active / 2, frequency)
         impressions = state.share / cpm * 1000.0
-        rate = (
-            truth.ctr * fatigue * weekday_season(day) * truth.cvr * math.sqrt(fatigue)
-        )
-        return state.share, impressions * rate * truth.order_value
+        return state.share, impressions * _revenue_per_impression(truth, fatigue, day)
 
     def expected_roas(self, ad_id: str, day: dt.date) -> float:
         """Revenue per unit of spend the ad would earn at the start of `day` (its
@@ -408,13 +412,8 @@ class MarketSimulator:
         ad = self._ads[ad_id]
         truth = self.appeal(ad.features)
         fatigue = self.true_multiplier(ad_id, day)
-        cpm = truth.cpm * (2.0 - weekday_season(day))
-        if self.delivery == "auction":
-            cpm /= math.sqrt(max(fatigue, 0.05))
-        rate = (
-            truth.ctr * fatigue * weekday_season(day) * truth.cvr * math.sqrt(fatigue)
-        )
-        return rate * truth.order_value * 1000.0 / cpm
+        cpm = self._cpm_at(truth, day, fatigue)
+        return _revenue_per_impression(truth, fatigue, day) * 1000.0 / cpm
 
     def daily_row(
         self, ad_id: str, day: dt.date, *, as_of: dt.datetime
@@ -519,11 +518,18 @@ class MarketSimulator:
         auction) a premium for fatigue, as the auction charges more for ads people
         have stopped responding to."""
         truth = self.appeal(ad.features)
+        fatigue = (
+            truth.fatigue_multiplier(state.exposure, frequency_after(state.impressions))
+            if self.delivery == "auction"
+            else 1.0
+        )
+        return self._cpm_at(truth, day, fatigue)
+
+    def _cpm_at(self, truth: TrueAppeal, day: dt.date, fatigue: float) -> float:
+        """CPM for an ad of `truth` worn to `fatigue` on `day` (the premium on a
+        worn ad applies in the auction only)."""
         cpm = truth.cpm * (2.0 - weekday_season(day))
         if self.delivery == "auction":
-            fatigue = truth.fatigue_multiplier(
-                state.exposure, frequency_after(state.impressions)
-            )
             cpm /= math.sqrt(max(fatigue, 0.05))
         return cpm
 

@@ -49,6 +49,9 @@ KILLS = 20
 WINDOWS = 6
 LOST_ANSWER_RATE = 0.25
 HEAL_TIMEOUT = 120.0
+# How long a kill waits for the new worker to render or upload (a loaded machine
+# starts a worker slowly; a killed worker's work is re-sent only after its lease).
+BUSY_WAIT = 20.0
 WORKING = (
     VariantStatus.DRAFT,
     VariantStatus.RENDERING,
@@ -70,6 +73,17 @@ def _crash_point(fake) -> str:
     last = fake.requests[-1] if fake.requests else None
     request = f"{last.method} {last.node_path.split('/')[-1]}" if last else "-"
     return f"{'+'.join(working) or 'idle'} @ {request}"
+
+
+def _busy_or_out_of_work(sweep, more_drafts) -> bool:
+    """Whether a variant is rendering or uploading now; sweeps meanwhile, and adds
+    drafts when every variant has finished."""
+    sweep.apply()
+    if not CreativeVariant.objects.filter(status__in=WORKING).exists():
+        more_drafts()
+    return CreativeVariant.objects.filter(
+        status__in=[VariantStatus.RENDERING, VariantStatus.UPLOADING]
+    ).exists()
 
 
 def _unlogged_requests(fake) -> int:
@@ -114,8 +128,15 @@ def test_killed_workers_and_lost_answers_heal_to_one_ad_per_variant_and_one_cycl
     kills, points = 0, Counter()
     while kills < KILLS:
         worker = worker_factory(**env)
-        sweep_stuck_work.apply()
-        time.sleep(rng.uniform(0.3, 3.0))
+        # A killed worker's message counts as in flight for a lease and the longest
+        # countdown, so the sweep may hold its work back for a minute: the kill
+        # waits (a while, not forever) for the worker to render or upload.
+        waited = time.monotonic() + BUSY_WAIT
+        while not _busy_or_out_of_work(sweep_stuck_work, more_drafts):
+            if time.monotonic() > waited:
+                break
+            time.sleep(0.5)
+        time.sleep(rng.uniform(0.1, 1.5))
         points[_crash_point(live_graph)] += 1
         worker.kill()
         kills += 1

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,7 +22,7 @@ from django.http import HttpRequest, HttpResponseBase
 from rest_framework.throttling import BaseThrottle
 
 from creative_engine.api.errors import error_json
-from creative_engine.api.middleware import is_api_path
+from creative_engine.api.middleware import APIPathMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +51,8 @@ def record_failure(address: str, *, now: float) -> int:
     return len(history)
 
 
-class AuthFailureFloodMiddleware:
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if not is_api_path(request.path_info):
-            return self.get_response(request)
+class AuthFailureFloodMiddleware(APIPathMiddleware):
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
         address = client_address(request)
         now = time.time()
         failures = recent_failures(address, now=now)

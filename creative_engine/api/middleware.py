@@ -47,13 +47,23 @@ def is_api_path(path: str) -> bool:
     return path.startswith(API_PATH_PREFIXES)
 
 
-class APIErrorShapeMiddleware:
+class APIPathMiddleware:
+    """A middleware that acts on API paths only (`handle`); others pass through."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not is_api_path(request.path_info):
             return self.get_response(request)
+        return self.handle(request)
+
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
+        raise NotImplementedError
+
+
+class APIErrorShapeMiddleware(APIPathMiddleware):
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
         refusal = self._refuse_body(request)
         if refusal is not None:
             return refusal

@@ -157,21 +157,9 @@ def variants_refresh_performance(*, variant_ids: Iterable[UUID | str]) -> int:
     return len(variants)
 
 
-_SUMMED_FIELDS = (
-    "impressions",
-    "reach",
-    "clicks",
-    "spend",
-    "conversions",
-    "revenue",
-    "video_plays",
-    "video_p25",
-    "video_p50",
-    "video_p75",
-    "video_p100",
-    "video_3s_views",
-    "thruplays",
-)
+# Rates over a day: a variant's ads' rows are weighted by impressions, not added.
+_WEIGHTED_FIELDS = ("frequency", "video_avg_watch_seconds")
+_SUMMED_FIELDS = tuple(f for f in _METRIC_FIELDS if f not in _WEIGHTED_FIELDS)
 
 
 def _merged_metrics(
@@ -188,7 +176,7 @@ def _merged_metrics(
             merged[key] = metric
             continue
         shown = first.impressions + metric.impressions
-        for name in ("frequency", "video_avg_watch_seconds"):
+        for name in _WEIGHTED_FIELDS:
             weighted = (
                 getattr(first, name) * first.impressions
                 + getattr(metric, name) * metric.impressions

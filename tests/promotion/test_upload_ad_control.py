@@ -7,14 +7,11 @@ import pytest
 
 from promotion.choices import PromotionType
 from promotion.meta.errors import MetaRateLimitError
+from promotion.meta.protocol import AdStatus
 from promotion.models import PromotionLog, StubMetaObject
-from promotion.services.ad_control import (
-    NoMetaAd,
-    adset_set_budget,
-    variant_set_ad_status,
-)
+from promotion.services.ad_control import ad_status_ensure, variant_call_context
+from promotion.services.meta_calls import meta_call_context
 from promotion.services.upload import variant_upload
-from tests.factories import VariantFactory
 from tests.promotion.builders import T0, rendered_variant, stub_client
 
 pytestmark = pytest.mark.django_db
@@ -29,17 +26,15 @@ def uploaded_variant():
 
 def test_setting_an_ad_active_then_archived_is_logged_with_its_kind_and_reason():
     variant = uploaded_variant()
+    client = stub_client()
 
-    variant_set_ad_status(
-        variant_id=variant.id,
-        status="ACTIVE",
-        promotion_type=PromotionType.WINNER,
-        decision={"rank": 1},
-        client=stub_client(),
-    )
-    variant_set_ad_status(
-        variant_id=variant.id, status="ARCHIVED", client=stub_client()
-    )
+    with variant_call_context(
+        variant, promotion_type=PromotionType.WINNER, decision={"rank": 1}
+    ):
+        ad_status_ensure(variant, AdStatus.ACTIVE, client=client)
+    with variant_call_context(variant):
+        ad_status_ensure(variant, AdStatus.ARCHIVED, client=client)
+        ad_status_ensure(variant, AdStatus.ARCHIVED, client=client)  # already there
 
     ad = StubMetaObject.objects.get(meta_id=variant.meta_ad_id)
     variant.refresh_from_db()
@@ -54,20 +49,14 @@ def test_setting_an_ad_active_then_archived_is_logged_with_its_kind_and_reason()
     assert logs[0].decision_details["rank"] == 1
 
 
-def test_a_variant_without_an_ad_has_no_status_to_set():
-    variant = VariantFactory()
-
-    with pytest.raises(NoMetaAd):
-        variant_set_ad_status(variant_id=variant.id, status="ACTIVE")
-
-
 def test_budget_changes_are_logged_with_the_budget_and_throttled_like_meta():
     client = stub_client()
-    for minor in (6000, 7000, 8000, 9000):
-        adset_set_budget(adset_id="900", daily_budget_minor=minor, client=client)
+    with meta_call_context(adset_id="900"):
+        for minor in (6000, 7000, 8000, 9000):
+            client.set_adset_budget(adset_id="900", daily_budget_minor=minor)
 
-    with pytest.raises(MetaRateLimitError):
-        adset_set_budget(adset_id="900", daily_budget_minor=9500, client=client)
+        with pytest.raises(MetaRateLimitError):
+            client.set_adset_budget(adset_id="900", daily_budget_minor=9500)
 
     logs = PromotionLog.objects.filter(operation="set_adset_budget")
     assert logs.filter(success=True).count() == 4

@@ -211,11 +211,7 @@ class GraphMetaClient(ChunkedVideoUpload):
     def find_video_by_name(self, *, name: str) -> str | None:
         """The newest library video titled `name` (advideos reads `title`)."""
         return self._find_listed(
-            "find_video_by_name",
-            f"{self.ad_account_id}/advideos",
-            {"fields": "id,title"},
-            field="title",
-            value=name,
+            "find_video_by_name", f"{self.ad_account_id}/advideos", title=name
         )
 
     def wait_video_ready(self, *, video_id: str, timeout_seconds: float) -> VideoStatus:
@@ -341,11 +337,7 @@ class GraphMetaClient(ChunkedVideoUpload):
 
     def find_creative_by_name(self, *, name: str) -> str | None:
         return self._find_listed(
-            "find_creative_by_name",
-            f"{self.ad_account_id}/adcreatives",
-            {"fields": "id,name"},
-            field="name",
-            value=name,
+            "find_creative_by_name", f"{self.ad_account_id}/adcreatives", name=name
         )
 
     def _create_once_in_account(
@@ -381,13 +373,17 @@ class GraphMetaClient(ChunkedVideoUpload):
         self,
         operation: str,
         path: str,
-        params: Mapping[str, Any],
         *,
-        field: str,
-        value: str,
+        filtering: list[dict[str, str]] | None = None,
+        **match: str,
     ) -> str | None:
-        """The id of the first object of the edge whose `field` is exactly `value`
-        (Graph's own filters only narrow: names may contain one another)."""
+        """The id of the first object of the edge whose one named field (`name=`,
+        `title=`) is exactly the value given (Graph's own filters only narrow: names
+        may contain one another)."""
+        ((field, value),) = match.items()
+        params: dict[str, Any] = {"fields": f"id,{field}"}
+        if filtering is not None:
+            params["filtering"] = filtering
         for obj in self._paged(operation, path, params):
             if obj.get(field) == value:
                 return str(obj["id"])
@@ -432,11 +428,7 @@ class GraphMetaClient(ChunkedVideoUpload):
         Graph does by default). The CONTAIN filter narrows; the match is exact."""
         filtering = [{"field": "name", "operator": "CONTAIN", "value": name}]
         return self._find_listed(
-            "find_ad_by_name",
-            f"{adset_id}/ads",
-            {"fields": "id,name", "filtering": filtering},
-            field="name",
-            value=name,
+            "find_ad_by_name", f"{adset_id}/ads", name=name, filtering=filtering
         )
 
     def set_ad_status(self, *, ad_id: str, status: AdStatus) -> None:

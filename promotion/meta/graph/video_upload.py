@@ -8,6 +8,7 @@ reading the upload's status rather than repeated (meta-graph-api.md §4).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from promotion.meta.errors import MetaError, MetaVideoUploadError
@@ -16,6 +17,15 @@ from promotion.meta.protocol import MediaSource, MetaCall
 from promotion.meta.retry import UPLOAD_RESUME_SUBCODE, may_have_succeeded
 
 DEFAULT_CHUNK_THRESHOLD = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UploadSession:
+    """A started upload: where its phases are POSTed and what Meta named it."""
+
+    account_path: str
+    session_id: str
+    video_id: str
 
 
 class ChunkedVideoUpload(GraphTransport):
@@ -35,8 +45,9 @@ class ChunkedVideoUpload(GraphTransport):
                 details={"phase": "start", "name": name, "bytes": size},
             ),
         )
-        session_id = str(start["upload_session_id"])
-        video_id = str(start["video_id"])
+        session = UploadSession(
+            account_path, str(start["upload_session_id"]), str(start["video_id"])
+        )
         offset, end = int(start["start_offset"]), int(start["end_offset"])
         # Meta's own SDK allows one resume per 10 MiB, at least two.
         resumes_left = max(size // (10 * 1024 * 1024), 2)
@@ -47,9 +58,7 @@ class ChunkedVideoUpload(GraphTransport):
             try:
                 body = self._send_session_phase(
                     "transfer",
-                    account_path=account_path,
-                    session_id=session_id,
-                    video_id=video_id,
+                    session,
                     attempt=attempt,
                     params={"start_offset": offset},
                     files={
@@ -76,26 +85,19 @@ class ChunkedVideoUpload(GraphTransport):
                 continue
             offset, end = int(body["start_offset"]), int(body["end_offset"])
             attempt = 1
-        self._finish_upload(
-            account_path=account_path,
-            session_id=session_id,
-            video_id=video_id,
-            name=name,
-        )
-        return video_id
+        self._finish_upload(session, name=name)
+        return session.video_id
 
-    def _finish_upload(
-        self, *, account_path: str, session_id: str, video_id: str, name: str
-    ) -> None:
+    def _finish_upload(self, session: UploadSession, *, name: str) -> None:
         attempt, unsure = 1, False
         while True:
-            if unsure and self._upload_complete(video_id):
+            if unsure and self._upload_complete(session.video_id):
                 self._report(
                     MetaCall(
                         "upload_video",
                         attempt,
                         True,
-                        object_id=video_id,
+                        object_id=session.video_id,
                         details={"phase": "finish", "verified_by_status": True},
                     )
                 )
@@ -103,9 +105,7 @@ class ChunkedVideoUpload(GraphTransport):
             try:
                 self._send_session_phase(
                     "finish",
-                    account_path=account_path,
-                    session_id=session_id,
-                    video_id=video_id,
+                    session,
                     attempt=attempt,
                     params={"title": name},
                     details={"name": name},
@@ -119,10 +119,8 @@ class ChunkedVideoUpload(GraphTransport):
     def _send_session_phase(
         self,
         phase: str,
+        session: UploadSession,
         *,
-        account_path: str,
-        session_id: str,
-        video_id: str,
         attempt: int,
         params: Mapping[str, Any],
         details: Mapping[str, Any],
@@ -132,10 +130,14 @@ class ChunkedVideoUpload(GraphTransport):
         return self._send(
             "upload_video",
             "POST",
-            account_path,
+            session.account_path,
             attempt=attempt,
-            object_id=video_id,
-            params={"upload_phase": phase, "upload_session_id": session_id, **params},
+            object_id=session.video_id,
+            params={
+                "upload_phase": phase,
+                "upload_session_id": session.session_id,
+                **params,
+            },
             files=files,
             details={"phase": phase, **details},
         )

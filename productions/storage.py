@@ -93,6 +93,12 @@ class StoredMedia:
     storage: Storage
     name: str
 
+    @classmethod
+    def local(cls, path: str | os.PathLike[str]) -> StoredMedia:
+        """A file on this disk, read through the same API (a folder's storage)."""
+        path = Path(path).resolve()
+        return cls(FileSystemStorage(location=path.parent), path.name)
+
     @property
     def filename(self) -> str:
         return os.path.basename(self.name)

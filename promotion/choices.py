@@ -26,3 +26,11 @@ class PromotedBy(models.TextChoices):
     SCHEDULER = "scheduler", "Scheduler"
     MANUAL = "manual", "Manual"
     API = "api", "API"
+
+
+class StubObjectKind(models.TextChoices):
+    VIDEO = "video", "Video"
+    IMAGE = "image", "Image"
+    CREATIVE = "creative", "Creative"
+    AD = "ad", "Ad"
+    ADSET = "adset", "Ad set"

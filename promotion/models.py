@@ -7,7 +7,12 @@ from django.db import models
 from django.db.models import Q
 
 from productions.choices import EngineMode
-from promotion.choices import PromotedBy, PromotionStatus, PromotionType
+from promotion.choices import (
+    PromotedBy,
+    PromotionStatus,
+    PromotionType,
+    StubObjectKind,
+)
 from variants.models import CreativeVariant
 
 
@@ -142,14 +147,6 @@ class VariantDailyMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant_id} {self.date}"
-
-
-class StubObjectKind(models.TextChoices):
-    VIDEO = "video", "Video"
-    IMAGE = "image", "Image"
-    CREATIVE = "creative", "Creative"
-    AD = "ad", "Ad"
-    ADSET = "adset", "Ad set"
 
 
 class StubMetaObject(models.Model):

@@ -10,7 +10,6 @@ can write one PromotionLog row per call to Meta, success or failure.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import time
@@ -21,6 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import IO, Any, Protocol, runtime_checkable
 
+from productions.storage import StoredMedia
 from promotion.meta.errors import MetaError
 from promotion.meta.redaction import redact_secrets
 
@@ -41,8 +41,8 @@ class VideoState(StrEnum):
 class MediaSource(Protocol):
     """A video or poster to upload, wherever it lies: its name, size, a stream, and
     byte windows (a chunked upload reads one window at a time). Stored media
-    (`productions.storage.StoredMedia`) stream from the storage; `LocalMedia` is a
-    file on this disk."""
+    (`productions.storage.StoredMedia`) stream from the storage, a file on this disk
+    through a storage of its folder."""
 
     @property
     def filename(self) -> str: ...
@@ -55,38 +55,13 @@ class MediaSource(Protocol):
     def read_range(self, start: int, length: int) -> bytes: ...
 
 
-@dataclass(frozen=True)
-class LocalMedia:
-    """A MediaSource for a file on this disk."""
-
-    path: str
-
-    @property
-    def filename(self) -> str:
-        return os.path.basename(self.path)
-
-    @property
-    def size(self) -> int:
-        return os.path.getsize(self.path)
-
-    @contextlib.contextmanager
-    def open(self) -> Iterator[IO[bytes]]:
-        with open(self.path, "rb") as handle:
-            yield handle
-
-    def read_range(self, start: int, length: int) -> bytes:
-        with open(self.path, "rb") as handle:
-            handle.seek(start)
-            return handle.read(max(length, 0))
-
-
 MediaInput = str | os.PathLike[str] | MediaSource
 
 
 def media_source(value: MediaInput) -> MediaSource:
-    """`value` as a MediaSource (a path becomes LocalMedia)."""
+    """`value` as a MediaSource (a path on this disk becomes `StoredMedia.local`)."""
     if isinstance(value, str | os.PathLike):
-        return LocalMedia(os.fspath(value))
+        return StoredMedia.local(value)
     return value
 
 

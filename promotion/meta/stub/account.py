@@ -13,9 +13,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from promotion.choices import StubObjectKind
 from promotion.meta.stub.failures import invalid_parameter
 from promotion.meta.stub.ids import ID_PREFIX, numeric_id
-from promotion.models import StubMetaObject, StubObjectKind
+from promotion.models import StubMetaObject
 
 
 class StubAccount:

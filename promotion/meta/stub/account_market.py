@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 
+from promotion.choices import StubObjectKind
 from promotion.fragment_scoring import fragment_ids_in_order, hook_fragment_id
 from promotion.meta.market import (
     AdFeatures,
@@ -24,7 +25,7 @@ from promotion.meta.market import (
     MarketSimulator,
     StatusChange,
 )
-from promotion.models import StubMetaObject, StubObjectKind
+from promotion.models import StubMetaObject
 from variants.models import CreativeVariant
 
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.db.models import F
 
+from promotion.choices import StubObjectKind
 from promotion.meta.create_once import create_once, raise_at_once
 from promotion.meta.enhancements import opt_out_spec
 from promotion.meta.errors import MetaError, MetaRateLimitError
@@ -43,7 +44,7 @@ from promotion.meta.stub.failures import (
     invalid_parameter,
     lost_answer_error,
 )
-from promotion.models import StubMetaAttempt, StubMetaObject, StubObjectKind
+from promotion.models import StubMetaAttempt, StubMetaObject
 
 T = TypeVar("T")
 

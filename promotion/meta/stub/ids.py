@@ -6,8 +6,8 @@ and object name give the same id and the same failure draw in every process.
 
 from __future__ import annotations
 
+from promotion.choices import StubObjectKind
 from promotion.meta.market import seeded_hash
-from promotion.models import StubObjectKind
 
 # Meta-shaped ids: videos have 16 digits, creatives and ads 18 starting 1202.
 ID_PREFIX: dict[str, str] = {

@@ -1,6 +1,7 @@
-"""An ad's status on Meta, each call logged (for ranking, promotion and fatigue).
-These change Meta only; the variant's lifecycle moves through
-`variants.services.lifecycle`, decided by the caller."""
+"""A variant's ads' status on Meta (its test ad and, for a winner, its scaling ad),
+each change one logged call (for ranking, promotion, fatigue and people). These
+change Meta only; the variant's lifecycle moves through `variants.services.lifecycle`,
+decided by the caller."""
 
 from __future__ import annotations
 
@@ -43,3 +44,25 @@ def ad_status_ensure(
     client.set_ad_status(ad_id=variant.meta_ad_id, status=status)
     CreativeVariant.objects.filter(id=variant.id).update(meta_ad_status=status.value)
     variant.meta_ad_status = status.value
+
+
+def scaling_ad_ensure(
+    variant: CreativeVariant, status: AdStatus, *, client: MetaAdsClient
+) -> None:
+    """Bring the variant's scaling ad (if it has one) to `status`: one logged call
+    when a change is needed, none otherwise."""
+    if not variant.scaling_ad_id or variant.scaling_ad_status == status.value:
+        return
+    client.set_ad_status(ad_id=variant.scaling_ad_id, status=status)
+    CreativeVariant.objects.filter(id=variant.id).update(scaling_ad_status=status.value)
+    variant.scaling_ad_status = status.value
+
+
+def variant_ads_ensure(
+    variant: CreativeVariant, status: AdStatus, *, client: MetaAdsClient
+) -> None:
+    """Bring every ad of the variant to `status` (PAUSED or ARCHIVED): a variant
+    paused or retired spends nowhere, in testing or in scaling."""
+    if variant.meta_ad_id:
+        ad_status_ensure(variant, status, client=client)
+    scaling_ad_ensure(variant, status, client=client)

@@ -24,9 +24,8 @@ from promotion.fatigue import FatigueAssessment, FatiguePolicy, assess_fatigue
 from promotion.meta.protocol import AdStatus, MetaAdsClient
 from promotion.ranking import RankingPolicy
 from promotion.selectors import master_objectives
-from promotion.services.ad_control import ad_status_ensure, variant_call_context
+from promotion.services.ad_control import variant_ads_ensure, variant_call_context
 from promotion.services.meta_calls import meta_client
-from promotion.services.placement import scaling_ad_ensure
 from promotion.services.ranking_inputs import decision_seed
 from promotion.suggestions import (
     RefreshContext,
@@ -154,9 +153,8 @@ def _retire_and_refresh(
     with variant_call_context(
         variant, run_id=run_id, promotion_type=PromotionType.ARCHIVE, decision=numbers
     ):
-        ad_status_ensure(variant, AdStatus.ARCHIVED, client=client)
         # A fatigued winner leaves scaling too.
-        scaling_ad_ensure(variant, AdStatus.ARCHIVED, client=client)
+        variant_ads_ensure(variant, AdStatus.ARCHIVED, client=client)
     score = round(float(outcome.assessment.fatigue_score), 6)
     variant_mark_fatigued(variant_id=variant.pk, fatigue_score=score, at=as_of)
     variant_mark_archived(

@@ -20,9 +20,12 @@ from promotion.choices import PromotedBy, PromotionStatus, PromotionType
 from promotion.meta.protocol import AdStatus, MetaAdsClient
 from promotion.models import PromotionLog
 from promotion.ranking import RankingPolicy
-from promotion.services.ad_control import ad_status_ensure, variant_call_context
+from promotion.services.ad_control import (
+    ad_status_ensure,
+    variant_ads_ensure,
+    variant_call_context,
+)
 from promotion.services.meta_calls import meta_client, promotion_log_decision
-from promotion.services.placement import scaling_ad_ensure
 from promotion.services.ranking_inputs import budget_policy_from_settings, hours_between
 from promotion.services.upload import variant_upload
 from variants.choices import LIVE_STATUSES, VARIANT_TRANSITIONS, VariantStatus
@@ -208,18 +211,19 @@ def variant_archive(
     reason: str = "",
     client: MetaAdsClient | None = None,
 ) -> CreativeVariant:
-    """Retire a variant by hand: its ad is archived on Meta first, then the variant."""
+    """Retire a variant by hand: its ads (test and scaling) are archived on Meta
+    first, then the variant."""
     variant = CreativeVariant.objects.get(pk=variant_id)
     if variant.status == VariantStatus.ARCHIVED:
         return variant
-    if variant.meta_ad_id:
+    if variant.meta_ad_id or variant.scaling_ad_id:
         with variant_call_context(
             variant,
             promotion_type=PromotionType.ARCHIVE,
             promoted_by=PromotedBy.MANUAL,
             decision={"actor": actor.name, "reason": reason},
         ):
-            ad_status_ensure(
+            variant_ads_ensure(
                 variant, AdStatus.ARCHIVED, client=meta_client(client=client)
             )
     sources = [s for s in VariantStatus.values if s != VariantStatus.ARCHIVED]
@@ -262,9 +266,7 @@ def variant_pause_manual(
         promoted_by=PromotedBy.MANUAL,
         decision=decision,
     ):
-        if variant.meta_ad_id:
-            ad_status_ensure(variant, AdStatus.PAUSED, client=meta)
-            scaling_ad_ensure(variant, AdStatus.PAUSED, client=meta)
+        variant_ads_ensure(variant, AdStatus.PAUSED, client=meta)
         variant_pause(variant_id=variant.pk)
         # The decision itself, whether or not an ad had to change on Meta.
         promotion_log_decision(

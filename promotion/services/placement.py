@@ -19,6 +19,7 @@ from django.conf import settings
 from productions.models import CreativeProduction
 from promotion.meta.errors import MetaError
 from promotion.meta.protocol import AdSpec, AdStatus, MetaAdsClient
+from promotion.services.ad_control import ad_status_ensure, scaling_ad_ensure
 from variants.models import CreativeVariant
 
 logger = logging.getLogger(__name__)
@@ -62,35 +63,12 @@ def variant_graduate(
             )
         except MetaError as exc:
             logger.warning("variant %s not graduated yet: %s", variant.pk, exc)
-            _test_ad_ensure(variant, AdStatus.ACTIVE, client=client)
+            ad_status_ensure(variant, AdStatus.ACTIVE, client=client)
             return False
         CreativeVariant.objects.filter(id=variant.id).update(
             scaling_ad_id=ad_id, scaling_adset_id=scaling_adset_id
         )
         variant.scaling_ad_id, variant.scaling_adset_id = ad_id, scaling_adset_id
     scaling_ad_ensure(variant, AdStatus.ACTIVE, client=client)
-    _test_ad_ensure(variant, AdStatus.PAUSED, client=client)
+    ad_status_ensure(variant, AdStatus.PAUSED, client=client)
     return True
-
-
-def _test_ad_ensure(
-    variant: CreativeVariant, status: AdStatus, *, client: MetaAdsClient
-) -> None:
-    if variant.meta_ad_status != status.value:
-        client.set_ad_status(ad_id=variant.meta_ad_id, status=status)
-        CreativeVariant.objects.filter(id=variant.id).update(
-            meta_ad_status=status.value
-        )
-        variant.meta_ad_status = status.value
-
-
-def scaling_ad_ensure(
-    variant: CreativeVariant, status: AdStatus, *, client: MetaAdsClient
-) -> None:
-    """Bring the variant's scaling ad (if it has one) to `status`: one logged call
-    when a change is needed, none otherwise."""
-    if not variant.scaling_ad_id or variant.scaling_ad_status == status.value:
-        return
-    client.set_ad_status(ad_id=variant.scaling_ad_id, status=status)
-    CreativeVariant.objects.filter(id=variant.id).update(scaling_ad_status=status.value)
-    variant.scaling_ad_status = status.value

@@ -30,7 +30,11 @@ from promotion.ranking import (
     rank_master,
 )
 from promotion.selectors import live_variants_with_metrics, master_objective
-from promotion.services.ad_control import ad_status_ensure, variant_call_context
+from promotion.services.ad_control import (
+    ad_status_ensure,
+    scaling_ad_ensure,
+    variant_call_context,
+)
 from promotion.services.budget import adset_budget_step
 from promotion.services.manual import (
     PromotionRefused,
@@ -41,7 +45,6 @@ from promotion.services.meta_calls import meta_client, promotion_log_decision
 from promotion.services.placement import (
     adset_for_scaling,
     adset_for_testing,
-    scaling_ad_ensure,
     variant_graduate,
 )
 from promotion.services.ranking_inputs import (

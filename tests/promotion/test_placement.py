@@ -4,8 +4,10 @@ import datetime as dt
 
 import pytest
 
+from productions.guard import Actor
 from promotion.models import StubMetaObject, VariantDailyMetric
 from promotion.services.insights import insights_collect
+from promotion.services.manual import variant_archive, variant_pause_manual
 from promotion.services.placement import adset_for_scaling, adset_for_testing
 from promotion.services.promote import master_promote_top
 from promotion.services.upload import variant_upload
@@ -147,3 +149,38 @@ def test_a_winner_whose_scaling_ad_meta_refuses_keeps_running_on_its_test_ad():
     for winner_id in outcome.winners:
         winner = CreativeVariant.objects.get(pk=winner_id)
         assert winner.scaling_ad_id and winner.scaling_ad_status == "ACTIVE"
+
+
+@pytest.mark.parametrize(
+    ("act", "ad_status", "variant_status"),
+    [
+        (variant_archive, "ARCHIVED", VariantStatus.ARCHIVED),
+        (variant_pause_manual, "PAUSED", VariantStatus.PAUSED),
+    ],
+)
+def test_a_winner_retired_or_paused_by_hand_stops_spending_in_scaling_too(
+    act, ad_status, variant_status
+):
+    # Given a winner running in the scaling ad set
+    client = stub_client(at=T0 + dt.timedelta(days=7))
+    master, _ = _tested_master(stub_client(), [180, 165, 150, 135, 6])
+    outcome = master_promote_top(
+        master_id=master.pk, as_of=T0 + dt.timedelta(days=7), client=client
+    )
+    winner = CreativeVariant.objects.get(pk=outcome.winners[0])
+    assert _ad(winner.scaling_ad_id).status == "ACTIVE"
+
+    # When a person archives (or pauses) it
+    act(
+        variant_id=winner.pk,
+        actor=Actor(name="marta", user_id=1),
+        reason="off-brand",
+        client=client,
+    )
+
+    # Then both of its ads stop, so nothing is spent on it anywhere
+    winner.refresh_from_db()
+    assert winner.status == variant_status
+    assert _ad(winner.scaling_ad_id).status == ad_status
+    assert winner.scaling_ad_status == ad_status
+    assert _ad(winner.meta_ad_id).status in ("PAUSED", ad_status)

@@ -33,6 +33,13 @@ from productions.validators import (
 )
 
 
+def meta_id_field(help_text: str) -> models.CharField:
+    """A Meta object id a person types (a campaign, an ad set): short plain text."""
+    return models.CharField(
+        max_length=64, blank=True, validators=[validate_text], help_text=help_text
+    )
+
+
 class ProductionQuerySet(models.QuerySet):
     """Bulk writes get the same human-rule check as save(): no bypass through update()."""
 
@@ -109,25 +116,12 @@ class CreativeProduction(models.Model):
     human_instructions = models.TextField(
         blank=True, validators=[validate_text, MaxLengthValidator(10_000)]
     )
-    campaign_id = models.CharField(
-        max_length=64,
-        blank=True,
-        validators=[validate_text],
-        help_text="Meta campaign id.",
-    )
-    adset_id = models.CharField(
-        max_length=64,
-        blank=True,
-        validators=[validate_text],
-        help_text="Meta ad set for new ads (else the default).",
-    )
+    campaign_id = meta_id_field("Meta campaign id.")
+    adset_id = meta_id_field("Meta ad set for new ads (else the default).")
     # The testing ad set is `adset_id` (else META_TESTING_ADSET_ID): new variants are
     # tested there; winners graduate, as the same creative, into the scaling ad set.
-    scaling_adset_id = models.CharField(
-        max_length=64,
-        blank=True,
-        validators=[validate_text],
-        help_text="Meta ad set winners graduate into (else META_SCALING_ADSET_ID).",
+    scaling_adset_id = meta_id_field(
+        "Meta ad set winners graduate into (else META_SCALING_ADSET_ID)."
     )
     objective = models.CharField(
         max_length=8,

@@ -34,28 +34,19 @@ def variant_call_context(
 def ad_status_ensure(
     variant: CreativeVariant, status: AdStatus, *, client: MetaAdsClient
 ) -> None:
-    """Bring the variant's ad to `status` unless we already set it there.
+    """Bring the variant's test ad to `status` unless we already set it there.
 
     For services that hold the variant and have opened their own `meta_call_context`
     (the optimizer, fatigue); one logged call when a change is needed, none otherwise.
     """
-    if variant.meta_ad_status == status.value:
-        return
-    client.set_ad_status(ad_id=variant.meta_ad_id, status=status)
-    CreativeVariant.objects.filter(id=variant.id).update(meta_ad_status=status.value)
-    variant.meta_ad_status = status.value
+    _ad_ensure(variant, status, client=client, ad="meta_ad")
 
 
 def scaling_ad_ensure(
     variant: CreativeVariant, status: AdStatus, *, client: MetaAdsClient
 ) -> None:
-    """Bring the variant's scaling ad (if it has one) to `status`: one logged call
-    when a change is needed, none otherwise."""
-    if not variant.scaling_ad_id or variant.scaling_ad_status == status.value:
-        return
-    client.set_ad_status(ad_id=variant.scaling_ad_id, status=status)
-    CreativeVariant.objects.filter(id=variant.id).update(scaling_ad_status=status.value)
-    variant.scaling_ad_status = status.value
+    """The same for the winner's scaling ad, if it has one."""
+    _ad_ensure(variant, status, client=client, ad="scaling_ad")
 
 
 def variant_ads_ensure(
@@ -63,6 +54,19 @@ def variant_ads_ensure(
 ) -> None:
     """Bring every ad of the variant to `status` (PAUSED or ARCHIVED): a variant
     paused or retired spends nowhere, in testing or in scaling."""
-    if variant.meta_ad_id:
-        ad_status_ensure(variant, status, client=client)
-    scaling_ad_ensure(variant, status, client=client)
+    for ad in ("meta_ad", "scaling_ad"):
+        _ad_ensure(variant, status, client=client, ad=ad)
+
+
+def _ad_ensure(
+    variant: CreativeVariant, status: AdStatus, *, client: MetaAdsClient, ad: str
+) -> None:
+    """`ad` names the pair of fields `<ad>_id` and `<ad>_status` of the variant."""
+    ad_id = getattr(variant, f"{ad}_id")
+    if not ad_id or getattr(variant, f"{ad}_status") == status.value:
+        return
+    client.set_ad_status(ad_id=ad_id, status=status)
+    CreativeVariant.objects.filter(id=variant.id).update(
+        **{f"{ad}_status": status.value}
+    )
+    setattr(variant, f"{ad}_status", status.value)

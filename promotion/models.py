@@ -7,12 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from productions.choices import EngineMode
-from promotion.choices import (
-    PromotedBy,
-    PromotionStatus,
-    PromotionType,
-    StubObjectKind,
-)
+from promotion.choices import PromotedBy, PromotionStatus, PromotionType, StubObjectKind
 from variants.models import CreativeVariant
 
 

@@ -61,6 +61,7 @@ from promotion.meta.protocol import (
     CreativeSpec,
     InsightRow,
     MediaInput,
+    MediaSource,
     MetaAttemptRecorder,
     MetaCallObserver,
     VideoState,
@@ -188,16 +189,15 @@ class GraphMetaClient(ChunkedVideoUpload):
             )
 
         def create(attempt: int) -> str:
-            with source.open() as fh:
-                body = self._send(
-                    "upload_video",
-                    "POST",
-                    f"{self.ad_account_id}/advideos",
-                    attempt=attempt,
-                    params={"name": name, "title": name},
-                    files={"source": (source.filename, fh, "video/mp4")},
-                    details={"name": name, "bytes": size},
-                )
+            body = self._post_file(
+                "upload_video",
+                "advideos",
+                attempt=attempt,
+                field="source",
+                file=(source, source.filename, "video/mp4"),
+                params={"name": name, "title": name},
+                details={"name": name, "bytes": size},
+            )
             return id_of(body)
 
         return self._create_once(
@@ -251,15 +251,14 @@ class GraphMetaClient(ChunkedVideoUpload):
         source = media_source(path)
 
         def attempt_upload(attempt: int) -> str:
-            with source.open() as fh:
-                body = self._send(
-                    "upload_image",
-                    "POST",
-                    f"{self.ad_account_id}/adimages",
-                    attempt=attempt,
-                    files={"filename": (name, fh, "image/jpeg")},
-                    details={"name": name},
-                )
+            body = self._post_file(
+                "upload_image",
+                "adimages",
+                attempt=attempt,
+                field="filename",
+                file=(source, name, "image/jpeg"),
+                details={"name": name},
+            )
             images = body.get("images") or {}
             entry = images.get(name) or next(iter(images.values()), None)
             if not isinstance(entry, Mapping) or not entry.get("hash"):
@@ -269,6 +268,31 @@ class GraphMetaClient(ChunkedVideoUpload):
             return str(entry["hash"])
 
         return self._retrying("upload_image", attempt_upload)
+
+    def _post_file(
+        self,
+        operation: str,
+        edge: str,
+        *,
+        attempt: int,
+        field: str,
+        file: tuple[MediaSource, str, str],
+        details: Mapping[str, Any],
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """POST one file (`file`: source, filename, content type) as multipart
+        `field` to an edge of the ad account, streamed from wherever it lies."""
+        source, filename, content_type = file
+        with source.open() as fh:
+            return self._send(
+                operation,
+                "POST",
+                f"{self.ad_account_id}/{edge}",
+                attempt=attempt,
+                params=params,
+                files={field: (filename, fh, content_type)},
+                details=details,
+            )
 
     # --------------------------------------------------------------- creatives
     def create_creative(

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from productions.choices import EngineMode
+from productions.models import engine_mode_field
 
 
 class RunTrigger(models.TextChoices):
@@ -98,9 +98,7 @@ class CycleRun(models.Model):
             "worker died, with the reason."
         ),
     )
-    mode = models.CharField(
-        max_length=8, choices=EngineMode.choices, default=EngineMode.STUB
-    )
+    mode = engine_mode_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -33,6 +33,13 @@ from productions.validators import (
 )
 
 
+def engine_mode_field() -> models.CharField:
+    """Which Meta a row belongs to: the stub market or the live account."""
+    return models.CharField(
+        max_length=8, choices=EngineMode.choices, default=EngineMode.STUB
+    )
+
+
 def meta_id_field(help_text: str) -> models.CharField:
     """A Meta object id a person types (a campaign, an ad set): short plain text."""
     return models.CharField(
@@ -143,9 +150,7 @@ class CreativeProduction(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     is_active = models.BooleanField(default=True)
     total_variants_generated = models.PositiveIntegerField(default=0, editable=False)
-    mode = models.CharField(
-        max_length=8, choices=EngineMode.choices, default=EngineMode.STUB
-    )
+    mode = engine_mode_field()
 
     objects = ProductionQuerySet.as_manager()
 

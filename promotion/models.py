@@ -6,7 +6,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from productions.choices import EngineMode
+from productions.models import engine_mode_field
 from promotion.choices import PromotedBy, PromotionStatus, PromotionType, StubObjectKind
 from variants.models import CreativeVariant
 
@@ -60,9 +60,7 @@ class PromotionLog(models.Model):
     promoted_by = models.CharField(
         max_length=12, choices=PromotedBy.choices, default=PromotedBy.SCHEDULER
     )
-    mode = models.CharField(
-        max_length=8, choices=EngineMode.choices, default=EngineMode.STUB
-    )
+    mode = engine_mode_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

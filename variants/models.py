@@ -6,8 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from productions.choices import EngineMode, NarrativeStructure
-from productions.models import CreativeProduction
+from productions.choices import NarrativeStructure
+from productions.models import CreativeProduction, engine_mode_field
 from productions.validators import validate_string_list
 from variants.choices import (
     AspectRatio,
@@ -136,9 +136,7 @@ class CreativeVariant(models.Model):
     fatigue_score = models.FloatField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     generated_at = models.DateTimeField(auto_now_add=True)
-    mode = models.CharField(
-        max_length=8, choices=EngineMode.choices, default=EngineMode.STUB
-    )
+    mode = engine_mode_field()
 
     class Meta:
         db_table = "meta_creative_variants"

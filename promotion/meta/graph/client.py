@@ -218,12 +218,7 @@ class GraphMetaClient(ChunkedVideoUpload):
         """Poll `fields=status` until ready, error or the deadline (then PROCESSING)."""
         deadline = self._clock() + timeout_seconds
         while True:
-            body = self._read(
-                "wait_video_ready",
-                video_id,
-                {"fields": "status"},
-                object_id=video_id,
-            )
+            body = self._read_fields("wait_video_ready", video_id, "status")
             status = body.get("status") or {}
             state = str(status.get("video_status", ""))
             if state == VideoState.READY:
@@ -346,11 +341,8 @@ class GraphMetaClient(ChunkedVideoUpload):
 
     def get_creative_enhancements(self, *, creative_id: str) -> dict[str, str]:
         """feature -> enroll_status as Meta reports it for this creative."""
-        body = self._read(
-            "read_creative",
-            creative_id,
-            {"fields": "id,name,degrees_of_freedom_spec"},
-            object_id=creative_id,
+        body = self._read_fields(
+            "read_creative", creative_id, "id,name,degrees_of_freedom_spec"
         )
         dof = body.get("degrees_of_freedom_spec") or {}
         features = dof.get("creative_features_spec") or {}
@@ -461,23 +453,17 @@ class GraphMetaClient(ChunkedVideoUpload):
             ad_id,
             {"status": AdStatus(status).value},
             verify=lambda: (
-                self._read(
-                    "set_ad_status",
-                    ad_id,
-                    {"fields": "configured_status"},
-                    object_id=ad_id,
-                ).get("configured_status")
+                self._read_fields("set_ad_status", ad_id, "configured_status").get(
+                    "configured_status"
+                )
                 == AdStatus(status).value
             ),
         )
 
     # ----------------------------------------------------------------- ad sets
     def get_adset(self, *, adset_id: str) -> AdSetInfo:
-        body = self._read(
-            "get_adset",
-            adset_id,
-            {"fields": "id,campaign_id,daily_budget,status"},
-            object_id=adset_id,
+        body = self._read_fields(
+            "get_adset", adset_id, "id,campaign_id,daily_budget,status"
         )
         budget = body.get("daily_budget")
         return AdSetInfo(
@@ -518,16 +504,13 @@ class GraphMetaClient(ChunkedVideoUpload):
         )
 
     def get_page(self, *, page_id: str) -> dict[str, Any]:
-        return self._read(
-            "check_page", page_id, {"fields": "id,name"}, object_id=page_id
-        )
+        return self._read_fields("check_page", page_id, "id,name")
 
     def get_adset_for_preflight(self, *, adset_id: str) -> dict[str, Any]:
-        return self._read(
+        return self._read_fields(
             "check_adset",
             adset_id,
-            {"fields": "id,name,status,effective_status,campaign_id,account_id"},
-            object_id=adset_id,
+            "id,name,status,effective_status,campaign_id,account_id",
         )
 
     # ---------------------------------------------------------------- insights

@@ -278,6 +278,12 @@ class GraphTransport:
             ),
         )
 
+    def _read_fields(
+        self, operation: str, object_id: str, fields: str
+    ) -> dict[str, Any]:
+        """Read `fields` (comma-separated) of one object, logged against its id."""
+        return self._read(operation, object_id, {"fields": fields}, object_id=object_id)
+
     def _paged(
         self, operation: str, path: str, params: Mapping[str, Any]
     ) -> Iterator[dict[str, Any]]:

@@ -143,9 +143,7 @@ class ChunkedVideoUpload(GraphTransport):
         )
 
     def _upload_complete(self, video_id: str) -> bool:
-        body = self._read(
-            "upload_video", video_id, {"fields": "status"}, object_id=video_id
-        )
+        body = self._read_fields("upload_video", video_id, "status")
         phase = (body.get("status") or {}).get("uploading_phase") or {}
         return phase.get("status") == "complete"
 

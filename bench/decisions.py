@@ -657,6 +657,12 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
         alarms = sorted(
             m for r in ours_runs for m in r.get("false_alarm_multipliers", [])
         )
+        stayed = caught + missed["live_unflagged"]
+        print(
+            f"fatigue recall among decays that stayed live {DETECTION_GRACE.days} days "
+            f"(what a detector had to see them by): {caught}/{stayed} = "
+            f"{caught / stayed if stayed else math.nan:.2f}"
+        )
         print(
             f"fatigue missed (ours): {missed['censored']} within "
             f"{DETECTION_GRACE.days} days of the run's end, "

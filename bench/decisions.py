@@ -357,8 +357,15 @@ def _objective_bought(market: Any, start: dt.date, end: dt.date) -> tuple[float,
     return revenue, spend
 
 
+DETECTION_GRACE = dt.timedelta(days=3)  # the delay the issue allows
+
+
 def _fatigue_scores(
-    flags: list[tuple[str, dt.datetime]], live_log: dict, seed: int, market: Any
+    flags: list[tuple[str, dt.datetime]],
+    live_log: dict,
+    seed: int,
+    market: Any,
+    end: dt.datetime,
 ) -> dict:
     from promotion.fatigue import FatiguePolicy
     from variants.models import CreativeVariant
@@ -384,21 +391,48 @@ def _fatigue_scores(
         dropped = first_drop(vid, at.date())
         if dropped is not None:
             delays.append((at.date() - dropped).days)
-    measurable = {
-        vid
-        for vid, moments in live_log.items()
-        if any(
-            age >= 14 and week >= enough and decayed(vid, at.date())
-            for at, age, week in moments
-        )
-    }
+    first_measurable: dict[str, dt.datetime] = {}
+    for vid, moments in live_log.items():
+        for at, age, week in moments:
+            if age >= 14 and week >= enough and decayed(vid, at.date()):
+                first_measurable[vid] = at
+                break
+    measurable = set(first_measurable)
     flagged = {vid for vid, _ in flags}
+    # Why a detectable decay was not archived as fatigued: the run ended within
+    # DETECTION_GRACE of it (censored), the ranking stopped its spend first (paused
+    # or demoted out of live within the grace), or it stayed live unflagged (missed).
+    missed = {"censored": 0, "stopped_by_ranking": 0, "live_unflagged": 0}
+    for vid in measurable - flagged:
+        seen = first_measurable[vid]
+        if seen + DETECTION_GRACE > end:
+            missed["censored"] += 1
+            continue
+        still_live = [
+            at
+            for at, _age, _week in live_log[vid]
+            if seen <= at <= seen + DETECTION_GRACE
+        ]
+        if (
+            still_live
+            and still_live[-1] + dt.timedelta(hours=12) <= seen + DETECTION_GRACE
+        ):
+            missed["stopped_by_ranking"] += 1
+        else:
+            missed["live_unflagged"] += 1
+    false_alarms = [
+        round(_variant_multiplier(market, variants[vid], at.date()), 3)
+        for vid, at in flags
+        if not decayed(vid, at.date())
+    ]
     return {
         "flags": len(flags),
         "hits": len(hits),
         "measurable": len(measurable),
         "measurable_caught": len(measurable & flagged),
         "delays": delays,
+        **{f"missed_{k}": v for k, v in missed.items()},
+        "false_alarm_multipliers": false_alarms,
     }
 
 
@@ -473,7 +507,7 @@ def run_one(
         end = start + dt.timedelta(hours=12 * cycles)
         market = load_stub_market(seed=seed)
         revenue, spend = _objective_bought(market, start.date(), end.date())
-        fatigue = _fatigue_scores(flags, live_log, seed, market)
+        fatigue = _fatigue_scores(flags, live_log, seed, market, end)
         total_variants = CreativeVariant.objects.count()
 
     judged = [r for r in regret if "ours" in r]
@@ -615,6 +649,26 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
             f"{caught / measurable if measurable else math.nan:.2f}; median delay "
             f"{statistics.median(delays) if delays else math.nan} days "
             f"(from the true 20 % drop to the archive)"
+        )
+        missed = {
+            k: sum(r.get(f"missed_{k}", 0) for r in ours_runs)
+            for k in ("censored", "stopped_by_ranking", "live_unflagged")
+        }
+        alarms = sorted(
+            m for r in ours_runs for m in r.get("false_alarm_multipliers", [])
+        )
+        stayed = caught + missed["live_unflagged"]
+        print(
+            f"fatigue recall among decays that stayed live {DETECTION_GRACE.days} days "
+            f"(what a detector had to see them by): {caught}/{stayed} = "
+            f"{caught / stayed if stayed else math.nan:.2f}"
+        )
+        print(
+            f"fatigue missed (ours): {missed['censored']} within "
+            f"{DETECTION_GRACE.days} days of the run's end, "
+            f"{missed['stopped_by_ranking']} stopped by the ranking first, "
+            f"{missed['live_unflagged']} live and unflagged; false alarms' true "
+            f"multipliers {alarms}"
         )
     seconds = sum(r["seconds"] for r in results)
     print(f"\n{seconds:.0f} s of simulation ({seconds / len(results):.0f} s per run)")

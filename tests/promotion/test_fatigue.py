@@ -261,3 +261,43 @@ def test_the_short_window_never_fires_on_a_seeded_flat_series_of_a_winner(seed):
     days = market_series(seed=200 + seed, n_days=60, impressions=20_000)
 
     assert not any(assess(days, as_of_offset=t).fatigued for t in range(14, 61))
+
+
+def _clicks_and_conversions(*, click_drop, conversion_drop, days=28, onset=18):
+    """A winner's plentiful clicks and sparse conversions (6 a day):
+    from `onset` on, clicks fall by `click_drop` and conversions by
+    `conversion_drop`."""
+    rows = []
+    for i in range(days):
+        late = i >= onset
+        clicks = round(20_000 * 0.012 * (1 - click_drop if late else 1))
+        conversions = round(6 * (1 - conversion_drop if late else 1))
+        rows.append(day(i, 20_000, clicks, conversions))
+    return rows
+
+
+def test_a_sparse_conversion_drop_is_confirmed_by_the_clicks_that_lead_to_it():
+    # Given a winner judged by conversions whose conversions fell 35 % in its last
+    # week, too few of them to be significant on their own, while its clicks fell 35 %
+    days = _clicks_and_conversions(click_drop=0.35, conversion_drop=0.35)
+    alone = assess(
+        days, as_of_offset=28, metric="cvr", policy=FatiguePolicy(clicks_lead=False)
+    )
+    assert not alone.fatigued, alone.reason
+
+    # When assessed with the clicks leading
+    result = assess(days, as_of_offset=28, metric="cvr")
+
+    # Then it is fatigued on the conversion numbers, and the reason says why
+    assert result.fatigued
+    assert result.drop == pytest.approx(alone.drop)
+    assert "clicks that lead" in result.reason
+
+
+def test_falling_clicks_alone_do_not_fatigue_a_variant_judged_by_conversions():
+    # Given clicks falling 35 % while conversions hold
+    days = _clicks_and_conversions(click_drop=0.35, conversion_drop=0.0)
+
+    # Then a variant judged by conversions is not fatigued by its clicks
+    result = assess(days, as_of_offset=28, metric="cvr")
+    assert not result.fatigued, result.reason

@@ -47,7 +47,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -173,10 +173,23 @@ def assess_fatigue(
     """Assess one variant on `as_of` (today); see the module docstring. The week
     decides unless the short window (`fast_window_days`, stricter z) already
     shows fatigue."""
-    assessment = _assess_windows(days, active_since, as_of, metric, policy)
+
+    def judged_by(chosen: Metric) -> FatigueAssessment:
+        return _week_or_fast(
+            lambda p: _assess_window(
+                days=days,
+                active_since=active_since,
+                as_of=as_of,
+                metric=chosen,
+                policy=p,
+            ),
+            policy,
+        )
+
+    assessment = judged_by(metric)
     if assessment.fatigued or metric == "ctr" or not policy.clicks_lead:
         return assessment
-    clicks = _assess_windows(days, active_since, as_of, "ctr", policy)
+    clicks = judged_by("ctr")
     if not (clicks.fatigued and _dropped(assessment, policy.min_drop)):
         return assessment
     return dataclasses.replace(
@@ -199,29 +212,19 @@ def _dropped(assessment: FatigueAssessment, min_drop: float) -> bool:
     )
 
 
-def _assess_windows(
-    days: Sequence[DayStats],
-    active_since: dt.date,
-    as_of: dt.date,
-    metric: Metric,
-    policy: FatiguePolicy,
+def _week_or_fast(
+    assess: Callable[[FatiguePolicy], FatigueAssessment], policy: FatiguePolicy
 ) -> FatigueAssessment:
     """The week's test, or the short window's at its stricter z if it shows it."""
-    assessment = _assess_window(
-        days=days, active_since=active_since, as_of=as_of, metric=metric, policy=policy
-    )
-    if assessment.fatigued or policy.fast_window_days is None:
-        return assessment
-    fast = _assess_window(
-        days=days,
-        active_since=active_since,
-        as_of=as_of,
-        metric=metric,
-        policy=dataclasses.replace(
+    week = assess(policy)
+    if week.fatigued or policy.fast_window_days is None:
+        return week
+    fast = assess(
+        dataclasses.replace(
             policy, window_days=policy.fast_window_days, min_z=policy.fast_min_z
-        ),
+        )
     )
-    return fast if fast.fatigued else assessment
+    return fast if fast.fatigued else week
 
 
 def _assess_window(

@@ -1,12 +1,10 @@
 """Run history: one row per production cycle, with what it did and why."""
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from productions.models import engine_mode_field
+from productions.models import NewestFirstModel, engine_mode_field
 
 
 class RunTrigger(models.TextChoices):
@@ -28,10 +26,9 @@ class RunStatus(models.TextChoices):
 IN_FLIGHT_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
-class CycleRun(models.Model):
+class CycleRun(NewestFirstModel):
     """A production cycle. A scheduled window has at most one run (unique constraint)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     trigger = models.CharField(max_length=12, choices=RunTrigger.choices)
     scheduled_window = models.DateTimeField(
         null=True,
@@ -99,11 +96,9 @@ class CycleRun(models.Model):
         ),
     )
     mode = engine_mode_field()
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(NewestFirstModel.Meta):
         db_table = "meta_creative_cycle_runs"
-        ordering = ["-created_at"]
         indexes = [
             models.Index(
                 fields=["status", "-created_at"], name="run_status_created_idx"

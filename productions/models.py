@@ -47,6 +47,17 @@ def meta_id_field(help_text: str) -> models.CharField:
     )
 
 
+class NewestFirstModel(models.Model):
+    """A row people read as history: a UUID, when it was written, the newest first."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+
 class ProductionQuerySet(models.QuerySet):
     """Bulk writes get the same human-rule check as save(): no bypass through update()."""
 
@@ -79,10 +90,9 @@ class ProductionQuerySet(models.QuerySet):
         return super().bulk_create(objs, *args, **kwargs)
 
 
-class CreativeProduction(models.Model):
+class CreativeProduction(NewestFirstModel):
     """A master creative. Pixels, subgenres and genre are written by humans only."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(max_length=200, validators=[validate_text])
     video_url = models.URLField(
         max_length=1000,
@@ -146,7 +156,6 @@ class CreativeProduction(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     is_active = models.BooleanField(default=True)
     total_variants_generated = models.PositiveIntegerField(default=0, editable=False)
@@ -154,9 +163,8 @@ class CreativeProduction(models.Model):
 
     objects = ProductionQuerySet.as_manager()
 
-    class Meta:
+    class Meta(NewestFirstModel.Meta):
         db_table = "meta_creative_productions"
-        ordering = ["-created_at"]
         indexes = [
             models.Index(
                 fields=["is_active", "-created_at"], name="prod_active_created_idx"
@@ -348,10 +356,9 @@ class CreativeFragment(models.Model):
         super().save(*args, **kwargs)
 
 
-class ApprovalAudit(models.Model):
+class ApprovalAudit(NewestFirstModel):
     """Who changed what a human must approve, when, with the values before and after."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     action = models.CharField(max_length=32, choices=ApprovalAction.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -374,11 +381,9 @@ class ApprovalAudit(models.Model):
     object_repr = models.CharField(max_length=300)
     before = models.JSONField(default=dict)
     after = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(NewestFirstModel.Meta):
         db_table = "meta_creative_approval_audits"
-        ordering = ["-created_at"]
         indexes = [
             models.Index(
                 fields=["production", "-created_at"], name="audit_prod_created_idx"

@@ -1,20 +1,17 @@
 """What the engine did on Meta (PromotionLog, one row per call), what Meta measured,
 and the stub mode's simulated Meta account."""
 
-import uuid
-
 from django.db import models
 from django.db.models import Q
 
-from productions.models import engine_mode_field
+from productions.models import NewestFirstModel, engine_mode_field
 from promotion.choices import PromotedBy, PromotionStatus, PromotionType, StubObjectKind
 from variants.models import CreativeVariant
 
 
-class PromotionLog(models.Model):
+class PromotionLog(NewestFirstModel):
     """One row per call to Meta (or per decision): success, or the error Meta gave."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     variant = models.ForeignKey(
         CreativeVariant,
         null=True,
@@ -61,11 +58,9 @@ class PromotionLog(models.Model):
         max_length=12, choices=PromotedBy.choices, default=PromotedBy.SCHEDULER
     )
     mode = engine_mode_field()
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(NewestFirstModel.Meta):
         db_table = "meta_creative_promotion_logs"
-        ordering = ["-created_at"]
         indexes = [
             models.Index(
                 fields=["variant", "-created_at"], name="plog_variant_created_idx"

@@ -866,22 +866,25 @@ class CreativeProductionAdmin(ModelAdmin):
         return super().has_delete_permission(request, obj)
 
 
-_FRAGMENT_JSON_FIELDS = frozenset({"best_with_pixels", "performance_by_structure"})
-
-
 @admin.register(CreativeFragment)
 class CreativeFragmentAdmin(ModelAdmin):
+    # What a marketer scans a cut by; who approved it when, the success rate and the
+    # JSON scores (by pixel, by structure) read on the fragment's page. Each column
+    # costs every row its render, so the list keeps to these.
     list_display = (
         "list_thumbnail",
         "__str__",
         "master_creative",
         "fragment_type",
-        "start_time",
-        "end_time",
-        "duration",
-        # The JSON ones (pixels, scores by structure) read on the page, not as columns.
-        *(f for f in FRAGMENT_SYSTEM_FIELDS if f not in _FRAGMENT_JSON_FIELDS),
+        "cut",
+        "approved",
+        "performance_score",
+        "usage_count",
+        "hook_rate",
+        "hold_rate",
+        "best_for_structure",
     )
+    list_per_page = 50
     list_filter = ("approved", "fragment_type", "best_for_structure")
     search_fields = ("label", "master_creative__title")
     list_select_related = ("master_creative", "approved_by")
@@ -894,6 +897,13 @@ class CreativeFragmentAdmin(ModelAdmin):
 
     class Media:
         css = {"all": (ADMIN_CSS,)}
+
+    @admin.display(description="Cut", ordering="start_time")
+    def cut(self, obj: CreativeFragment) -> str:
+        return (
+            f"{obj.start_time:.1f}–{obj.end_time:.1f} s "
+            f"({obj.end_time - obj.start_time:.1f} s)"
+        )
 
     @admin.display(description="First frame")
     def list_thumbnail(self, obj: CreativeFragment) -> str:
@@ -971,8 +981,9 @@ class ApprovalAuditAdmin(EvidenceAdmin):
     """The audit trail is evidence: readable, never editable."""
 
     list_display = ("created_at", "action", "actor_name", "object_repr", "production")
-    list_filter = ("action",)
+    # A date filter (today, 7 days, this month), not a date hierarchy: its links
+    # are a scan of every row's day.
+    list_filter = ("created_at", "action")
     search_fields = ("actor_name", "object_repr", "production__title")
     list_select_related = ("production",)
-    date_hierarchy = "created_at"
     readonly_fields = [f.name for f in ApprovalAudit._meta.fields]

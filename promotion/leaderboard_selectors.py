@@ -9,10 +9,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from productions.models import CreativeFragment, CreativeProduction
-from promotion.leaderboards import FragmentInfo, Totals, VariantTotals
+from promotion.delivery import DELIVERY_SUMS, DeliveryTotals
+from promotion.leaderboards import FragmentInfo, VariantTotals
 from promotion.models import VariantDailyMetric
 from variants.models import CreativeVariant
 
@@ -52,13 +53,8 @@ def leaderboard_variant_totals(
         )
     sums = {
         row["variant_id"]: row
-        for row in metrics.values("variant_id").annotate(
-            impressions_sum=Sum("impressions"),
-            clicks_sum=Sum("clicks"),
-            conversions_sum=Sum("conversions"),
-            spend_sum=Sum("spend"),
-            revenue_sum=Sum("revenue"),
-        )
+        # No ordering: the model's (by variant, then master) would join both tables.
+        for row in metrics.order_by().values("variant_id").annotate(**DELIVERY_SUMS)
     }
     if not sums:
         return [], {}
@@ -83,13 +79,7 @@ def leaderboard_variant_totals(
                 campaign_id=variant["campaign_id"] or variant["parent__campaign_id"],
                 structure=variant["narrative_structure"],
                 fragment_ids=used,
-                totals=Totals(
-                    impressions=int(row["impressions_sum"] or 0),
-                    clicks=int(row["clicks_sum"] or 0),
-                    conversions=int(row["conversions_sum"] or 0),
-                    spend=float(row["spend_sum"] or 0),
-                    revenue=float(row["revenue_sum"] or 0),
-                ),
+                totals=DeliveryTotals.from_sums(row),
             )
         )
     return rows, _fragments(fragment_ids)

@@ -14,12 +14,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from unfold.decorators import display
 
+from creative_engine.console.pages import PageContextMixin
 from creative_engine.models import CycleRun, RunStatus
 from creative_engine.run_report import (
     DecisionFilter,
@@ -37,7 +38,7 @@ from variants.models import CreativeVariant
 
 # The "Why" column already says these; the numbers column adds the rest.
 SAID_BY_THE_SENTENCE = frozenset({"prob_top_n", "rank", "days_used"})
-STATUS_BADGES = {
+STATUS_BADGES: dict[str, str] = {
     RunStatus.QUEUED: "info",
     RunStatus.RUNNING: "info",
     RunStatus.SUCCEEDED: "success",
@@ -209,7 +210,7 @@ def recovery_rows(recoveries: list[Any]) -> list[dict[str, str]]:
 
 
 @admin.register(CycleRun)
-class CycleRunAdmin(EvidenceAdmin):
+class CycleRunAdmin(PageContextMixin, EvidenceAdmin):
     list_display = (
         "created_at",
         "trigger",
@@ -220,8 +221,9 @@ class CycleRunAdmin(EvidenceAdmin):
         "dry_run",
         "mode",
     )
-    list_filter = ("status", "trigger", "dry_run", "mode")
-    date_hierarchy = "created_at"
+    # A date filter (today, 7 days, this month), not a date hierarchy: its links
+    # are a scan of every row's day.
+    list_filter = ("created_at", "status", "trigger", "dry_run", "mode")
     fieldsets = (
         (
             "Run details",
@@ -254,17 +256,12 @@ class CycleRunAdmin(EvidenceAdmin):
     change_form_outer_before_template = "console/runs_header.html"
     change_form_outer_after_template = "console/runs_report.html"
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        run = self.get_object(request, object_id)
-        context = dict(extra_context or {})
-        if run is not None:
-            context["run_header"] = {
+    def page_context(self, request: HttpRequest, run: CycleRun) -> dict[str, Any]:
+        wanted = DecisionFilter(
+            step=request.GET.get("step", ""), action=request.GET.get("action", "")
+        )
+        return {
+            "run_header": {
                 "status": run.get_status_display(),
                 "badge": STATUS_BADGES.get(run.status, "info"),
                 "words": self.outcome_in_words(run),
@@ -272,12 +269,9 @@ class CycleRunAdmin(EvidenceAdmin):
                 "duration": _duration(run),
                 "dry_run": run.dry_run,
                 "trigger": run.get_trigger_display(),
-            }
-            wanted = DecisionFilter(
-                step=request.GET.get("step", ""), action=request.GET.get("action", "")
-            )
-            context["report"] = run_report(run, wanted)
-        return super().change_view(request, object_id, form_url, context)
+            },
+            "report": run_report(run, wanted),
+        }
 
     def get_preserved_filters(self, request: HttpRequest) -> str:
         # The report's own ?step=&action= are not the changelist's filters.

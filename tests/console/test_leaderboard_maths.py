@@ -2,9 +2,9 @@
 
 import pytest
 
+from promotion.delivery import DeliveryTotals
 from promotion.leaderboards import (
     FragmentInfo,
-    Totals,
     VariantTotals,
     rank_fragments,
     rank_structures,
@@ -22,7 +22,9 @@ def _variant(
         campaign_id=campaign,
         structure=structure,
         fragment_ids=tuple(fragments),
-        totals=Totals(impressions=impressions, clicks=clicks, spend=10.0, revenue=25.0),
+        totals=DeliveryTotals(
+            impressions=impressions, clicks=clicks, spend=10.0, revenue=25.0
+        ),
     )
 
 
@@ -68,7 +70,7 @@ def test_a_fragment_used_twice_in_one_variant_counts_that_variant_once():
 def test_roas_ranks_by_value_and_has_no_interval():
     variants = [_variant("v1", [], 100, 1), _variant("v2", [], 100, 1)]
     rich = VariantTotals(
-        "v3", "m1", "c2", "cta_forward", (), Totals(100, 1, 0, 10.0, 90.0)
+        "v3", "m1", "c2", "cta_forward", (), DeliveryTotals(100, 1, 0, 10.0, 90.0)
     )
 
     ranked = rank_structures([*variants, rich], metric="roas")

@@ -16,7 +16,7 @@ from django.utils.text import Truncator
 from unfold.decorators import display
 
 from creative_engine.console.leaderboards import leaderboard_urls
-from creative_engine.console.pages import fieldset_fields
+from creative_engine.console.pages import badge, fieldset_fields
 from productions.admin_permissions import EvidenceAdmin
 from promotion.decision_story import (
     OUTCOME_LABELS,
@@ -104,7 +104,7 @@ class PromotionLogAdmin(EvidenceAdmin):
             "What happened",
             {
                 "fields": (
-                    "outcome_badge",
+                    "outcome",
                     "reason",
                     "variant_name",
                     "run_link",
@@ -140,21 +140,10 @@ class PromotionLogAdmin(EvidenceAdmin):
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).select_related("variant__parent", "run")
 
-    @display(description="Outcome", label=OUTCOME_BADGES)
-    def outcome(self, log: PromotionLog) -> tuple[str, str]:
-        key = _outcome(log)
-        return key, OUTCOME_LABELS[key]
-
     @display(description="Outcome")
-    def outcome_badge(self, log: PromotionLog) -> SafeString:
-        # A change page's read-only field shows no label: the badge is drawn here.
+    def outcome(self, log: PromotionLog) -> SafeString:
         key = _outcome(log)
-        return SafeString(
-            render_to_string(
-                "unfold/helpers/label.html",
-                {"text": OUTCOME_LABELS[key], "variant": OUTCOME_BADGES[key]},
-            )
-        )
+        return badge(OUTCOME_LABELS[key], OUTCOME_BADGES[key])
 
     @display(description="Reason")
     def reason(self, log: PromotionLog) -> str:

@@ -58,31 +58,46 @@ def _lifetime_sum(field: str, output: Any) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=output), Value(0), output_field=output)
 
 
-def with_sort_keys(variants: QuerySet[CreativeVariant]) -> QuerySet[CreativeVariant]:
-    """Every variant with its lifetime delivery and the rates a marketer sorts by, as
-    aliases: a sort computes only its own key, in the database, and no column is read
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+# The grid's sort keys: lifetime sums of a daily column, and rates of two sums.
+_SUMS: dict[str, tuple[str, Any]] = {
+    "total_impressions": ("impressions", IntegerField()),
+    "total_clicks": ("clicks", IntegerField()),
+    "total_conversions": ("conversions", IntegerField()),
+    "total_video_views": ("video_3s_views", IntegerField()),
+    "total_thruplays": ("thruplays", IntegerField()),
+    "total_spend": ("spend", _MONEY),
+    "total_revenue": ("revenue", _MONEY),
+}
+_RATES: dict[str, tuple[str, str]] = {
+    "ctr": ("total_clicks", "total_impressions"),
+    "cvr": ("total_conversions", "total_clicks"),
+    "roas": ("total_revenue", "total_spend"),
+    "cpa": ("total_spend", "total_conversions"),
+    "hook_rate": ("total_video_views", "total_impressions"),
+    "hold_rate": ("total_thruplays", "total_impressions"),
+}
+SORT_KEYS = frozenset(_SUMS) | frozenset(_RATES)
+
+
+def with_sort_keys(
+    variants: QuerySet[CreativeVariant], keys: Collection[str]
+) -> QuerySet[CreativeVariant]:
+    """The variants with the lifetime delivery keys a sort asks for (of `SORT_KEYS`),
+    as aliases: the database computes only the sort's own key, and no column is read
     for the rows a page does not show (their numbers: `delivery_by_variant`).
 
     Sums are correlated subqueries on the (variant, date) index rather than a GROUP BY
     over the variant's every column.
     """
-    money = DecimalField(max_digits=14, decimal_places=2)
+    rates = [key for key in keys if key in _RATES]
+    sums = {key for key in keys if key in _SUMS}
+    sums.update(part for rate in rates for part in _RATES[rate])
+    if not sums:
+        return variants
     return variants.alias(
-        total_impressions=_lifetime_sum("impressions", IntegerField()),
-        total_clicks=_lifetime_sum("clicks", IntegerField()),
-        total_conversions=_lifetime_sum("conversions", IntegerField()),
-        total_video_views=_lifetime_sum("video_3s_views", IntegerField()),
-        total_thruplays=_lifetime_sum("thruplays", IntegerField()),
-        total_spend=_lifetime_sum("spend", money),
-        total_revenue=_lifetime_sum("revenue", money),
-    ).alias(
-        ctr=_ratio("total_clicks", "total_impressions"),
-        cvr=_ratio("total_conversions", "total_clicks"),
-        roas=_ratio("total_revenue", "total_spend"),
-        cpa=_ratio("total_spend", "total_conversions"),
-        hook_rate=_ratio("total_video_views", "total_impressions"),
-        hold_rate=_ratio("total_thruplays", "total_impressions"),
-    )
+        **{key: _lifetime_sum(*_SUMS[key]) for key in sorted(sums)}
+    ).alias(**{key: _ratio(*_RATES[key]) for key in rates})
 
 
 def delivery_by_variant(variant_ids: Collection[Any]) -> dict[Any, DeliveryTotals]:

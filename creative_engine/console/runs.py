@@ -12,15 +12,18 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from unfold.decorators import display
 
-from creative_engine.console.pages import PageContextMixin
+from creative_engine.console.pages import PageContextMixin, badge
 from creative_engine.models import CycleRun, RunStatus
 from creative_engine.run_report import (
     DecisionFilter,
@@ -38,6 +41,7 @@ from variants.models import CreativeVariant
 
 # The "Why" column already says these; the numbers column adds the rest.
 SAID_BY_THE_SENTENCE = frozenset({"prob_top_n", "rank", "days_used"})
+DECISIONS_PER_PAGE = 100
 STATUS_BADGES: dict[str, str] = {
     RunStatus.QUEUED: "info",
     RunStatus.RUNNING: "info",
@@ -106,13 +110,19 @@ def _master_cell(master_id: Any, masters: Mapping[str, str]) -> str:
     return masters.get(str(master_id), "(a master since deleted)")
 
 
-def run_report(run: CycleRun, wanted: DecisionFilter) -> dict[str, Any]:
-    """Everything the report shows, ready for the template (two queries)."""
+def run_report(run: CycleRun, wanted: DecisionFilter, page: Any = 1) -> dict[str, Any]:
+    """Everything the report shows, ready for the template (two queries). Decisions
+    come `DECISIONS_PER_PAGE` at a time: a cycle over many masters judges hundreds of
+    variants, and each row is a sentence to write and a link to draw."""
     decisions = run.decisions if isinstance(run.decisions, list) else []
     errors = run.errors if isinstance(run.errors, list) else []
     refusals = run.refusals if isinstance(run.refusals, list) else []
-    variants, masters = names_for([*decisions, *refusals])
-    shown = filter_decisions(decisions, wanted)
+    # Any page a person (or a URL) asks for: past the end is the last, junk the first.
+    decisions_page = Paginator(
+        filter_decisions(decisions, wanted), DECISIONS_PER_PAGE
+    ).get_page(page)
+    shown = list(decisions_page.object_list)
+    variants, masters = names_for([*shown, *refusals])
     decision_rows = [
         {
             "step": step_label(str(d.get("step") or "")),
@@ -133,26 +143,40 @@ def run_report(run: CycleRun, wanted: DecisionFilter) -> dict[str, Any]:
     ]
     timings = timing_rows(run.timings if isinstance(run.timings, dict) else {})
     return {
-        "errors": [
-            {"step": step_label(str(e.get("step") or "")), "error": e.get("error", "")}
-            for e in errors
-            if isinstance(e, Mapping)
-        ],
-        "refusals": [
-            {
-                "step": step_label(str(r.get("step") or "")),
-                "variant": _variant_cell(r.get("variant_id"), variants),
-                "master": _master_cell(r.get("master_id"), masters),
-                "error": r.get("error", ""),
-            }
-            for r in refusals
-            if isinstance(r, Mapping)
-        ],
-        "recoveries": recovery_rows(
-            run.recoveries if isinstance(run.recoveries, list) else []
-        ),
+        "errors": {
+            "headers": ("Step", "Error"),
+            "rows": [
+                (step_label(str(e.get("step") or "")), e.get("error", ""))
+                for e in errors
+                if isinstance(e, Mapping)
+            ],
+        },
+        "refusals": {
+            "headers": ("Step", "Master", "Variant", "Why"),
+            "rows": [
+                (
+                    step_label(str(r.get("step") or "")),
+                    _master_cell(r.get("master_id"), masters),
+                    _variant_cell(r.get("variant_id"), variants),
+                    r.get("error", ""),
+                )
+                for r in refusals
+                if isinstance(r, Mapping)
+            ],
+        },
+        "recoveries": {
+            "headers": ("When", "What", "It was", "Why"),
+            "rows": [
+                (row["at"], row["action"], row["was"], row["reason"])
+                for row in recovery_rows(
+                    run.recoveries if isinstance(run.recoveries, list) else []
+                )
+            ],
+        },
         "decisions": decision_rows,
         "decisions_total": len(decisions),
+        "decisions_page": decisions_page,
+        "decisions_pages": _page_links(decisions_page, wanted),
         "filter": wanted,
         "steps": [
             (value, step_label(value), n) for value, n in facets(decisions, "step")
@@ -179,6 +203,28 @@ def run_report(run: CycleRun, wanted: DecisionFilter) -> dict[str, Any]:
             }
         ),
     }
+
+
+def _page_links(page: Page, wanted: DecisionFilter) -> dict[str, str]:
+    """The previous and next pages' query strings, keeping the filter."""
+    links = {}
+    for name, has, number in (
+        ("previous", page.has_previous(), page.number - 1),
+        ("next", page.has_next(), page.number + 1),
+    ):
+        if has:
+            links[name] = "?" + urlencode(
+                {
+                    key: value
+                    for key, value in (
+                        ("step", wanted.step),
+                        ("action", wanted.action),
+                        ("page", str(number)),
+                    )
+                    if value
+                }
+            )
+    return links
 
 
 RECOVERY_LABELS = {
@@ -270,20 +316,20 @@ class CycleRunAdmin(PageContextMixin, EvidenceAdmin):
                 "dry_run": run.dry_run,
                 "trigger": run.get_trigger_display(),
             },
-            "report": run_report(run, wanted),
+            "report": run_report(run, wanted, request.GET.get("page", 1)),
         }
 
     def get_preserved_filters(self, request: HttpRequest) -> str:
         # The report's own ?step=&action= are not the changelist's filters.
         return (
             ""
-            if "step" in request.GET or "action" in request.GET
+            if {"step", "action", "page"} & set(request.GET)
             else (super().get_preserved_filters(request))
         )
 
-    @display(description="Status", label=STATUS_BADGES, ordering="status")
-    def status_badge(self, run: CycleRun) -> tuple[str, str]:
-        return run.status, run.get_status_display()
+    @display(description="Status", ordering="status")
+    def status_badge(self, run: CycleRun) -> SafeString:
+        return badge(run.get_status_display(), STATUS_BADGES.get(run.status, "info"))
 
     @display(description="Clock", ordering="as_of")
     def clock(self, run: CycleRun) -> str:

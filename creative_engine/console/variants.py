@@ -25,6 +25,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 from unfold.forms import BaseDialogForm
@@ -33,7 +34,7 @@ from unfold.views import ChangeList
 from creative_engine.console import queries
 from creative_engine.console.charts import chart_options
 from creative_engine.console.figures import money, on_objective, percent, times
-from creative_engine.console.pages import PageContextMixin, fieldset_fields
+from creative_engine.console.pages import PageContextMixin, badge, fieldset_fields
 from creative_engine.console.timeline import TimelineEntry, timeline_entry
 from productions.admin_permissions import EvidenceAdmin
 from productions.choices import Objective
@@ -101,8 +102,18 @@ def with_delivery(variants: list[CreativeVariant]) -> None:
 
 
 class CreativeGrid(ChangeList):
-    """The grid's page of variants: sorted in the database by the aliased key, then
-    only the page's rows are summed (`with_delivery`)."""
+    """The grid's page of variants: sorted in the database, on the one delivery key
+    the sort asks for, then only the page's rows are summed (`with_delivery`)."""
+
+    def get_queryset(
+        self, request: HttpRequest, exclude_parameters: Any = None
+    ) -> QuerySet[CreativeVariant]:
+        ordering = self.get_ordering(request, self.root_queryset)
+        keys = {str(key).lstrip("-") for key in ordering if isinstance(key, str)}
+        self.root_queryset = queries.with_sort_keys(
+            self.root_queryset, keys & queries.SORT_KEYS
+        )
+        return super().get_queryset(request, exclude_parameters)
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
@@ -282,9 +293,7 @@ class CreativeVariantAdmin(PageContextMixin, EvidenceAdmin):
         return fieldset_fields(self.fieldsets)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CreativeVariant]:
-        return queries.with_sort_keys(
-            super().get_queryset(request).select_related("parent")
-        )
+        return super().get_queryset(request).select_related("parent")
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return CreativeGrid
@@ -307,9 +316,9 @@ class CreativeVariantAdmin(PageContextMixin, EvidenceAdmin):
     def name(self, obj: CreativeVariant) -> str:
         return str(obj)
 
-    @display(description="Status", ordering="status", label=STATUS_TONES)
-    def status_badge(self, obj: CreativeVariant) -> tuple[str, str]:
-        return obj.status, obj.get_status_display()
+    @display(description="Status", ordering="status")
+    def status_badge(self, obj: CreativeVariant) -> SafeString:
+        return badge(obj.get_status_display(), STATUS_TONES.get(obj.status, "info"))
 
     @display(description="Objective")
     def objective_column(self, obj: CreativeVariant) -> str:

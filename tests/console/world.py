@@ -212,5 +212,6 @@ def _change(model: str, pk: object) -> str:
 
 
 def _column(name: str) -> int:
-    """A grid column's index as the changelist's ?o= counts it (its checkbox first)."""
-    return 1 + list(admin.site._registry[CreativeVariant].list_display).index(name)
+    """A grid column's index as the changelist's ?o= counts it (the grid has no bulk
+    actions, so no checkbox column comes first)."""
+    return list(admin.site._registry[CreativeVariant].list_display).index(name)

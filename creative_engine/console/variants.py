@@ -59,7 +59,7 @@ from variants.naming import look_label, structure_label
 from variants.rendering.errors import RenderError
 from variants.services.lifecycle import VariantTransitionRefused
 
-STATUS_TONES = {
+STATUS_TONES: dict[str, str] = {
     VariantStatus.ACTIVE: "success",
     VariantStatus.TESTING: "info",
     VariantStatus.RENDERED: "info",
@@ -104,6 +104,8 @@ def with_delivery(variants: list[CreativeVariant]) -> None:
 class CreativeGrid(ChangeList):
     """The grid's page of variants: sorted in the database, on the one delivery key
     the sort asks for, then only the page's rows are summed (`with_delivery`)."""
+
+    root_queryset: QuerySet[CreativeVariant]
 
     def get_queryset(
         self, request: HttpRequest, exclude_parameters: Any = None

@@ -460,7 +460,7 @@ HUMAN_RULE_DISPLAYS = {
 
 @admin.register(CreativeProduction)
 class CreativeProductionAdmin(ModelAdmin):
-    list_display = (
+    list_display: tuple[str, ...] = (
         "poster",
         "title",
         "genre",

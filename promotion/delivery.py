@@ -4,7 +4,7 @@ One type for every sum of delivery: a day of one ad, a variant's lifetime, a mas
 two weeks, a fragment's pool on a leaderboard. Pure: counts and money in, rates out,
 None where a rate has no denominator (no impressions, no clicks, no spend).
 
-`DELIVERY_SUMS` is the aggregate that fills one from VariantDailyMetric rows, so every
+`delivery_sums` is the aggregate that fills one from VariantDailyMetric rows, so every
 reader sums the same columns under the same names.
 """
 
@@ -19,15 +19,22 @@ from django.db.models import Sum
 from productions.choices import Objective
 
 # The daily-row columns a DeliveryTotals sums, by the names `from_sums` reads.
-DELIVERY_SUMS: dict[str, Sum] = {
-    "sum_impressions": Sum("impressions"),
-    "sum_clicks": Sum("clicks"),
-    "sum_conversions": Sum("conversions"),
-    "sum_spend": Sum("spend"),
-    "sum_revenue": Sum("revenue"),
-    "sum_views_3s": Sum("video_3s_views"),
-    "sum_thruplays": Sum("thruplays"),
+_SUMMED = {
+    "sum_impressions": "impressions",
+    "sum_clicks": "clicks",
+    "sum_conversions": "conversions",
+    "sum_spend": "spend",
+    "sum_revenue": "revenue",
+    "sum_views_3s": "video_3s_views",
+    "sum_thruplays": "thruplays",
 }
+
+
+def delivery_sums(through: str = "") -> dict[str, Sum]:
+    """The aggregate `from_sums` reads, over VariantDailyMetric rows or, `through` a
+    relation (``"daily_metrics"`` from variants), over the rows it reaches."""
+    prefix = f"{through}__" if through else ""
+    return {name: Sum(prefix + column) for name, column in _SUMMED.items()}
 
 
 class Rate:
@@ -79,7 +86,7 @@ class DeliveryTotals:
 
     @classmethod
     def from_sums(cls, sums: Mapping[str, Any]) -> DeliveryTotals:
-        """A row of `.aggregate(**DELIVERY_SUMS)` or `.annotate(**DELIVERY_SUMS)`;
+        """A row of `.aggregate(**delivery_sums())` or `.annotate(**delivery_sums())`;
         sums over no rows (None) are zero."""
         return cls(
             impressions=int(sums.get("sum_impressions") or 0),

@@ -3,6 +3,7 @@ read-only), and the context a page draws above or below its fields."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -11,6 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
+from unfold.decorators import display
+from unfold.views import ChangeList
+
+from creative_engine.console.figures import on_objective, percent
+from promotion.delivery import DeliveryTotals
 
 
 def badge(text: Any, tone: str) -> SafeString:
@@ -66,3 +72,61 @@ class PageContextMixin(admin.ModelAdmin):
         if obj is not None:
             context.update(self.page_context(request, obj))
         return super().change_view(request, object_id, form_url, context)
+
+
+# Where a list's row keeps the figures read for its page, beside the row's fields.
+_DELIVERY = "console_delivery"
+_OBJECTIVE = "console_objective"
+
+
+def set_figures(row: Any, delivery: DeliveryTotals, objective: str) -> None:
+    setattr(row, _DELIVERY, delivery)
+    setattr(row, _OBJECTIVE, objective)
+
+
+def delivery_of(row: Any) -> DeliveryTotals:
+    totals: DeliveryTotals = getattr(row, _DELIVERY, DeliveryTotals())
+    return totals
+
+
+def objective_of(row: Any) -> str:
+    return str(getattr(row, _OBJECTIVE, ""))
+
+
+class FiguredChangeList(ChangeList):
+    """A changelist whose page of rows is given figures read for those rows only, by
+    its admin's `with_figures` (a fixed number of queries, whatever the page)."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        self.model_admin.with_figures(list(self.result_list))
+
+
+def figure_column(
+    description: str,
+    shown: Callable[[DeliveryTotals], str],
+    *,
+    ordering: str | None = None,
+) -> Any:
+    """A list column of one figure of a row's delivery (set by `with_figures`)."""
+
+    def column(model_admin: admin.ModelAdmin, row: Any) -> str:
+        return shown(delivery_of(row))
+
+    return display(description=description, ordering=ordering)(column)
+
+
+@display(description="Objective")
+def objective_column(model_admin: admin.ModelAdmin, row: Any) -> str:
+    """The master's objective and the row's value on it: what its judges read."""
+    objective = objective_of(row)
+    return on_objective(objective, delivery_of(row)) if objective else "—"
+
+
+# Retention, as the grid and the master list show it.
+hook_rate_column = figure_column(
+    "Hook rate", lambda d: percent(d.hook_rate, 1), ordering="hook_rate"
+)
+hold_rate_column = figure_column(
+    "Hold rate", lambda d: percent(d.hold_rate, 1), ordering="hold_rate"
+)

@@ -26,7 +26,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 
-from promotion.delivery import DELIVERY_SUMS, DeliveryTotals
+from promotion.delivery import DeliveryTotals, delivery_sums
 from promotion.models import PromotionLog, VariantDailyMetric
 from variants.models import CreativeVariant
 
@@ -107,9 +107,21 @@ def delivery_by_variant(variant_ids: Collection[Any]) -> dict[Any, DeliveryTotal
         VariantDailyMetric.objects.filter(variant_id__in=list(variant_ids))
         .order_by()
         .values("variant_id")
-        .annotate(**DELIVERY_SUMS)
+        .annotate(**delivery_sums())
     )
     return {row["variant_id"]: DeliveryTotals.from_sums(row) for row in rows}
+
+
+def delivery_by_master(master_ids: Collection[Any]) -> dict[Any, DeliveryTotals]:
+    """The lifetime delivery of each of these masters' variants, in one query: their
+    variants in master order (the parent index), each one's days by its own."""
+    rows = (
+        CreativeVariant.objects.filter(parent_id__in=list(master_ids))
+        .order_by()
+        .values("parent_id")
+        .annotate(**delivery_sums(through="daily_metrics"))
+    )
+    return {row["parent_id"]: DeliveryTotals.from_sums(row) for row in rows}
 
 
 def variant_daily_rows(*, variant_id: Any) -> list[VariantDailyMetric]:

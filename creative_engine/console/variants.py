@@ -34,7 +34,17 @@ from unfold.views import ChangeList
 from creative_engine.console import queries
 from creative_engine.console.charts import chart_options
 from creative_engine.console.figures import money, on_objective, percent, times
-from creative_engine.console.pages import PageContextMixin, badge, fieldset_fields
+from creative_engine.console.pages import (
+    FiguredChangeList,
+    PageContextMixin,
+    badge,
+    fieldset_fields,
+    figure_column,
+    hold_rate_column,
+    hook_rate_column,
+    objective_column,
+    set_figures,
+)
 from creative_engine.console.timeline import TimelineEntry, timeline_entry
 from productions.admin_permissions import EvidenceAdmin
 from productions.choices import Objective
@@ -77,33 +87,9 @@ CHART_DAYS = 60
 REFUSALS = (PromotionRefused, VariantTransitionRefused, RenderError, MetaError)
 
 
-# Where a grid row and the variant page keep what they show beside the row's fields.
-DELIVERY = "console_delivery"
-OBJECTIVE = "console_objective"
-
-
-def delivery_of(variant: CreativeVariant) -> DeliveryTotals:
-    totals: DeliveryTotals = getattr(variant, DELIVERY, DeliveryTotals())
-    return totals
-
-
-def objective_of(variant: CreativeVariant) -> str:
-    return str(getattr(variant, OBJECTIVE, ""))
-
-
-def with_delivery(variants: list[CreativeVariant]) -> None:
-    """Give each variant its lifetime delivery and its master's objective: three
-    queries, whatever the number of variants."""
-    delivery = queries.delivery_by_variant([v.pk for v in variants])
-    objectives = master_objectives(master_ids={v.parent_id for v in variants})
-    for variant in variants:
-        setattr(variant, DELIVERY, delivery.get(variant.pk, DeliveryTotals()))
-        setattr(variant, OBJECTIVE, objectives.get(str(variant.parent_id), ""))
-
-
-class CreativeGrid(ChangeList):
+class CreativeGrid(FiguredChangeList):
     """The grid's page of variants: sorted in the database, on the one delivery key
-    the sort asks for, then only the page's rows are summed (`with_delivery`)."""
+    the sort asks for, then only the page's rows are summed (`with_figures`)."""
 
     root_queryset: QuerySet[CreativeVariant]
 
@@ -116,10 +102,6 @@ class CreativeGrid(ChangeList):
             self.root_queryset, keys & queries.SORT_KEYS
         )
         return super().get_queryset(request, exclude_parameters)
-
-    def get_results(self, request: HttpRequest) -> None:
-        super().get_results(request)
-        with_delivery(list(self.result_list))
 
 
 def _done(request: HttpRequest, url: str) -> HttpResponse:
@@ -300,6 +282,18 @@ class CreativeVariantAdmin(PageContextMixin, EvidenceAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return CreativeGrid
 
+    def with_figures(self, variants: list[CreativeVariant]) -> None:
+        """Give each variant of a page its lifetime delivery and its master's
+        objective: three queries, whatever the number of variants."""
+        delivery = queries.delivery_by_variant([v.pk for v in variants])
+        objectives = master_objectives(master_ids={v.parent_id for v in variants})
+        for variant in variants:
+            set_figures(
+                variant,
+                delivery.get(variant.pk, DeliveryTotals()),
+                objectives.get(str(variant.parent_id), ""),
+            )
+
     # --- the grid ------------------------------------------------------------------
 
     @display(description="")
@@ -322,44 +316,17 @@ class CreativeVariantAdmin(PageContextMixin, EvidenceAdmin):
     def status_badge(self, obj: CreativeVariant) -> SafeString:
         return badge(obj.get_status_display(), STATUS_TONES.get(obj.status, "info"))
 
-    @display(description="Objective")
-    def objective_column(self, obj: CreativeVariant) -> str:
-        """The master's objective and this variant's value on it: what its judges
-        read (the ROAS and CPA columns are there for any objective)."""
-        objective = objective_of(obj)
-        return on_objective(objective, delivery_of(obj)) if objective else "—"
-
-    @display(description="Spend", ordering="total_spend")
-    def spend(self, obj: CreativeVariant) -> str:
-        return money(delivery_of(obj).spend)
-
-    @display(description="CTR", ordering="ctr")
-    def ctr_column(self, obj: CreativeVariant) -> str:
-        return percent(delivery_of(obj).ctr)
-
-    @display(description="CVR", ordering="cvr")
-    def cvr_column(self, obj: CreativeVariant) -> str:
-        return percent(delivery_of(obj).cvr, 1)
-
-    @display(description="ROAS", ordering="roas")
-    def roas_column(self, obj: CreativeVariant) -> str:
-        return times(delivery_of(obj).roas)
-
-    @display(description="CPA", ordering="cpa")
-    def cpa_column(self, obj: CreativeVariant) -> str:
-        return money(delivery_of(obj).cpa)
-
-    @display(description="Hook rate", ordering="hook_rate")
-    def hook_rate_column(self, obj: CreativeVariant) -> str:
-        return percent(delivery_of(obj).hook_rate, 1)
-
-    @display(description="Hold rate", ordering="hold_rate")
-    def hold_rate_column(self, obj: CreativeVariant) -> str:
-        return percent(delivery_of(obj).hold_rate, 1)
-
-    @display(description="Impressions", ordering="total_impressions")
-    def impressions(self, obj: CreativeVariant) -> str:
-        return f"{delivery_of(obj).impressions:,}"
+    objective_column = objective_column
+    spend = figure_column("Spend", lambda d: money(d.spend), ordering="total_spend")
+    ctr_column = figure_column("CTR", lambda d: percent(d.ctr), ordering="ctr")
+    cvr_column = figure_column("CVR", lambda d: percent(d.cvr, 1), ordering="cvr")
+    roas_column = figure_column("ROAS", lambda d: times(d.roas), ordering="roas")
+    cpa_column = figure_column("CPA", lambda d: money(d.cpa), ordering="cpa")
+    hook_rate_column = hook_rate_column
+    hold_rate_column = hold_rate_column
+    impressions = figure_column(
+        "Impressions", lambda d: f"{d.impressions:,}", ordering="total_impressions"
+    )
 
     # --- the variant page ------------------------------------------------------------
 

@@ -5,9 +5,10 @@ productions' own admin; the console only adds what needs the engine above it."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from unfold.decorators import action
 from unfold.views import ChangeList
@@ -38,11 +39,10 @@ class ConsoleMasterAdmin(CreativeProductionAdmin):
         "hold_rate_column",
         *CreativeProductionAdmin.list_display[2:],
     )
-    # The figures are read for the page's masters only; they do not sort the list.
-    sortable_by = CreativeProductionAdmin.list_display
+    # Read for the page's masters only, the figures do not sort the list.
     objective_column = objective_column
-    hook_rate_column = hook_rate_column
-    hold_rate_column = hold_rate_column
+    hook_rate_column = hook_rate_column()
+    hold_rate_column = hold_rate_column()
     actions_detail = [
         *(CreativeProductionAdmin.actions_detail or ()),
         "generate_now",
@@ -71,7 +71,11 @@ class ConsoleMasterAdmin(CreativeProductionAdmin):
         description="Generate variants now", icon="auto_awesome", permissions=["steer"]
     )
     def generate_now(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return HttpResponseRedirect(reverse("console_generate", args=[object_id]))
+        try:
+            master_id = uuid.UUID(object_id)
+        except ValueError as exc:
+            raise Http404("No such master.") from exc
+        return HttpResponseRedirect(reverse("console_generate", args=[master_id]))
 
     @action(description="Its creatives", icon="movie")
     def see_creatives(self, request: HttpRequest, object_id: str) -> HttpResponse:

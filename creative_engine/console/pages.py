@@ -123,10 +123,13 @@ def objective_column(model_admin: admin.ModelAdmin, row: Any) -> str:
     return on_objective(objective, delivery_of(row)) if objective else "—"
 
 
-# Retention, as the grid and the master list show it.
-hook_rate_column = figure_column(
-    "Hook rate", lambda d: percent(d.hook_rate, 1), ordering="hook_rate"
-)
-hold_rate_column = figure_column(
-    "Hold rate", lambda d: percent(d.hold_rate, 1), ordering="hold_rate"
-)
+def hook_rate_column(*, ordering: str | None = None) -> Any:
+    return figure_column(
+        "Hook rate", lambda d: percent(d.hook_rate, 1), ordering=ordering
+    )
+
+
+def hold_rate_column(*, ordering: str | None = None) -> Any:
+    return figure_column(
+        "Hold rate", lambda d: percent(d.hold_rate, 1), ordering=ordering
+    )

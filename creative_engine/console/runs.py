@@ -117,7 +117,8 @@ def run_report(run: CycleRun, wanted: DecisionFilter, page: Any = 1) -> dict[str
     decisions = run.decisions if isinstance(run.decisions, list) else []
     errors = run.errors if isinstance(run.errors, list) else []
     refusals = run.refusals if isinstance(run.refusals, list) else []
-    # Any page a person (or a URL) asks for: past the end is the last, junk the first.
+    # Any page a URL asks for: out of range (0, below, past the end) is the last one,
+    # a word the first.
     decisions_page = Paginator(
         filter_decisions(decisions, wanted), DECISIONS_PER_PAGE
     ).get_page(page)

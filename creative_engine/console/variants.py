@@ -322,8 +322,8 @@ class CreativeVariantAdmin(PageContextMixin, EvidenceAdmin):
     cvr_column = figure_column("CVR", lambda d: percent(d.cvr, 1), ordering="cvr")
     roas_column = figure_column("ROAS", lambda d: times(d.roas), ordering="roas")
     cpa_column = figure_column("CPA", lambda d: money(d.cpa), ordering="cpa")
-    hook_rate_column = hook_rate_column
-    hold_rate_column = hold_rate_column
+    hook_rate_column = hook_rate_column(ordering="hook_rate")
+    hold_rate_column = hold_rate_column(ordering="hold_rate")
     impressions = figure_column(
         "Impressions", lambda d: f"{d.impressions:,}", ordering="total_impressions"
     )

@@ -10,7 +10,7 @@ reader sums the same columns under the same names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,23 +18,26 @@ from django.db.models import Sum
 
 from productions.choices import Objective
 
-# The daily-row columns a DeliveryTotals sums, by the names `from_sums` reads.
-_SUMMED = {
-    "sum_impressions": "impressions",
-    "sum_clicks": "clicks",
-    "sum_conversions": "conversions",
-    "sum_spend": "spend",
-    "sum_revenue": "revenue",
-    "sum_views_3s": "video_3s_views",
-    "sum_thruplays": "thruplays",
+# Each total's column of the daily rows (VariantDailyMetric).
+DAILY_COLUMNS = {
+    "impressions": "impressions",
+    "clicks": "clicks",
+    "conversions": "conversions",
+    "spend": "spend",
+    "revenue": "revenue",
+    "views_3s": "video_3s_views",
+    "thruplays": "thruplays",
 }
+MONEY = frozenset({"spend", "revenue"})
 
 
 def delivery_sums(through: str = "") -> dict[str, Sum]:
     """The aggregate `from_sums` reads, over VariantDailyMetric rows or, `through` a
     relation (``"daily_metrics"`` from variants), over the rows it reaches."""
     prefix = f"{through}__" if through else ""
-    return {name: Sum(prefix + column) for name, column in _SUMMED.items()}
+    return {
+        f"sum_{name}": Sum(prefix + column) for name, column in DAILY_COLUMNS.items()
+    }
 
 
 class Rate:
@@ -45,6 +48,8 @@ class Rate:
         self.denominator = denominator
 
     def __get__(self, totals: object, owner: type | None = None) -> float | None:
+        if totals is None:  # read on the class, not on totals
+            return None
         denominator = getattr(totals, self.denominator)
         if not denominator:
             return None
@@ -53,11 +58,12 @@ class Rate:
 
 @dataclass(frozen=True)
 class DeliveryTotals:
-    """Counts and money (the account's currency units, not minor units)."""
+    """What some ads delivered over some days."""
 
     impressions: int = 0
     clicks: int = 0
     conversions: int = 0
+    # Money, in the account's currency units (not minor units).
     spend: float = 0.0
     revenue: float = 0.0
     # Retention: 3-second views (people who stopped scrolling) and ThruPlays.
@@ -74,39 +80,28 @@ class DeliveryTotals:
     @classmethod
     def of_row(cls, row: Any) -> DeliveryTotals:
         """One stored daily row (anything with VariantDailyMetric's fields)."""
-        return cls(
-            impressions=row.impressions,
-            clicks=row.clicks,
-            conversions=row.conversions,
-            spend=float(row.spend),
-            revenue=float(row.revenue),
-            views_3s=getattr(row, "video_3s_views", 0) or 0,
-            thruplays=getattr(row, "thruplays", 0) or 0,
-        )
+        return cls._of(lambda name, column: getattr(row, column, 0))
 
     @classmethod
     def from_sums(cls, sums: Mapping[str, Any]) -> DeliveryTotals:
         """A row of `.aggregate(**delivery_sums())` or `.annotate(**delivery_sums())`;
         sums over no rows (None) are zero."""
-        return cls(
-            impressions=int(sums.get("sum_impressions") or 0),
-            clicks=int(sums.get("sum_clicks") or 0),
-            conversions=int(sums.get("sum_conversions") or 0),
-            spend=float(sums.get("sum_spend") or 0),
-            revenue=float(sums.get("sum_revenue") or 0),
-            views_3s=int(sums.get("sum_views_3s") or 0),
-            thruplays=int(sums.get("sum_thruplays") or 0),
-        )
+        return cls._of(lambda name, column: sums.get(f"sum_{name}"))
+
+    @classmethod
+    def _of(cls, value: Callable[[str, str], Any]) -> DeliveryTotals:
+        values: dict[str, Any] = {
+            name: (float if name in MONEY else int)(value(name, column) or 0)
+            for name, column in DAILY_COLUMNS.items()
+        }
+        return cls(**values)
 
     def __add__(self, other: DeliveryTotals) -> DeliveryTotals:
         return DeliveryTotals(
-            self.impressions + other.impressions,
-            self.clicks + other.clicks,
-            self.conversions + other.conversions,
-            self.spend + other.spend,
-            self.revenue + other.revenue,
-            self.views_3s + other.views_3s,
-            self.thruplays + other.thruplays,
+            **{
+                name: getattr(self, name) + getattr(other, name)
+                for name in DAILY_COLUMNS
+            }
         )
 
     def on(self, objective: str) -> float | None:
@@ -115,3 +110,9 @@ class DeliveryTotals:
             raise ValueError(f"Unknown objective {objective!r}.")
         value: float | None = getattr(self, objective)
         return value
+
+
+# The rates, by name: what each divides by what (the grid sorts by these).
+RATES: dict[str, Rate] = {
+    name: rate for name, rate in vars(DeliveryTotals).items() if isinstance(rate, Rate)
+}

@@ -26,7 +26,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 
-from promotion.delivery import DeliveryTotals, delivery_sums
+from promotion.delivery import (
+    DAILY_COLUMNS,
+    MONEY,
+    RATES,
+    DeliveryTotals,
+    delivery_sums,
+)
 from promotion.models import PromotionLog, VariantDailyMetric
 from variants.models import CreativeVariant
 
@@ -59,23 +65,14 @@ def _lifetime_sum(field: str, output: Any) -> Coalesce:
 
 
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
-# The grid's sort keys: lifetime sums of a daily column, and rates of two sums.
+# The grid's sort keys: each total's lifetime sum, and each rate of two sums.
 _SUMS: dict[str, tuple[str, Any]] = {
-    "total_impressions": ("impressions", IntegerField()),
-    "total_clicks": ("clicks", IntegerField()),
-    "total_conversions": ("conversions", IntegerField()),
-    "total_video_views": ("video_3s_views", IntegerField()),
-    "total_thruplays": ("thruplays", IntegerField()),
-    "total_spend": ("spend", _MONEY),
-    "total_revenue": ("revenue", _MONEY),
+    f"total_{name}": (column, _MONEY if name in MONEY else IntegerField())
+    for name, column in DAILY_COLUMNS.items()
 }
 _RATES: dict[str, tuple[str, str]] = {
-    "ctr": ("total_clicks", "total_impressions"),
-    "cvr": ("total_conversions", "total_clicks"),
-    "roas": ("total_revenue", "total_spend"),
-    "cpa": ("total_spend", "total_conversions"),
-    "hook_rate": ("total_video_views", "total_impressions"),
-    "hold_rate": ("total_thruplays", "total_impressions"),
+    name: (f"total_{rate.numerator}", f"total_{rate.denominator}")
+    for name, rate in RATES.items()
 }
 SORT_KEYS = frozenset(_SUMS) | frozenset(_RATES)
 

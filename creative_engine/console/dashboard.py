@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from creative_engine.console import queries
 from creative_engine.console.charts import chart_options
 from creative_engine.console.figures import on_objective
 from creative_engine.models import CycleRun, RunStatus
@@ -69,16 +70,8 @@ def environment_badge(request: HttpRequest) -> list[str]:
     return ["Stub Meta (no real spend)", "info"]
 
 
-def _period_end() -> dt.date:
-    """The last day to show: today, or the newest measured day when the stub market's
-    clock runs ahead of the wall clock (a demo's simulated days)."""
-    newest = VariantDailyMetric.objects.aggregate(newest=Max("date"))["newest"]
-    today = timezone.localdate()
-    return max(today, newest) if newest else today
-
-
 def dashboard_data(*, now: dt.datetime) -> dict[str, Any]:
-    end = _period_end()
+    end = queries.period_end()
     start = end - dt.timedelta(days=DASHBOARD_DAYS - 1)
     days = [start + dt.timedelta(days=i) for i in range(DASHBOARD_DAYS)]
     # One query for the charts and the table: each master's days. The variants'

@@ -13,7 +13,8 @@ OBJECTIVE_SHORT = {Objective.ROAS: "ROAS", Objective.CPA: "CPA", Objective.CTR: 
 
 
 def percent(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value * 100:.{digits}f} %"
+    # A no-break space: a narrow column must not wrap the unit onto its own line.
+    return "—" if value is None else f"{value * 100:.{digits}f}\u00a0%"
 
 
 def money(value: Any) -> str:

@@ -6,6 +6,7 @@ not by the number of rows it shows.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -25,6 +27,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 
 from promotion.delivery import (
     DAILY_COLUMNS,
@@ -119,6 +122,14 @@ def delivery_by_master(master_ids: Collection[Any]) -> dict[Any, DeliveryTotals]
         .annotate(**delivery_sums(through="daily_metrics"))
     )
     return {row["parent_id"]: DeliveryTotals.from_sums(row) for row in rows}
+
+
+def period_end() -> dt.date:
+    """The last day a page shows by default: today, or the newest measured day when
+    the stub market's clock runs ahead of the wall clock (a demo's simulated days)."""
+    newest = VariantDailyMetric.objects.aggregate(newest=Max("date"))["newest"]
+    today = timezone.localdate()
+    return max(today, newest) if newest else today
 
 
 def variant_daily_rows(*, variant_id: Any) -> list[VariantDailyMetric]:

@@ -36,9 +36,10 @@ BUDGETS = {
     "fragment list": 7,
     "fragment page": 6,
     "approval audit": 7,
-    # + masters and campaigns to filter by, the sums, the variants, the fragments
-    "leaderboards": 9,
-    "leaderboards by ROAS": 9,
+    # + the newest measured day, masters and campaigns to filter by, the sums, the
+    # variants, the fragments
+    "leaderboards": 10,
+    "leaderboards by ROAS": 10,
     "cycle runs": 7,
     # + the run, the variants named (with their masters), the masters named
     "run report": 7,

@@ -351,6 +351,7 @@ def _stalled_masters(*, now: dt.datetime, masters: list[dict[str, Any]]) -> list
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
     """unfold's DASHBOARD_CALLBACK: the home page's data."""
     context.update(dashboard_data(now=timezone.now()))
+    context["title"] = "Dashboard"  # not the admin's "Site administration"
     context.update(
         may_steer=has_engine_role(request.user),
         run_cycle_url=reverse("console_run_cycle"),

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db.models import Count, Max, Q
@@ -51,8 +51,7 @@ class Alert:
     link: str = ""
 
 
-@dataclass(frozen=True)
-class MasterRow:
+class MasterRow(NamedTuple):
     """A master's two weeks (or, without a master, every master's)."""
 
     title: str

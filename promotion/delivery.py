@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from django.db.models import Sum
@@ -97,11 +98,9 @@ class DeliveryTotals:
         return cls(**values)
 
     def __add__(self, other: DeliveryTotals) -> DeliveryTotals:
+        # Leaderboards add thousands: the values as one tuple each, in field order.
         return DeliveryTotals(
-            **{
-                name: getattr(self, name) + getattr(other, name)
-                for name in DAILY_COLUMNS
-            }
+            *[a + b for a, b in zip(_values(self), _values(other), strict=True)]
         )
 
     def on(self, objective: str) -> float | None:
@@ -112,6 +111,8 @@ class DeliveryTotals:
         return value
 
 
+# A total's values in field order (DAILY_COLUMNS lists the fields in their order).
+_values = attrgetter(*DAILY_COLUMNS)
 # The rates, by name: what each divides by what (the grid sorts by these).
 RATES: dict[str, Rate] = {
     name: rate for name, rate in vars(DeliveryTotals).items() if isinstance(rate, Rate)

@@ -91,3 +91,14 @@ def test_structures_are_ranked_per_campaign():
 
     assert sorted(boards) == ["c1", "c2"]
     assert boards["c2"][0].label == "CTA first"
+
+
+def test_delivery_totals_add_field_by_field_and_divide_by_their_denominators():
+    one = DeliveryTotals(1000, 20, 2, 10.0, 45.0, 300, 100)
+    two = one + DeliveryTotals(1000, 10, 0, 5.0, 0.0, 100, 20)
+
+    assert two == DeliveryTotals(2000, 30, 2, 15.0, 45.0, 400, 120)
+    assert (two.ctr, two.cvr, two.roas, two.cpa) == (0.015, 2 / 30, 3.0, 7.5)
+    assert (two.hook_rate, two.hold_rate) == (0.2, 0.06)
+    assert DeliveryTotals().ctr is None and DeliveryTotals().cpa is None
+    assert two.on("roas") == 3.0

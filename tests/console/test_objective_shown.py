@@ -46,11 +46,11 @@ def test_the_master_list_shows_each_masters_objective_and_its_value(staff_manage
 
     # When a manager opens the master list
     html = staff_manager.get(
-        reverse("admin:productions_creativeproduction_changelist"), {"o": "2"}
+        reverse("admin:productions_creativeproduction_changelist")
     ).content.decode()
 
     # Then each shows its objective with the value on it, and the retention rates
-    assert _cells(html, "objective_column") == ["CPA 5.00", "ROAS 2.50×"]
+    assert sorted(_cells(html, "objective_column")) == ["CPA 5.00", "ROAS 2.50×"]
     assert _cells(html, "hook_rate_column") == ["40.0\u00a0%"] * 2
     assert _cells(html, "hold_rate_column") == ["12.0\u00a0%"] * 2
 

@@ -94,8 +94,12 @@ def media_file_path(relative: str) -> Path:
     storage = media_storage()
     location = getattr(storage, "location", None) or settings.MEDIA_ROOT
     root = Path(location).resolve()
-    target = root.joinpath(*parts).resolve()
-    if not target.is_relative_to(root) or not target.is_file():
+    try:
+        target = root.joinpath(*parts).resolve()
+        found = target.is_relative_to(root) and target.is_file()
+    except OSError:  # a name the file system refuses (too long, say) names no file
+        found = False
+    if not found:
         raise Http404("No such media file.")
     return target
 

@@ -2,6 +2,7 @@
 
 from creative_engine.console import (  # noqa: F401
     accounts,
+    changelists,
     evidence,
     leaderboards,
     masters,

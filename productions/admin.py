@@ -7,7 +7,8 @@ small JPEGs (`productions.thumbnails`), list and tag widgets (`productions.admin
 """
 
 import json
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,6 +23,7 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import action
 
@@ -458,9 +460,40 @@ HUMAN_RULE_DISPLAYS = {
 }
 
 
+def _same_site_referer(request: HttpRequest) -> str:
+    """The page the request came from, if it is on this site (never elsewhere)."""
+    referer = request.headers.get("referer", "")
+    if url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return referer
+    return ""
+
+
+def probe_action(
+    name: str, url_path: str, back: Callable[[HttpRequest, str], str]
+) -> Any:
+    """The "Probe the video" button of a list row or of the master's page: probe the
+    master (its refusal or its findings said in a message), then go `back`."""
+
+    def probe(
+        model_admin: "CreativeProductionAdmin", request: HttpRequest, object_id: str
+    ) -> HttpResponse:
+        model_admin._probe(request, object_id)
+        return HttpResponseRedirect(back(request, object_id))
+
+    probe.__name__ = probe.__qualname__ = name
+    return action(
+        description="Probe the video",
+        url_path=url_path,
+        permissions=["change"],
+        icon="query_stats",
+    )(probe)
+
+
 @admin.register(CreativeProduction)
 class CreativeProductionAdmin(ModelAdmin):
-    list_display = (
+    list_display: tuple[str, ...] = (
         "poster",
         "title",
         "genre",
@@ -666,35 +699,32 @@ class CreativeProductionAdmin(ModelAdmin):
     def style_guide_summary(self, obj: CreativeProduction) -> str:
         return style_guide_summary(obj.style_guide)
 
-    @action(
-        description="Probe the video",
-        url_path="probe-row",
-        permissions=["change"],
-        icon="query_stats",
-    )
-    def probe_row(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        self._probe(request, object_id)
-        return HttpResponseRedirect(
-            request.headers.get("referer")
+    probe_row = probe_action(
+        "probe_row",
+        "probe-row",
+        # Back to the list the button was pressed on (its filters kept).
+        lambda request, object_id: (
+            _same_site_referer(request)
             or reverse("admin:productions_creativeproduction_changelist")
-        )
-
-    @action(
-        description="Probe the video",
-        url_path="probe",
-        permissions=["change"],
-        icon="query_stats",
+        ),
     )
-    def probe_detail(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        self._probe(request, object_id)
-        return HttpResponseRedirect(
-            reverse("admin:productions_creativeproduction_change", args=(object_id,))
-        )
+    probe_detail = probe_action(
+        "probe_detail",
+        "probe",
+        lambda request, object_id: reverse(
+            "admin:productions_creativeproduction_change", args=(object_id,)
+        ),
+    )
 
     def _probe(self, request: HttpRequest, production_id: Any) -> None:
         """Call the probe service and say what it found or why it refused."""
+        try:
+            master_id = uuid.UUID(str(production_id))
+        except ValueError:
+            self.message_user(request, "No such master.", level=messages.ERROR)
+            return
         title = (
-            CreativeProduction.objects.filter(pk=production_id)
+            CreativeProduction.objects.filter(pk=master_id)
             .values_list("title", flat=True)
             .first()
         )
@@ -703,7 +733,7 @@ class CreativeProductionAdmin(ModelAdmin):
             return
         try:
             summary = production_probe(
-                actor=actor_for_user(request.user), production_id=production_id
+                actor=actor_for_user(request.user), production_id=master_id
             )
         except ValidationError as exc:
             self.message_user(
@@ -866,22 +896,25 @@ class CreativeProductionAdmin(ModelAdmin):
         return super().has_delete_permission(request, obj)
 
 
-_FRAGMENT_JSON_FIELDS = frozenset({"best_with_pixels", "performance_by_structure"})
-
-
 @admin.register(CreativeFragment)
 class CreativeFragmentAdmin(ModelAdmin):
+    # What a marketer scans a cut by; who approved it when, the success rate and the
+    # JSON scores (by pixel, by structure) read on the fragment's page. Each column
+    # costs every row its render, so the list keeps to these.
     list_display = (
         "list_thumbnail",
         "__str__",
         "master_creative",
         "fragment_type",
-        "start_time",
-        "end_time",
-        "duration",
-        # The JSON ones (pixels, scores by structure) read on the page, not as columns.
-        *(f for f in FRAGMENT_SYSTEM_FIELDS if f not in _FRAGMENT_JSON_FIELDS),
+        "cut",
+        "approved",
+        "performance_score",
+        "usage_count",
+        "hook_rate",
+        "hold_rate",
+        "best_for_structure",
     )
+    list_per_page = 50
     list_filter = ("approved", "fragment_type", "best_for_structure")
     search_fields = ("label", "master_creative__title")
     list_select_related = ("master_creative", "approved_by")
@@ -894,6 +927,13 @@ class CreativeFragmentAdmin(ModelAdmin):
 
     class Media:
         css = {"all": (ADMIN_CSS,)}
+
+    @admin.display(description="Cut", ordering="start_time")
+    def cut(self, obj: CreativeFragment) -> str:
+        return (
+            f"{obj.start_time:.1f}–{obj.end_time:.1f} s "
+            f"({obj.end_time - obj.start_time:.1f} s)"
+        )
 
     @admin.display(description="First frame")
     def list_thumbnail(self, obj: CreativeFragment) -> str:
@@ -971,8 +1011,9 @@ class ApprovalAuditAdmin(EvidenceAdmin):
     """The audit trail is evidence: readable, never editable."""
 
     list_display = ("created_at", "action", "actor_name", "object_repr", "production")
-    list_filter = ("action",)
+    # A date filter (today, 7 days, this month), not a date hierarchy: its links
+    # are a scan of every row's day.
+    list_filter = ("created_at", "action")
     search_fields = ("actor_name", "object_repr", "production__title")
     list_select_related = ("production",)
-    date_hierarchy = "created_at"
     readonly_fields = [f.name for f in ApprovalAudit._meta.fields]

@@ -9,10 +9,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Q
 
 from productions.models import CreativeFragment, CreativeProduction
-from promotion.leaderboards import FragmentInfo, Totals, VariantTotals
+from promotion.delivery import DeliveryTotals, delivery_sums
+from promotion.leaderboards import FragmentInfo, VariantTotals
 from promotion.models import VariantDailyMetric
 from variants.models import CreativeVariant
 
@@ -36,29 +37,29 @@ def leaderboard_variant_totals(
     Queries: (1) the metric sums per variant; (2) those variants' fragment slots and
     campaign; (3) the fragments with their master's title.
     """
-    metrics = VariantDailyMetric.objects.filter(
-        date__gte=scope.since, date__lte=scope.until
-    )
+    in_scope = CreativeVariant.objects.order_by()
     if scope.master_id:
         try:
             master_id = uuid.UUID(scope.master_id)
         except ValueError:
             return [], {}
-        metrics = metrics.filter(variant__parent_id=master_id)
+        in_scope = in_scope.filter(parent_id=master_id)
     if scope.campaign_id:
-        metrics = metrics.filter(
-            Q(variant__campaign_id=scope.campaign_id)
-            | Q(variant__campaign_id="", variant__parent__campaign_id=scope.campaign_id)
+        in_scope = in_scope.filter(
+            Q(campaign_id=scope.campaign_id)
+            | Q(campaign_id="", parent__campaign_id=scope.campaign_id)
         )
+    # Days of the variants in scope, through the (variant, date) index: a date range
+    # alone leads SQLite to the date index and a sort of every row it finds.
+    metrics = VariantDailyMetric.objects.filter(
+        variant_id__in=in_scope.values("pk"),
+        date__gte=scope.since,
+        date__lte=scope.until,
+    )
     sums = {
         row["variant_id"]: row
-        for row in metrics.values("variant_id").annotate(
-            impressions_sum=Sum("impressions"),
-            clicks_sum=Sum("clicks"),
-            conversions_sum=Sum("conversions"),
-            spend_sum=Sum("spend"),
-            revenue_sum=Sum("revenue"),
-        )
+        # No ordering: the model's (by variant, then master) would join both tables.
+        for row in metrics.order_by().values("variant_id").annotate(**delivery_sums())
     }
     if not sums:
         return [], {}
@@ -83,13 +84,7 @@ def leaderboard_variant_totals(
                 campaign_id=variant["campaign_id"] or variant["parent__campaign_id"],
                 structure=variant["narrative_structure"],
                 fragment_ids=used,
-                totals=Totals(
-                    impressions=int(row["impressions_sum"] or 0),
-                    clicks=int(row["clicks_sum"] or 0),
-                    conversions=int(row["conversions_sum"] or 0),
-                    spend=float(row["spend_sum"] or 0),
-                    revenue=float(row["revenue_sum"] or 0),
-                ),
+                totals=DeliveryTotals.from_sums(row),
             )
         )
     return rows, _fragments(fragment_ids)

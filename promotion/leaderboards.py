@@ -16,6 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from promotion.delivery import DeliveryTotals
+
 Metric = Literal["ctr", "cvr", "roas"]
 METRICS: dict[str, str] = {
     "ctr": "CTR (clicks per impression)",
@@ -40,48 +42,13 @@ def wilson_interval(
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-@dataclass(frozen=True)
-class Totals:
-    """What some ads delivered over some days."""
-
-    impressions: int = 0
-    clicks: int = 0
-    conversions: int = 0
-    spend: float = 0.0
-    revenue: float = 0.0
-
-    def __add__(self, other: Totals) -> Totals:
-        return Totals(
-            self.impressions + other.impressions,
-            self.clicks + other.clicks,
-            self.conversions + other.conversions,
-            self.spend + other.spend,
-            self.revenue + other.revenue,
-        )
-
-    @property
-    def ctr(self) -> float | None:
-        return self.clicks / self.impressions if self.impressions else None
-
-    @property
-    def cvr(self) -> float | None:
-        return self.conversions / self.clicks if self.clicks else None
-
-    @property
-    def roas(self) -> float | None:
-        return self.revenue / self.spend if self.spend else None
-
-    def value(self, metric: Metric) -> float | None:
-        value: float | None = getattr(self, metric)
-        return value
-
-    def interval(self, metric: Metric) -> tuple[float, float] | None:
-        """The 95 % interval of a rate; ROAS has none."""
-        if metric == "ctr":
-            return wilson_interval(self.clicks, self.impressions)
-        if metric == "cvr":
-            return wilson_interval(self.conversions, self.clicks)
-        return None
+def interval(totals: DeliveryTotals, metric: Metric) -> tuple[float, float] | None:
+    """The 95 % interval of a rate; ROAS has none."""
+    if metric == "ctr":
+        return wilson_interval(totals.clicks, totals.impressions)
+    if metric == "cvr":
+        return wilson_interval(totals.conversions, totals.clicks)
+    return None
 
 
 @dataclass(frozen=True)
@@ -93,7 +60,7 @@ class VariantTotals:
     campaign_id: str
     structure: str
     fragment_ids: tuple[str, ...]
-    totals: Totals
+    totals: DeliveryTotals
 
 
 @dataclass(frozen=True)
@@ -112,13 +79,18 @@ class Entry:
     label: str
     detail: str
     variants: int
-    totals: Totals
+    totals: DeliveryTotals
     value: float | None
     interval: tuple[float, float] | None
 
 
 def _entry(
-    key: str, label: str, detail: str, variants: int, totals: Totals, metric: Metric
+    key: str,
+    label: str,
+    detail: str,
+    variants: int,
+    totals: DeliveryTotals,
+    metric: Metric,
 ) -> Entry:
     return Entry(
         key=key,
@@ -126,8 +98,8 @@ def _entry(
         detail=detail,
         variants=variants,
         totals=totals,
-        value=totals.value(metric),
-        interval=totals.interval(metric),
+        value=getattr(totals, metric),
+        interval=interval(totals, metric),
     )
 
 
@@ -156,7 +128,7 @@ def rank_fragments(
 ) -> dict[str, list[Entry]]:
     """Per fragment type (hook, body, cta), the fragments ranked by what the variants
     that used them delivered. A variant using a fragment twice counts once."""
-    pooled: dict[str, Totals] = defaultdict(Totals)
+    pooled: dict[str, DeliveryTotals] = defaultdict(DeliveryTotals)
     users: dict[str, int] = defaultdict(int)
     for variant in variants:
         for fragment_id in set(variant.fragment_ids):
@@ -187,7 +159,7 @@ def rank_structures(
 ) -> list[Entry]:
     """Narrative structures ranked by what their variants delivered."""
     names = structure_names or {}
-    pooled: dict[str, Totals] = defaultdict(Totals)
+    pooled: dict[str, DeliveryTotals] = defaultdict(DeliveryTotals)
     users: dict[str, int] = defaultdict(int)
     for variant in variants:
         pooled[variant.structure] += variant.totals

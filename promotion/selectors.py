@@ -345,6 +345,7 @@ def master_objectives(*, master_ids: Collection[UUID | str]) -> dict[str, Object
         VariantDailyMetric.objects.filter(
             variant__parent_id__in=list(chosen), revenue__gt=0
         )
+        .order_by()  # the model's ordering would make DISTINCT count every day
         .values_list("variant__parent_id", flat=True)
         .distinct()
     )

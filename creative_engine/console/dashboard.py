@@ -11,23 +11,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from creative_engine.console import queries
 from creative_engine.console.charts import chart_options
+from creative_engine.console.figures import on_objective
 from creative_engine.models import CycleRun, RunStatus
 from creative_engine.selectors import engine_status
 from productions.models import CreativeProduction
 from productions.roles import has_engine_role
+from promotion.delivery import DeliveryTotals, delivery_sums
 from promotion.models import PromotionLog, VariantDailyMetric
-from promotion.selectors import running_ads_count
+from promotion.selectors import master_objectives, running_ads_count
 from variants.choices import LIVE_STATUSES, WORKING_STATUSES, VariantStatus
 from variants.models import CreativeVariant
 
@@ -48,24 +51,15 @@ class Alert:
     link: str = ""
 
 
-@dataclass(frozen=True)
-class MasterRow:
-    master_id: str
+class MasterRow(NamedTuple):
+    """A master's two weeks (or, without a master, every master's)."""
+
     title: str
     live: int
     winners: int
-    spend: float
-    conversions: int
-    revenue: float
-    link: str
-
-    @property
-    def roas(self) -> float | None:
-        return self.revenue / self.spend if self.spend else None
-
-    @property
-    def cpa(self) -> float | None:
-        return self.spend / self.conversions if self.conversions else None
+    delivery: DeliveryTotals
+    objective: str = ""  # on the master's objective, "ROAS 2.31×"; blank for the total
+    link: str = ""
 
 
 def environment_badge(request: HttpRequest) -> list[str]:
@@ -75,40 +69,28 @@ def environment_badge(request: HttpRequest) -> list[str]:
     return ["Stub Meta (no real spend)", "info"]
 
 
-def _money(value: Any) -> float:
-    return float(value or Decimal("0"))
-
-
-def _period_end() -> dt.date:
-    """The last day to show: today, or the newest measured day when the stub market's
-    clock runs ahead of the wall clock (a demo's simulated days)."""
-    newest = VariantDailyMetric.objects.aggregate(newest=Max("date"))["newest"]
-    today = timezone.localdate()
-    return max(today, newest) if newest else today
-
-
 def dashboard_data(*, now: dt.datetime) -> dict[str, Any]:
-    end = _period_end()
+    end = queries.period_end()
     start = end - dt.timedelta(days=DASHBOARD_DAYS - 1)
     days = [start + dt.timedelta(days=i) for i in range(DASHBOARD_DAYS)]
-    in_period = VariantDailyMetric.objects.filter(date__gte=start, date__lte=end)
-
-    daily: dict[dt.date, dict[str, Any]] = {
-        row["date"]: dict(row)
-        for row in in_period.values("date").annotate(
-            spend=Sum("spend"),
-            conversions=Sum("conversions"),
-            revenue=Sum("revenue"),
-            impressions=Sum("impressions"),
-            clicks=Sum("clicks"),
+    # One query for the charts and the table: each master's days. The variants'
+    # ids lead the database to the (variant, date) index, not the date's.
+    by_master_and_day = (
+        VariantDailyMetric.objects.filter(
+            variant_id__in=CreativeVariant.objects.order_by().values("pk"),
+            date__gte=start,
+            date__lte=end,
         )
-    }
-    per_master_money: dict[Any, dict[str, Any]] = {
-        row["variant__parent_id"]: dict(row)
-        for row in in_period.values("variant__parent_id").annotate(
-            spend=Sum("spend"), conversions=Sum("conversions"), revenue=Sum("revenue")
-        )
-    }
+        .order_by()
+        .values("date", "variant__parent_id")
+        .annotate(**delivery_sums())
+    )
+    daily: dict[dt.date, DeliveryTotals] = defaultdict(DeliveryTotals)
+    per_master: dict[Any, DeliveryTotals] = defaultdict(DeliveryTotals)
+    for row in by_master_and_day:
+        totals = DeliveryTotals.from_sums(row)
+        daily[row["date"]] += totals
+        per_master[row["variant__parent_id"]] += totals
     masters: list[dict[str, Any]] = [
         dict(row)
         for row in CreativeProduction.objects.filter(is_active=True)
@@ -119,41 +101,35 @@ def dashboard_data(*, now: dt.datetime) -> dict[str, Any]:
         .order_by("title")
         .values("id", "title", "live", "winners")
     ]
+    objectives = master_objectives(master_ids=[m["id"] for m in masters])
     rows = []
     for master in masters:
-        money = per_master_money.get(master["id"], {})
+        delivery = per_master.get(master["id"], DeliveryTotals())
+        objective = objectives.get(str(master["id"]))
         rows.append(
             MasterRow(
-                master_id=str(master["id"]),
                 title=master["title"],
                 live=master["live"],
                 winners=master["winners"],
-                spend=_money(money.get("spend")),
-                conversions=int(money.get("conversions") or 0),
-                revenue=_money(money.get("revenue")),
+                delivery=delivery,
+                objective=on_objective(objective, delivery) if objective else "—",
                 link=reverse(
                     "admin:productions_creativeproduction_change", args=[master["id"]]
                 ),
             )
         )
     total = MasterRow(
-        master_id="",
         title="All masters",
         live=sum(r.live for r in rows),
         winners=sum(r.winners for r in rows),
-        spend=sum(r.spend for r in rows),
-        conversions=sum(r.conversions for r in rows),
-        revenue=sum(r.revenue for r in rows),
-        link="",
+        delivery=sum((r.delivery for r in rows), DeliveryTotals()),
     )
     labels = [f"{d:%b} {d.day}" for d in days]
 
-    def series(key: str) -> list[float]:
-        return [round(_money(daily.get(d, {}).get(key)), 2) for d in days]
-
-    spend = series("spend")
-    conversions = [int(daily.get(d, {}).get("conversions") or 0) for d in days]
-    revenue = series("revenue")
+    period = [daily.get(d, DeliveryTotals()) for d in days]
+    spend = [round(d.spend, 2) for d in period]
+    conversions = [d.conversions for d in period]
+    revenue = [round(d.revenue, 2) for d in period]
     money_chart = {
         "labels": labels,
         "datasets": [
@@ -170,18 +146,12 @@ def dashboard_data(*, now: dt.datetime) -> dict[str, Any]:
         "datasets": [
             {
                 "label": "ROAS",
-                "data": [
-                    round(r / s, 2) if s else None
-                    for r, s in zip(revenue, spend, strict=True)
-                ],
+                "data": [round(d.roas, 2) if d.roas else None for d in period],
             },
             {
                 "label": "CPA",
                 "yAxisID": "y1",
-                "data": [
-                    round(s / c, 2) if c else None
-                    for s, c in zip(spend, conversions, strict=True)
-                ],
+                "data": [round(d.cpa, 2) if d.cpa else None for d in period],
             },
         ],
     }
@@ -380,6 +350,7 @@ def _stalled_masters(*, now: dt.datetime, masters: list[dict[str, Any]]) -> list
 def dashboard_callback(request: HttpRequest, context: dict[str, Any]) -> dict[str, Any]:
     """unfold's DASHBOARD_CALLBACK: the home page's data."""
     context.update(dashboard_data(now=timezone.now()))
+    context["title"] = "Dashboard"  # not the admin's "Site administration"
     context.update(
         may_steer=has_engine_role(request.user),
         run_cycle_url=reverse("console_run_cycle"),

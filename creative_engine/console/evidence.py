@@ -16,6 +16,7 @@ from django.utils.text import Truncator
 from unfold.decorators import display
 
 from creative_engine.console.leaderboards import leaderboard_urls
+from creative_engine.console.pages import badge, fieldset_fields
 from productions.admin_permissions import EvidenceAdmin
 from promotion.decision_story import (
     OUTCOME_LABELS,
@@ -25,7 +26,7 @@ from promotion.decision_story import (
     decision_reason,
     log_outcome,
 )
-from promotion.leaderboards import Totals
+from promotion.delivery import DeliveryTotals
 from promotion.models import PromotionLog, VariantDailyMetric
 
 REASON_MAX_CHARS = 140
@@ -86,6 +87,7 @@ class PromotionLogAdmin(EvidenceAdmin):
         "budget_allocated",
     )
     list_filter = (
+        "created_at",
         "promotion_type",
         "promotion_status",
         "success",
@@ -94,13 +96,15 @@ class PromotionLogAdmin(EvidenceAdmin):
     )
     search_fields = ("meta_ad_id", "meta_creative_id", "adset_id", "error_message")
     list_select_related = ("variant__parent",)
-    date_hierarchy = "created_at"
+    # The log grows with every cycle: a date filter (today, 7 days, this month) rather
+    # than a date hierarchy, whose links are a scan of every row's day; 50 rows a page.
+    list_per_page = 50
     fieldsets = (
         (
             "What happened",
             {
                 "fields": (
-                    "outcome_badge",
+                    "outcome",
                     "reason",
                     "variant_name",
                     "run_link",
@@ -131,47 +135,15 @@ class PromotionLogAdmin(EvidenceAdmin):
             },
         ),
     )
-    readonly_fields = (
-        "outcome_badge",
-        "reason",
-        "variant_name",
-        "run_link",
-        "promotion_type",
-        "operation",
-        "promoted_by",
-        "created_at",
-        "completed_timestamp",
-        "decision_table",
-        "meta_ad_id",
-        "meta_creative_id",
-        "meta_campaign_id",
-        "adset_id",
-        "budget_allocated",
-        "error_code",
-        "error_subcode",
-        "attempt",
-        "targeting_table",
-        "mode",
-    )
+    readonly_fields = fieldset_fields(fieldsets)
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).select_related("variant__parent", "run")
 
-    @display(description="Outcome", label=OUTCOME_BADGES)
-    def outcome(self, log: PromotionLog) -> tuple[str, str]:
-        key = _outcome(log)
-        return key, OUTCOME_LABELS[key]
-
     @display(description="Outcome")
-    def outcome_badge(self, log: PromotionLog) -> SafeString:
-        # A change page's read-only field shows no label: the badge is drawn here.
+    def outcome(self, log: PromotionLog) -> SafeString:
         key = _outcome(log)
-        return SafeString(
-            render_to_string(
-                "unfold/helpers/label.html",
-                {"text": OUTCOME_LABELS[key], "variant": OUTCOME_BADGES[key]},
-            )
-        )
+        return badge(OUTCOME_LABELS[key], OUTCOME_BADGES[key])
 
     @display(description="Reason")
     def reason(self, log: PromotionLog) -> str:
@@ -195,16 +167,6 @@ class PromotionLogAdmin(EvidenceAdmin):
     @display(description="Targeting")
     def targeting_table(self, log: PromotionLog) -> SafeString:
         return _numbers_table(log.targeting_details)
-
-
-def _totals(metric: VariantDailyMetric) -> Totals:
-    return Totals(
-        impressions=metric.impressions,
-        clicks=metric.clicks,
-        conversions=metric.conversions,
-        spend=float(metric.spend),
-        revenue=float(metric.revenue),
-    )
 
 
 @admin.register(VariantDailyMetric)
@@ -247,15 +209,15 @@ class VariantDailyMetricAdmin(EvidenceAdmin):
 
     @display(description="CTR")
     def ctr(self, metric: VariantDailyMetric) -> str:
-        rate = _totals(metric).ctr
+        rate = DeliveryTotals.of_row(metric).ctr
         return "—" if rate is None else f"{rate * 100:.2f}\u00a0%"
 
     @display(description="CVR")
     def cvr(self, metric: VariantDailyMetric) -> str:
-        rate = _totals(metric).cvr
+        rate = DeliveryTotals.of_row(metric).cvr
         return "—" if rate is None else f"{rate * 100:.2f}\u00a0%"
 
     @display(description="ROAS")
     def roas(self, metric: VariantDailyMetric) -> str:
-        value = _totals(metric).roas
+        value = DeliveryTotals.of_row(metric).roas
         return "—" if value is None else f"{value:.2f}×"

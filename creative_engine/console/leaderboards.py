@@ -15,11 +15,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.urls import URLPattern, path
-from django.utils import timezone
 from django.views.generic import TemplateView
 from unfold.views import UnfoldModelAdminViewMixin
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
+from creative_engine.console.queries import period_end
 from productions.choices import FragmentType, NarrativeStructure
 from promotion.leaderboard_selectors import (
     LeaderboardScope,
@@ -75,7 +75,8 @@ class LeaderboardFilterForm(forms.Form):
             self.initial = {"since": scope.since, "until": scope.until}
 
     def scope(self, today: dt.date) -> tuple[LeaderboardScope, Metric]:
-        """The filters chosen, defaulting to every master over the last 30 days."""
+        """The filters chosen, defaulting to every master over the 30 days up to
+        `today` (the newest measured day, if the stub market's clock is ahead)."""
         data = self.cleaned_data if self.is_valid() else {}
         until = data.get("until") or today
         since = data.get("since") or until - dt.timedelta(days=DEFAULT_DAYS - 1)
@@ -176,7 +177,7 @@ class LeaderboardsView(UnfoldModelAdminViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         form = LeaderboardFilterForm(self.request.GET or None)
-        scope, metric = form.scope(timezone.localdate())
+        scope, metric = form.scope(period_end())
         form.show_defaults(scope)
         variants, fragments = leaderboard_variant_totals(scope)
         by_type = rank_fragments(variants, fragments, metric=metric)

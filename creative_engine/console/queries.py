@@ -1,4 +1,4 @@
-"""What the console reads: variant totals, a variant's days and its decision trail.
+"""What the console reads: variants' delivery, a variant's days and its decisions.
 
 Console pages read through these, so each page's query count is fixed by its shape,
 not by the number of rows it shows.
@@ -7,7 +7,7 @@ not by the number of rows it shows.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Collection
 from typing import Any
 
 from django.db.models import (
@@ -17,6 +17,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -26,7 +27,15 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 
+from promotion.delivery import (
+    DAILY_COLUMNS,
+    MONEY,
+    RATES,
+    DeliveryTotals,
+    delivery_sums,
+)
 from promotion.models import PromotionLog, VariantDailyMetric
 from variants.models import CreativeVariant
 
@@ -58,68 +67,76 @@ def _lifetime_sum(field: str, output: Any) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=output), Value(0), output_field=output)
 
 
-def with_totals(variants: QuerySet[CreativeVariant]) -> QuerySet[CreativeVariant]:
-    """Every variant with its lifetime delivery and the rates a marketer sorts by.
+_MONEY = DecimalField(max_digits=14, decimal_places=2)
+# The grid's sort keys: each total's lifetime sum, and each rate of two sums.
+_SUMS: dict[str, tuple[str, Any]] = {
+    f"total_{name}": (column, _MONEY if name in MONEY else IntegerField())
+    for name, column in DAILY_COLUMNS.items()
+}
+_RATES: dict[str, tuple[str, str]] = {
+    name: (f"total_{rate.numerator}", f"total_{rate.denominator}")
+    for name, rate in RATES.items()
+}
+SORT_KEYS = frozenset(_SUMS) | frozenset(_RATES)
+
+
+def with_sort_keys(
+    variants: QuerySet[CreativeVariant], keys: Collection[str]
+) -> QuerySet[CreativeVariant]:
+    """The variants with the lifetime delivery keys a sort asks for (of `SORT_KEYS`),
+    as aliases: the database computes only the sort's own key, and no column is read
+    for the rows a page does not show (their numbers: `delivery_by_variant`).
 
     Sums are correlated subqueries on the (variant, date) index rather than a GROUP BY
-    over the variant's every column: the grid pays for the rows it reads, sortable
-    columns (spend, CTR, CVR, ROAS, CPA, hook and hold rates) included, with no query per row.
+    over the variant's every column.
     """
-    money = DecimalField(max_digits=14, decimal_places=2)
-    return variants.annotate(
-        total_impressions=_lifetime_sum("impressions", IntegerField()),
-        total_clicks=_lifetime_sum("clicks", IntegerField()),
-        total_conversions=_lifetime_sum("conversions", IntegerField()),
-        total_video_views=_lifetime_sum("video_3s_views", IntegerField()),
-        total_thruplays=_lifetime_sum("thruplays", IntegerField()),
-        total_spend=_lifetime_sum("spend", money),
-        total_revenue=_lifetime_sum("revenue", money),
-    ).annotate(
-        ctr=_ratio("total_clicks", "total_impressions"),
-        cvr=_ratio("total_conversions", "total_clicks"),
-        roas=_ratio("total_revenue", "total_spend"),
-        cpa=_ratio("total_spend", "total_conversions"),
-        hook_rate=_ratio("total_video_views", "total_impressions"),
-        hold_rate=_ratio("total_thruplays", "total_impressions"),
+    rates = [key for key in keys if key in _RATES]
+    sums = {key for key in keys if key in _SUMS}
+    sums.update(part for rate in rates for part in _RATES[rate])
+    if not sums:
+        return variants
+    return variants.alias(
+        **{key: _lifetime_sum(*_SUMS[key]) for key in sorted(sums)}
+    ).alias(**{key: _ratio(*_RATES[key]) for key in rates})
+
+
+def delivery_by_variant(variant_ids: Collection[Any]) -> dict[Any, DeliveryTotals]:
+    """The lifetime delivery of each of these variants, in one query (a variant with
+    no measured day is absent)."""
+    rows = (
+        VariantDailyMetric.objects.filter(variant_id__in=list(variant_ids))
+        .order_by()
+        .values("variant_id")
+        .annotate(**delivery_sums())
     )
+    return {row["variant_id"]: DeliveryTotals.from_sums(row) for row in rows}
 
 
-@dataclass(frozen=True)
-class DailyPoint:
-    date: dt.date
-    impressions: int
-    clicks: int
-    conversions: int
-    spend: float
-    revenue: float
-
-    @property
-    def ctr(self) -> float | None:
-        return self.clicks / self.impressions if self.impressions else None
-
-    @property
-    def cvr(self) -> float | None:
-        return self.conversions / self.clicks if self.clicks else None
-
-    @property
-    def roas(self) -> float | None:
-        return self.revenue / self.spend if self.spend else None
+def delivery_by_master(master_ids: Collection[Any]) -> dict[Any, DeliveryTotals]:
+    """The lifetime delivery of each of these masters' variants, in one query: their
+    variants in master order (the parent index), each one's days by its own."""
+    rows = (
+        CreativeVariant.objects.filter(parent_id__in=list(master_ids))
+        .order_by()
+        .values("parent_id")
+        .annotate(**delivery_sums(through="daily_metrics"))
+    )
+    return {row["parent_id"]: DeliveryTotals.from_sums(row) for row in rows}
 
 
-def variant_days(*, variant_id: Any) -> list[DailyPoint]:
+def period_end() -> dt.date:
+    """The last day a page shows by default: today, or the newest measured day when
+    the stub market's clock runs ahead of the wall clock (a demo's simulated days)."""
+    newest = VariantDailyMetric.objects.aggregate(newest=Max("date"))["newest"]
+    today = timezone.localdate()
+    return max(today, newest) if newest else today
+
+
+def variant_daily_rows(*, variant_id: Any) -> list[VariantDailyMetric]:
     """The variant's measured days, oldest first (one query)."""
-    rows = VariantDailyMetric.objects.filter(variant_id=variant_id).order_by("date")
-    return [
-        DailyPoint(
-            date=row.date,
-            impressions=row.impressions,
-            clicks=row.clicks,
-            conversions=row.conversions,
-            spend=float(row.spend),
-            revenue=float(row.revenue),
-        )
-        for row in rows
-    ]
+    return list(
+        VariantDailyMetric.objects.filter(variant_id=variant_id).order_by("date")
+    )
 
 
 DECISION_TYPES = ("winner", "test", "pause", "archive")

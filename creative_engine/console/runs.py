@@ -12,14 +12,18 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from unfold.decorators import display
 
+from creative_engine.console.pages import PageContextMixin, badge
 from creative_engine.models import CycleRun, RunStatus
 from creative_engine.run_report import (
     DecisionFilter,
@@ -37,7 +41,8 @@ from variants.models import CreativeVariant
 
 # The "Why" column already says these; the numbers column adds the rest.
 SAID_BY_THE_SENTENCE = frozenset({"prob_top_n", "rank", "days_used"})
-STATUS_BADGES = {
+DECISIONS_PER_PAGE = 100
+STATUS_BADGES: dict[str, str] = {
     RunStatus.QUEUED: "info",
     RunStatus.RUNNING: "info",
     RunStatus.SUCCEEDED: "success",
@@ -105,13 +110,20 @@ def _master_cell(master_id: Any, masters: Mapping[str, str]) -> str:
     return masters.get(str(master_id), "(a master since deleted)")
 
 
-def run_report(run: CycleRun, wanted: DecisionFilter) -> dict[str, Any]:
-    """Everything the report shows, ready for the template (two queries)."""
+def run_report(run: CycleRun, wanted: DecisionFilter, page: Any = 1) -> dict[str, Any]:
+    """Everything the report shows, ready for the template (two queries). Decisions
+    come `DECISIONS_PER_PAGE` at a time: a cycle over many masters judges hundreds of
+    variants, and each row is a sentence to write and a link to draw."""
     decisions = run.decisions if isinstance(run.decisions, list) else []
     errors = run.errors if isinstance(run.errors, list) else []
     refusals = run.refusals if isinstance(run.refusals, list) else []
-    variants, masters = names_for([*decisions, *refusals])
-    shown = filter_decisions(decisions, wanted)
+    # Any page a URL asks for: out of range (0, below, past the end) is the last one,
+    # a word the first.
+    decisions_page = Paginator(
+        filter_decisions(decisions, wanted), DECISIONS_PER_PAGE
+    ).get_page(page)
+    shown = list(decisions_page.object_list)
+    variants, masters = names_for([*shown, *refusals])
     decision_rows = [
         {
             "step": step_label(str(d.get("step") or "")),
@@ -132,26 +144,40 @@ def run_report(run: CycleRun, wanted: DecisionFilter) -> dict[str, Any]:
     ]
     timings = timing_rows(run.timings if isinstance(run.timings, dict) else {})
     return {
-        "errors": [
-            {"step": step_label(str(e.get("step") or "")), "error": e.get("error", "")}
-            for e in errors
-            if isinstance(e, Mapping)
-        ],
-        "refusals": [
-            {
-                "step": step_label(str(r.get("step") or "")),
-                "variant": _variant_cell(r.get("variant_id"), variants),
-                "master": _master_cell(r.get("master_id"), masters),
-                "error": r.get("error", ""),
-            }
-            for r in refusals
-            if isinstance(r, Mapping)
-        ],
-        "recoveries": recovery_rows(
-            run.recoveries if isinstance(run.recoveries, list) else []
-        ),
+        "errors": {
+            "headers": ("Step", "Error"),
+            "rows": [
+                (step_label(str(e.get("step") or "")), e.get("error", ""))
+                for e in errors
+                if isinstance(e, Mapping)
+            ],
+        },
+        "refusals": {
+            "headers": ("Step", "Master", "Variant", "Why"),
+            "rows": [
+                (
+                    step_label(str(r.get("step") or "")),
+                    _master_cell(r.get("master_id"), masters),
+                    _variant_cell(r.get("variant_id"), variants),
+                    r.get("error", ""),
+                )
+                for r in refusals
+                if isinstance(r, Mapping)
+            ],
+        },
+        "recoveries": {
+            "headers": ("When", "What", "It was", "Why"),
+            "rows": [
+                (row["at"], row["action"], row["was"], row["reason"])
+                for row in recovery_rows(
+                    run.recoveries if isinstance(run.recoveries, list) else []
+                )
+            ],
+        },
         "decisions": decision_rows,
         "decisions_total": len(decisions),
+        "decisions_page": decisions_page,
+        "decisions_pages": _page_links(decisions_page, wanted),
         "filter": wanted,
         "steps": [
             (value, step_label(value), n) for value, n in facets(decisions, "step")
@@ -178,6 +204,28 @@ def run_report(run: CycleRun, wanted: DecisionFilter) -> dict[str, Any]:
             }
         ),
     }
+
+
+def _page_links(page: Page, wanted: DecisionFilter) -> dict[str, str]:
+    """The previous and next pages' query strings, keeping the filter."""
+    links = {}
+    for name, has, number in (
+        ("previous", page.has_previous(), page.number - 1),
+        ("next", page.has_next(), page.number + 1),
+    ):
+        if has:
+            links[name] = "?" + urlencode(
+                {
+                    key: value
+                    for key, value in (
+                        ("step", wanted.step),
+                        ("action", wanted.action),
+                        ("page", str(number)),
+                    )
+                    if value
+                }
+            )
+    return links
 
 
 RECOVERY_LABELS = {
@@ -209,7 +257,7 @@ def recovery_rows(recoveries: list[Any]) -> list[dict[str, str]]:
 
 
 @admin.register(CycleRun)
-class CycleRunAdmin(EvidenceAdmin):
+class CycleRunAdmin(PageContextMixin, EvidenceAdmin):
     list_display = (
         "created_at",
         "trigger",
@@ -220,8 +268,9 @@ class CycleRunAdmin(EvidenceAdmin):
         "dry_run",
         "mode",
     )
-    list_filter = ("status", "trigger", "dry_run", "mode")
-    date_hierarchy = "created_at"
+    # A date filter (today, 7 days, this month), not a date hierarchy: its links
+    # are a scan of every row's day.
+    list_filter = ("created_at", "status", "trigger", "dry_run", "mode")
     fieldsets = (
         (
             "Run details",
@@ -254,17 +303,12 @@ class CycleRunAdmin(EvidenceAdmin):
     change_form_outer_before_template = "console/runs_header.html"
     change_form_outer_after_template = "console/runs_report.html"
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        run = self.get_object(request, object_id)
-        context = dict(extra_context or {})
-        if run is not None:
-            context["run_header"] = {
+    def page_context(self, request: HttpRequest, run: CycleRun) -> dict[str, Any]:
+        wanted = DecisionFilter(
+            step=request.GET.get("step", ""), action=request.GET.get("action", "")
+        )
+        return {
+            "run_header": {
                 "status": run.get_status_display(),
                 "badge": STATUS_BADGES.get(run.status, "info"),
                 "words": self.outcome_in_words(run),
@@ -272,24 +316,21 @@ class CycleRunAdmin(EvidenceAdmin):
                 "duration": _duration(run),
                 "dry_run": run.dry_run,
                 "trigger": run.get_trigger_display(),
-            }
-            wanted = DecisionFilter(
-                step=request.GET.get("step", ""), action=request.GET.get("action", "")
-            )
-            context["report"] = run_report(run, wanted)
-        return super().change_view(request, object_id, form_url, context)
+            },
+            "report": run_report(run, wanted, request.GET.get("page", 1)),
+        }
 
     def get_preserved_filters(self, request: HttpRequest) -> str:
         # The report's own ?step=&action= are not the changelist's filters.
         return (
             ""
-            if "step" in request.GET or "action" in request.GET
+            if {"step", "action", "page"} & set(request.GET)
             else (super().get_preserved_filters(request))
         )
 
-    @display(description="Status", label=STATUS_BADGES, ordering="status")
-    def status_badge(self, run: CycleRun) -> tuple[str, str]:
-        return run.status, run.get_status_display()
+    @display(description="Status", ordering="status")
+    def status_badge(self, run: CycleRun) -> SafeString:
+        return badge(run.get_status_display(), STATUS_BADGES.get(run.status, "info"))
 
     @display(description="Clock", ordering="as_of")
     def clock(self, run: CycleRun) -> str:

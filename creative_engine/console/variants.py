@@ -12,33 +12,51 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 from unfold.forms import BaseDialogForm
+from unfold.views import ChangeList
 
 from creative_engine.console import queries
 from creative_engine.console.charts import chart_options
+from creative_engine.console.figures import money, on_objective, percent, times
+from creative_engine.console.pages import (
+    FiguredChangeList,
+    PageContextMixin,
+    badge,
+    fieldset_fields,
+    figure_column,
+    hold_rate_column,
+    hook_rate_column,
+    objective_column,
+    set_figures,
+)
 from creative_engine.console.timeline import TimelineEntry, timeline_entry
 from productions.admin_permissions import EvidenceAdmin
+from productions.choices import Objective
 from productions.guard import actor_for_user
 from productions.models import CreativeFragment
 from promotion.choices import PromotionStatus
 from promotion.daystats import day_stats_from_rows
+from promotion.delivery import DeliveryTotals
 from promotion.fatigue import FatigueAssessment, FatiguePolicy, assess_fatigue
 from promotion.meta.errors import MetaError
 from promotion.models import VariantDailyMetric
+from promotion.selectors import master_objectives
 from promotion.services.manual import (
     PromotionRefused,
     variant_archive,
@@ -51,7 +69,7 @@ from variants.naming import look_label, structure_label
 from variants.rendering.errors import RenderError
 from variants.services.lifecycle import VariantTransitionRefused
 
-STATUS_TONES = {
+STATUS_TONES: dict[str, str] = {
     VariantStatus.ACTIVE: "success",
     VariantStatus.TESTING: "info",
     VariantStatus.RENDERED: "info",
@@ -69,12 +87,21 @@ CHART_DAYS = 60
 REFUSALS = (PromotionRefused, VariantTransitionRefused, RenderError, MetaError)
 
 
-def _percent(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value * 100:.{digits}f} %"
+class CreativeGrid(FiguredChangeList):
+    """The grid's page of variants: sorted in the database, on the one delivery key
+    the sort asks for, then only the page's rows are summed (`with_figures`)."""
 
+    root_queryset: QuerySet[CreativeVariant]
 
-def _money(value: Any) -> str:
-    return "—" if value is None else f"{Decimal(value):,.2f}"
+    def get_queryset(
+        self, request: HttpRequest, exclude_parameters: Any = None
+    ) -> QuerySet[CreativeVariant]:
+        ordering = self.get_ordering(request, self.root_queryset)
+        keys = {str(key).lstrip("-") for key in ordering if isinstance(key, str)}
+        self.root_queryset = queries.with_sort_keys(
+            self.root_queryset, keys & queries.SORT_KEYS
+        )
+        return super().get_queryset(request, exclude_parameters)
 
 
 def _done(request: HttpRequest, url: str) -> HttpResponse:
@@ -106,12 +133,75 @@ class ReasonForm(BaseDialogForm):
     )
 
 
+def variant_or_404(object_id: Any) -> CreativeVariant:
+    """The variant a URL names; any id that is not one (malformed, unknown) is a 404,
+    never a 500."""
+    try:
+        return CreativeVariant.objects.select_related("parent").get(pk=object_id)
+    except (CreativeVariant.DoesNotExist, ValidationError, ValueError) as exc:
+        raise Http404("No such variant.") from exc
+
+
+def steering_action(
+    name: str,
+    *,
+    label: str,
+    icon: str,
+    style: ActionVariant,
+    question: str,
+    explanation: str,
+    form_class: type[BaseDialogForm],
+    service: Callable[..., Any],
+    arguments: Callable[[dict[str, Any]], dict[str, Any]],
+    done: str,
+) -> Any:
+    """One steering button of a variant's page and grid row: a confirmation dialog
+    with `form_class`, offered to and run only for staff who may steer, calling the
+    `service` the API calls (`arguments` maps the dialog's answers to its keywords).
+    A refusal is shown in the service's own words; `done` says what happened."""
+
+    def act(
+        model_admin: admin.ModelAdmin,
+        request: HttpRequest,
+        form: BaseDialogForm,
+        object_id: str,
+    ) -> HttpResponse:
+        variant = variant_or_404(object_id)
+        try:
+            service(
+                variant_id=variant.pk,
+                actor=actor_for_user(request.user),
+                **arguments(form.cleaned_data),
+            )
+        except REFUSALS as exc:
+            messages.error(request, f"Not done: {exc}")
+        else:
+            messages.success(request, done.format(variant=variant))
+        url = reverse("admin:variants_creativevariant_change", args=[variant.pk])
+        return _done(request, url)
+
+    act.__name__ = act.__qualname__ = name
+    return action(
+        description=label,
+        icon=icon,
+        permissions=["steer"],
+        variant=style,
+        dialog={
+            "title": question,
+            "description": explanation,
+            "form_class": form_class,
+            "form_submit_text": label,
+        },
+    )(act)
+
+
 @admin.register(CreativeVariant)
-class CreativeVariantAdmin(EvidenceAdmin):
+class CreativeVariantAdmin(PageContextMixin, EvidenceAdmin):
     list_display = (
         "poster",
         "name",
         "status_badge",
+        "objective_column",
         "spend",
         "ctr_column",
         "cvr_column",
@@ -123,7 +213,10 @@ class CreativeVariantAdmin(EvidenceAdmin):
         "generated_at",
     )
     list_display_links = ("name",)
+    # A date filter (today, 7 days, this month), not a date hierarchy: its links
+    # are a scan of every row's day.
     list_filter = (
+        "generated_at",
         "status",
         "parent",
         "narrative_structure",
@@ -134,7 +227,6 @@ class CreativeVariantAdmin(EvidenceAdmin):
     )
     search_fields = ("parent__title", "meta_ad_id", "caption", "text_overlay")
     list_per_page = 50
-    date_hierarchy = "generated_at"
     ordering = ("-generated_at",)
     actions_detail = ["promote_variant", "pause_variant", "archive_variant"]
     actions_row = ["promote_variant", "pause_variant", "archive_variant"]
@@ -179,13 +271,28 @@ class CreativeVariantAdmin(EvidenceAdmin):
         ),
     )
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [name for _, block in self.fieldsets for name in block["fields"]]
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Any = None
+    ) -> tuple[str, ...]:
+        return fieldset_fields(self.fieldsets)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CreativeVariant]:
-        return queries.with_totals(
-            super().get_queryset(request).select_related("parent")
-        )
+        return super().get_queryset(request).select_related("parent")
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return CreativeGrid
+
+    def with_figures(self, variants: list[CreativeVariant]) -> None:
+        """Give each variant of a page its lifetime delivery and its master's
+        objective: three queries, whatever the number of variants."""
+        delivery = queries.delivery_by_variant([v.pk for v in variants])
+        objectives = master_objectives(master_ids={v.parent_id for v in variants})
+        for variant in variants:
+            set_figures(
+                variant,
+                delivery.get(variant.pk, DeliveryTotals()),
+                objectives.get(str(variant.parent_id), ""),
+            )
 
     # --- the grid ------------------------------------------------------------------
 
@@ -205,187 +312,110 @@ class CreativeVariantAdmin(EvidenceAdmin):
     def name(self, obj: CreativeVariant) -> str:
         return str(obj)
 
-    @display(description="Status", ordering="status", label=STATUS_TONES)
-    def status_badge(self, obj: CreativeVariant) -> tuple[str, str]:
-        return obj.status, obj.get_status_display()
+    @display(description="Status", ordering="status")
+    def status_badge(self, obj: CreativeVariant) -> SafeString:
+        return badge(obj.get_status_display(), STATUS_TONES.get(obj.status, "info"))
 
-    @display(description="Spend", ordering="total_spend")
-    def spend(self, obj: Any) -> str:
-        return _money(obj.total_spend)
-
-    @display(description="CTR", ordering="ctr")
-    def ctr_column(self, obj: Any) -> str:
-        return _percent(obj.ctr)
-
-    @display(description="CVR", ordering="cvr")
-    def cvr_column(self, obj: Any) -> str:
-        return _percent(obj.cvr, 1)
-
-    @display(description="ROAS", ordering="roas")
-    def roas_column(self, obj: Any) -> str:
-        return "—" if obj.roas is None else f"{obj.roas:.2f}×"
-
-    @display(description="CPA", ordering="cpa")
-    def cpa_column(self, obj: Any) -> str:
-        return _money(obj.cpa)
-
-    @display(description="Hook rate", ordering="hook_rate")
-    def hook_rate_column(self, obj: Any) -> str:
-        return _percent(obj.hook_rate, 1)
-
-    @display(description="Hold rate", ordering="hold_rate")
-    def hold_rate_column(self, obj: Any) -> str:
-        return _percent(obj.hold_rate, 1)
-
-    @display(description="Impressions", ordering="total_impressions")
-    def impressions(self, obj: Any) -> str:
-        return f"{obj.total_impressions:,}"
+    objective_column = objective_column
+    spend = figure_column("Spend", lambda d: money(d.spend), ordering="total_spend")
+    ctr_column = figure_column("CTR", lambda d: percent(d.ctr), ordering="ctr")
+    cvr_column = figure_column("CVR", lambda d: percent(d.cvr, 1), ordering="cvr")
+    roas_column = figure_column("ROAS", lambda d: times(d.roas), ordering="roas")
+    cpa_column = figure_column("CPA", lambda d: money(d.cpa), ordering="cpa")
+    hook_rate_column = hook_rate_column(ordering="hook_rate")
+    hold_rate_column = hold_rate_column(ordering="hold_rate")
+    impressions = figure_column(
+        "Impressions", lambda d: f"{d.impressions:,}", ordering="total_impressions"
+    )
 
     # --- the variant page ------------------------------------------------------------
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        variant = self.get_object(request, object_id)
-        context = dict(extra_context or {})
-        if variant is not None:
-            context.update(variant_page_context(variant))
-        return super().change_view(request, object_id, form_url, context)
+    def page_context(
+        self, request: HttpRequest, variant: CreativeVariant
+    ) -> dict[str, Any]:
+        return variant_page_context(variant)
 
     # --- steering ----------------------------------------------------------------------
 
     def has_steer_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.has_perm(STEER_PERMISSION))
 
-    @action(
-        description="Promote",
+    promote_variant = steering_action(
+        "promote_variant",
+        label="Promote",
         icon="trending_up",
-        permissions=["steer"],
-        variant=ActionVariant.PRIMARY,
-        dialog={
-            "title": "Promote this variant?",
-            "description": (
-                "Its ad goes ACTIVE on Meta and it joins the winners. The human rules "
-                "(approved fragments, pixels, subgenres, budget ceiling) always hold."
-            ),
-            "form_class": PromoteForm,
-            "form_submit_text": "Promote",
+        style=ActionVariant.PRIMARY,
+        question="Promote this variant?",
+        explanation=(
+            "Its ad goes ACTIVE on Meta and it joins the winners. The human rules "
+            "(approved fragments, pixels, subgenres, budget ceiling) always hold."
+        ),
+        form_class=PromoteForm,
+        service=variant_promote_manual,
+        arguments=lambda data: {
+            "budget": data.get("budget"),
+            "force": bool(data.get("force")),
         },
+        done="{variant} promoted: its ad is ACTIVE.",
     )
-    def promote_variant(
-        self, request: HttpRequest, form: PromoteForm, object_id: str
-    ) -> HttpResponse:
-        variant = get_object_or_404(CreativeVariant, pk=object_id)
-        return self._steer(
-            request,
-            variant,
-            lambda: variant_promote_manual(
-                variant_id=variant.pk,
-                actor=actor_for_user(request.user),
-                budget=form.cleaned_data.get("budget"),
-                force=bool(form.cleaned_data.get("force")),
-            ),
-            done=f"{variant} promoted: its ad is ACTIVE.",
-        )
-
-    @action(
-        description="Pause",
+    pause_variant = steering_action(
+        "pause_variant",
+        label="Pause",
         icon="pause_circle",
-        permissions=["steer"],
-        dialog={
-            "title": "Pause this variant?",
-            "description": (
-                "Its ads are paused on Meta and it stops spending; it can be "
-                "promoted again later."
-            ),
-            "form_class": ReasonForm,
-            "form_submit_text": "Pause",
-        },
+        style=ActionVariant.DEFAULT,
+        question="Pause this variant?",
+        explanation=(
+            "Its ads are paused on Meta and it stops spending; it can be "
+            "promoted again later."
+        ),
+        form_class=ReasonForm,
+        service=variant_pause_manual,
+        arguments=lambda data: {"reason": data["reason"]},
+        done="{variant} paused: its ads are PAUSED.",
     )
-    def pause_variant(
-        self, request: HttpRequest, form: ReasonForm, object_id: str
-    ) -> HttpResponse:
-        variant = get_object_or_404(CreativeVariant, pk=object_id)
-        return self._steer(
-            request,
-            variant,
-            lambda: variant_pause_manual(
-                variant_id=variant.pk,
-                actor=actor_for_user(request.user),
-                reason=form.cleaned_data["reason"],
-            ),
-            done=f"{variant} paused: its ads are PAUSED.",
-        )
-
-    @action(
-        description="Archive",
+    archive_variant = steering_action(
+        "archive_variant",
+        label="Archive",
         icon="archive",
-        permissions=["steer"],
-        variant=ActionVariant.DANGER,
-        dialog={
-            "title": "Archive this variant?",
-            "description": (
-                "Its ad is archived on Meta and it stops spending. This cannot be undone."
-            ),
-            "form_class": ReasonForm,
-            "form_submit_text": "Archive",
-        },
+        style=ActionVariant.DANGER,
+        question="Archive this variant?",
+        explanation=(
+            "Its ad is archived on Meta and it stops spending. This cannot be undone."
+        ),
+        form_class=ReasonForm,
+        service=variant_archive,
+        arguments=lambda data: {"reason": data["reason"]},
+        done="{variant} archived.",
     )
-    def archive_variant(
-        self, request: HttpRequest, form: ReasonForm, object_id: str
-    ) -> HttpResponse:
-        variant = get_object_or_404(CreativeVariant, pk=object_id)
-        return self._steer(
-            request,
-            variant,
-            lambda: variant_archive(
-                variant_id=variant.pk,
-                actor=actor_for_user(request.user),
-                reason=form.cleaned_data["reason"],
-            ),
-            done=f"{variant} archived.",
-        )
-
-    def _steer(
-        self, request: HttpRequest, variant: CreativeVariant, call: Any, *, done: str
-    ) -> HttpResponse:
-        try:
-            call()
-        except REFUSALS as exc:
-            messages.error(request, f"Not done: {exc}")
-        else:
-            messages.success(request, done)
-        url = reverse("admin:variants_creativevariant_change", args=[variant.pk])
-        return _done(request, url)
 
 
 def variant_page_context(variant: CreativeVariant) -> dict[str, Any]:
     """Everything the variant page shows above its fields (a fixed number of queries)."""
-    days = queries.variant_days(variant_id=variant.pk)
-    fatigue = _fatigue_assessment(variant)
-    recent = days[-CHART_DAYS:]
-    labels = [f"{d.date:%b} {d.date.day}" for d in recent]
+    rows = queries.variant_daily_rows(variant_id=variant.pk)
+    fatigue = _fatigue_assessment(rows)
+    recent = [(row.date, DeliveryTotals.of_row(row)) for row in rows[-CHART_DAYS:]]
+    lifetime = sum((DeliveryTotals.of_row(row) for row in rows), DeliveryTotals())
+    objective = master_objectives(master_ids=[variant.parent_id]).get(
+        str(variant.parent_id), ""
+    )
+    labels = [f"{date:%b} {date.day}" for date, _ in recent]
     chart: dict[str, Any] = {
         "labels": labels,
         "datasets": [
             {
                 "label": "CTR %",
-                "data": [_pct(d.ctr) for d in recent],
+                "data": [_pct(d.ctr) for _, d in recent],
                 "yAxisID": "y",
             },
             {
                 "label": "CVR %",
-                "data": [_pct(d.cvr) for d in recent],
+                "data": [_pct(d.cvr) for _, d in recent],
                 "yAxisID": "y",
             },
             {
                 "label": "ROAS",
                 "data": [
-                    round(d.roas, 2) if d.roas is not None else None for d in recent
+                    round(d.roas, 2) if d.roas is not None else None for _, d in recent
                 ],
                 "yAxisID": "y1",
             },
@@ -410,7 +440,9 @@ def variant_page_context(variant: CreativeVariant) -> dict[str, Any]:
         ]
     impressions_chart = {
         "labels": labels,
-        "datasets": [{"label": "Impressions", "data": [d.impressions for d in recent]}],
+        "datasets": [
+            {"label": "Impressions", "data": [d.impressions for _, d in recent]}
+        ],
     }
     fragments = _fragments_of(variant)
     timeline: list[TimelineEntry] = [
@@ -440,6 +472,17 @@ def variant_page_context(variant: CreativeVariant) -> dict[str, Any]:
         "impressions_chart_options": chart_options(left="Impressions", bars=True),
         "has_days": bool(recent),
         "fatigue": fatigue,
+        "lifetime": {
+            "objective": on_objective(objective, lifetime) if objective else "—",
+            "objective_name": Objective(objective).label if objective else "",
+            "spend": money(lifetime.spend),
+            "impressions": f"{lifetime.impressions:,}",
+            "ctr": percent(lifetime.ctr),
+            "roas": times(lifetime.roas),
+            "cpa": money(lifetime.cpa),
+            "hook_rate": percent(lifetime.hook_rate, 1),
+            "hold_rate": percent(lifetime.hold_rate, 1),
+        },
         "timeline": timeline,
         "meta_calls": queries.variant_meta_calls(variant_id=variant.pk),
     }
@@ -486,10 +529,9 @@ def _fragments_of(variant: CreativeVariant) -> list[UsedPiece]:
     return pieces
 
 
-def _fatigue_assessment(variant: CreativeVariant) -> FatigueAssessment | None:
+def _fatigue_assessment(rows: list[VariantDailyMetric]) -> FatigueAssessment | None:
     """Fatigue's verdict on today's data, by clicks per impression (None before any
     delivery): the chart draws its baseline and the 20 % line from it."""
-    rows = list(VariantDailyMetric.objects.filter(variant_id=variant.pk))
     delivered = [r.date for r in rows if r.impressions > 0]
     if not delivered:
         return None

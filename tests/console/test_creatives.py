@@ -73,13 +73,14 @@ def test_the_grid_shows_readable_names_badges_and_the_rates_from_the_days(
     assert "Active" in html
     for figure in (
         "20.00",
-        "2.00 %",
-        "10.0 %",
+        "2.00\u00a0%",
+        "10.0\u00a0%",
         "4.50×",
         "5.00",
-        "30.0 %",
-        "10.0 %",
+        "30.0\u00a0%",
+        "10.0\u00a0%",
         "2,000",
+        "ROAS 4.50×",  # the master's objective (its pixel reports revenue)
     ):
         assert figure in html, figure
 

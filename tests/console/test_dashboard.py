@@ -41,13 +41,16 @@ def test_totals_and_per_master_rows_add_the_last_fourteen_days_only():
     # Then the old day is left out and ROAS/CPA follow from the sums
     total = data["total"]
     assert (total.live, total.winners) == (2, 1)
-    assert total.spend == 50.0
-    assert total.conversions == 4
-    assert total.roas == pytest.approx(120 / 50)
-    assert total.cpa == pytest.approx(50 / 4)
+    assert total.delivery.spend == 50.0
+    assert total.delivery.conversions == 4
+    assert total.delivery.roas == pytest.approx(120 / 50)
+    assert total.delivery.cpa == pytest.approx(50 / 4)
     rows = {row.title: row for row in data["master_rows"]}
-    assert rows["Neon Nights"].roas == pytest.approx(3.0)
-    assert rows["Other"].cpa is None  # no conversion: no CPA, not a division by zero
+    assert rows["Neon Nights"].delivery.roas == pytest.approx(3.0)
+    # no conversion: no CPA, not a division by zero
+    assert rows["Other"].delivery.cpa is None
+    # each master is shown on its objective (ROAS once its pixel reports revenue)
+    assert rows["Neon Nights"].objective == "ROAS 3.00×"
 
 
 def test_the_dashboard_page_renders_charts_next_cycle_and_buttons(staff_manager):

@@ -2,9 +2,9 @@
 
 import pytest
 
+from promotion.delivery import DeliveryTotals
 from promotion.leaderboards import (
     FragmentInfo,
-    Totals,
     VariantTotals,
     rank_fragments,
     rank_structures,
@@ -22,7 +22,9 @@ def _variant(
         campaign_id=campaign,
         structure=structure,
         fragment_ids=tuple(fragments),
-        totals=Totals(impressions=impressions, clicks=clicks, spend=10.0, revenue=25.0),
+        totals=DeliveryTotals(
+            impressions=impressions, clicks=clicks, spend=10.0, revenue=25.0
+        ),
     )
 
 
@@ -68,7 +70,7 @@ def test_a_fragment_used_twice_in_one_variant_counts_that_variant_once():
 def test_roas_ranks_by_value_and_has_no_interval():
     variants = [_variant("v1", [], 100, 1), _variant("v2", [], 100, 1)]
     rich = VariantTotals(
-        "v3", "m1", "c2", "cta_forward", (), Totals(100, 1, 0, 10.0, 90.0)
+        "v3", "m1", "c2", "cta_forward", (), DeliveryTotals(100, 1, 0, 10.0, 90.0)
     )
 
     ranked = rank_structures([*variants, rich], metric="roas")
@@ -89,3 +91,14 @@ def test_structures_are_ranked_per_campaign():
 
     assert sorted(boards) == ["c1", "c2"]
     assert boards["c2"][0].label == "CTA first"
+
+
+def test_delivery_totals_add_field_by_field_and_divide_by_their_denominators():
+    one = DeliveryTotals(1000, 20, 2, 10.0, 45.0, 300, 100)
+    two = one + DeliveryTotals(1000, 10, 0, 5.0, 0.0, 100, 20)
+
+    assert two == DeliveryTotals(2000, 30, 2, 15.0, 45.0, 400, 120)
+    assert (two.ctr, two.cvr, two.roas, two.cpa) == (0.015, 2 / 30, 3.0, 7.5)
+    assert (two.hook_rate, two.hold_rate) == (0.2, 0.06)
+    assert DeliveryTotals().ctr is None and DeliveryTotals().cpa is None
+    assert two.on("roas") == 3.0

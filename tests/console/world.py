@@ -9,11 +9,13 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib import admin
+from django.urls import reverse
 from django.utils import timezone
 
 from creative_engine.models import CycleRun, RunStatus, RunTrigger
 from productions.choices import NarrativeStructure
-from productions.models import CreativeProduction
+from productions.models import CreativeFragment, CreativeProduction
 from promotion.choices import PromotionStatus, PromotionType
 from promotion.models import PromotionLog, VariantDailyMetric
 from tests.factories import FragmentFactory, ProductionFactory
@@ -30,6 +32,7 @@ class World:
     variants: list[CreativeVariant]
     first_day: dt.date
     last_day: dt.date
+    run: CycleRun
 
 
 def build_world(
@@ -39,15 +42,25 @@ def build_world(
     last_day = timezone.localdate()
     first_day = last_day - dt.timedelta(days=days - 1)
     made = [ProductionFactory(title=f"Master {i:03d}") for i in range(masters)]
+    cuts: dict[object, list[dict[str, object]]] = {}
     for master in made:
-        for kind, start, end in (("hook", 0, 3), ("body", 3, 8), ("cta", 8, 11)):
-            FragmentFactory(
-                master_creative=master,
-                fragment_type=kind,
-                start_time=start,
-                end_time=end,
-                label=f"{kind} of {master.title}",
-            )
+        cuts[master.pk] = [
+            {
+                "fragment_id": str(
+                    FragmentFactory(
+                        master_creative=master,
+                        fragment_type=kind,
+                        start_time=start,
+                        end_time=end,
+                        label=f"{kind} of {master.title}",
+                    ).pk
+                ),
+                "fragment_type": kind,
+                "source_in": float(start),
+                "source_out": float(end),
+            }
+            for kind, start, end in (("hook", 0, 3), ("body", 3, 8), ("cta", 8, 11))
+        ]
     now = timezone.now()
     variants = []
     for master in made:
@@ -66,7 +79,7 @@ def build_world(
                     variant_number=n % 15 + 1,
                     variant_type=VariantType.FRAGMENT_REORDER,
                     narrative_structure=STRUCTURES[n % 3],
-                    fragments_order=[],
+                    fragments_order=cuts[master.pk],
                     caption="Listen now",
                     hashtags=["#newmusic"],
                     color_look=LOOKS[n % 3],
@@ -122,12 +135,83 @@ def build_world(
                 )
             )
     PromotionLog.objects.bulk_create(logs, batch_size=2000)
-    CycleRun.objects.create(
+    run = CycleRun.objects.create(
         trigger=RunTrigger.SCHEDULER,
         status=RunStatus.SUCCEEDED,
         as_of=now,
         started_at=now,
         finished_at=now,
         counts={"variants_generated": len(variants), "winners": 3 * masters},
+        # A cycle's report names every live variant it judged, and each master.
+        decisions=[
+            {
+                "step": "promote",
+                "variant_id": str(v.pk),
+                "master_id": str(v.parent_id),
+                "action": "keep_active"
+                if v.status == VariantStatus.ACTIVE
+                else "keep_testing",
+                "reason": "rank 1 of the posterior, in the top 3",
+                "numbers": {"prob_top_n": 0.91, "days_used": days, "rank": 1},
+            }
+            for v in variants
+            if v.status != VariantStatus.ARCHIVED
+        ]
+        + [
+            {"step": "generate", "master_id": str(m.pk), "action": "generate"}
+            for m in made
+        ],
+        timings={"collect_insights": 1.2, "promote": 0.4},
     )
-    return World(made, variants, first_day, last_day)
+    PromotionLog.objects.filter(pk__in=[log.pk for log in logs[:10]]).update(run=run)
+    return World(made, variants, first_day, last_day, run)
+
+
+def console_pages(world: World) -> dict[str, str]:
+    """Every page of the console a marketer opens, by name: the bench times them and
+    the query tests count them, on the same list."""
+    master = world.masters[0]
+    variant = world.variants[0]
+    fragment = CreativeFragment.objects.filter(master_creative=master).first()
+    log = PromotionLog.objects.filter(variant=variant).first()
+    metric = VariantDailyMetric.objects.filter(variant=variant).first()
+    assert fragment and log and metric
+    grid = reverse("admin:variants_creativevariant_changelist")
+    leaderboards = reverse("admin:promotion_leaderboards")
+    return {
+        "dashboard": reverse("admin:index"),
+        "creative grid": grid,
+        "grid sorted by ROAS": f"{grid}?o=-{_column('roas_column')}",
+        "grid of one master": f"{grid}?parent__id__exact={master.pk}",
+        "variant page": _change("variants_creativevariant", variant.pk),
+        "master list": reverse("admin:productions_creativeproduction_changelist"),
+        "master page": _change("productions_creativeproduction", master.pk),
+        "new master": reverse("admin:productions_creativeproduction_add"),
+        "fragment list": reverse("admin:productions_creativefragment_changelist"),
+        "fragment page": _change("productions_creativefragment", fragment.pk),
+        "approval audit": reverse("admin:productions_approvalaudit_changelist"),
+        "leaderboards": leaderboards,
+        "leaderboards by ROAS": f"{leaderboards}?metric=roas&master={master.pk}",
+        "cycle runs": reverse("admin:creative_engine_cyclerun_changelist"),
+        "run report": _change("creative_engine_cyclerun", world.run.pk),
+        "run report, promote": _change("creative_engine_cyclerun", world.run.pk)
+        + "?step=promote",
+        "promotion log": reverse("admin:promotion_promotionlog_changelist"),
+        "promotion log entry": _change("promotion_promotionlog", log.pk),
+        "daily metrics": reverse("admin:promotion_variantdailymetric_changelist"),
+        "daily metric entry": _change("promotion_variantdailymetric", metric.pk),
+        "run a cycle now": reverse("console_run_cycle"),
+        "preview a dry run": reverse("console_dry_run"),
+        "generate now": reverse("console_generate", args=[master.pk]),
+        "schedule": reverse("admin:django_celery_beat_periodictask_changelist"),
+    }
+
+
+def _change(model: str, pk: object) -> str:
+    return reverse(f"admin:{model}_change", args=[pk])
+
+
+def _column(name: str) -> int:
+    """A grid column's index as the changelist's ?o= counts it (the grid has no bulk
+    actions, so no checkbox column comes first)."""
+    return list(admin.site._registry[CreativeVariant].list_display).index(name)

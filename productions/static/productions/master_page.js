@@ -234,24 +234,21 @@
         f.end.value = shown(lastFrame());
       }
 
-      handleIn.addEventListener("input", () => {
-        ensureCut();
-        const end = cutOf(row).end;
-        const t = clamp(snap(parseFloat(handleIn.value)), 0, end - frame);
-        f.start.value = shown(t);
-        note.textContent = "";
-        seek(t);
-        show(handleIn);
-      });
-      handleOut.addEventListener("input", () => {
-        ensureCut();
-        const start = cutOf(row).start;
-        const t = clamp(snap(parseFloat(handleOut.value)), start + frame, lastFrame());
-        f.end.value = shown(t);
-        note.textContent = "";
-        seek(t);
-        show(handleOut);
-      });
+      // Dragging a handle moves its end of the cut, snapped to a frame and kept at
+      // least a frame from the other end.
+      function dragged(handle, field, bounds) {
+        handle.addEventListener("input", () => {
+          ensureCut();
+          const [low, high] = bounds(cutOf(row));
+          const t = clamp(snap(parseFloat(handle.value)), low, high);
+          field.value = shown(t);
+          note.textContent = "";
+          seek(t);
+          show(handle);
+        });
+      }
+      dragged(handleIn, f.start, (cut) => [0, cut.end - frame]);
+      dragged(handleOut, f.end, (cut) => [cut.start + frame, lastFrame()]);
       handleIn.addEventListener("change", () => {
         show();
         thumbnailFor(row, cutOf(row).start);

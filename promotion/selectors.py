@@ -380,6 +380,9 @@ def master_objectives(*, master_ids: Collection[UUID | str]) -> dict[str, Object
         VariantDailyMetric.objects.filter(
             variant__parent_id__in=list(chosen), revenue__gt=0
         )
+        # Unordered: the default order's columns would join in and break DISTINCT
+        # into one row per variant and day.
+        .order_by()
         .values_list("variant__parent_id", flat=True)
         .distinct()
     )

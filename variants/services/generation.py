@@ -175,13 +175,18 @@ class _Earlier:
 
 def _earlier(master: CreativeProduction) -> _Earlier:
     """The master's earlier variants, in one query of the columns planning needs."""
-    rows = CreativeVariant.objects.filter(parent=master).values_list(
-        "batch_number",
-        "plan_details__signature",
-        "status",
-        "color_look",
-        "text_overlay",
-        "fragments_order",
+    # The default order within one master, without the default's join to the master.
+    rows = (
+        CreativeVariant.objects.filter(parent=master)
+        .order_by("-batch_number", "variant_number")
+        .values_list(
+            "batch_number",
+            "plan_details__signature",
+            "status",
+            "color_look",
+            "text_overlay",
+            "fragments_order",
+        )
     )
     batches, signatures, kept = [0], set(), []
     for batch, signature, status, look, overlay, order in rows:

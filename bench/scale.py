@@ -3,12 +3,16 @@
     python bench/scale.py                  # 10, 100, 1000 masters
     python bench/scale.py --masters 10 100
 
-Each size runs in its own process on a fresh SQLite database (DATABASE_URL, when set,
-is used instead: give a throwaway one), with in-process tasks and the stub Meta client.
+Each size runs in its own process on a fresh SQLite database, or, with DATABASE_URL
+set to a PostgreSQL server, on a new database beside the one it names (test_<name>,
+created and dropped per size), with in-process tasks and the stub Meta client.
 Renders are stood in (a tiny prebuilt MP4 and poster are stored for each variant, so
 storage, checksums and uploads are real) because their cost is measured by
 bench/render.py and grows with variants, not masters. Printed per cycle step: wall
-seconds and SQL queries; then the growth 1,000 / 100 of each (10 would be linear).
+seconds, the bench process's CPU seconds (SQLite runs inside it; a PostgreSQL server's
+work is not counted) and SQL queries; then the growth 1,000 / 100 of each (10 would be
+linear). On a shared machine the wall time moves with the others' load, printed beside
+it; the CPU seconds move less.
 The Page's running-ads cap is lifted (a team with 1,000 masters runs many Pages):
 with it, the engine would plan and upload only the first 250 variants.
 """
@@ -24,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +50,8 @@ FRAGMENTS = (
 )
 
 
-def _setup_django(work: Path) -> None:
+def _setup_django(work: Path) -> Callable[[], None]:
+    """Django on a fresh, migrated database; returns what drops it again."""
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{work / 'scale.db'}")
     os.environ["MEDIA_ROOT"] = str(work / "media")
     os.environ["RENDER_SCRATCH_DIR"] = str(work / "scratch")
@@ -61,8 +66,16 @@ def _setup_django(work: Path) -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connection
 
-    call_command("migrate", verbosity=0, interactive=False)
+    if connection.vendor == "sqlite":  # a new file in this size's own folder
+        call_command("migrate", verbosity=0, interactive=False)
+        return lambda: None
+    # A server database: each size gets its own new one (test_<name>, migrated), so
+    # the 1,000-master cycle never also walks the 100 masters written before it.
+    name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    return lambda: connection.creation.destroy_test_db(name, verbosity=0)
 
 
 def _make_masters(count: int) -> None:
@@ -163,8 +176,9 @@ def _renders_stood_in(work: Path) -> Iterator[None]:
 
 def run_one(count: int) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"bench-scale-{count}-"))
+    cleanups: list[Callable[[], None]] = []
     try:
-        _setup_django(work)
+        cleanups.append(_setup_django(work))
         from django.db import connection
 
         from creative_engine.services import cycle
@@ -183,11 +197,12 @@ def run_one(count: int) -> dict[str, Any]:
                     queries += 1
                     return execute(*args)
 
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 with connection.execute_wrapper(count_query):
                     step(ctx)
                 timings[name] = {
                     "seconds": time.perf_counter() - started,
+                    "cpu": time.process_time() - cpu,
                     "queries": queries,
                 }
 
@@ -209,6 +224,8 @@ def run_one(count: int) -> dict[str, Any]:
             "variants": statuses,
         }
     finally:
+        for cleanup in cleanups:
+            cleanup()
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -222,6 +239,7 @@ def main() -> None:
         return
     results = {}
     for count in args.masters:
+        load = os.getloadavg()[0]  # the machine is shared: say how busy it was
         done = subprocess.run(
             [sys.executable, __file__, "--one", str(count)],
             check=True,
@@ -229,9 +247,10 @@ def main() -> None:
             text=True,
         )
         results[count] = json.loads(done.stdout.strip().splitlines()[-1])
+        results[count]["load"] = (load, os.getloadavg()[0])
         result = results[count]
         steps = ", ".join(
-            f"{name} {t['seconds']:.1f} s / {t['queries']} q"
+            f"{name} {t['seconds']:.1f} s ({t['cpu']:.1f} s CPU) / {t['queries']} q"
             for name, t in result["steps"].items()
         )
         print(
@@ -239,34 +258,45 @@ def main() -> None:
             f"{result['total_seconds']:.1f} s, variants {result['variants']}; {steps}",
             flush=True,
         )
-    print(f"{'step':18s}" + "".join(f"{f'{n} s':>10s}{f'{n} q':>10s}" for n in results))
+    print(
+        f"{'step':18s}"
+        + "".join(f"{f'{n} s':>10s}{f'{n} cpu':>10s}{f'{n} q':>9s}" for n in results)
+    )
     for step in STEPS:
         row = f"{step:18s}"
         for result in results.values():
-            t = result["steps"].get(step, {"seconds": 0.0, "queries": 0})
-            row += f"{t['seconds']:10.2f}{t['queries']:10d}"
+            t = result["steps"].get(step, {"seconds": 0.0, "cpu": 0.0, "queries": 0})
+            row += f"{t['seconds']:10.2f}{t['cpu']:10.2f}{t['queries']:9d}"
         print(row)
     for count, result in results.items():
         planned = sum(result["steps"][s]["seconds"] for s in PLAN_AND_RANK)
+        planned_cpu = sum(result["steps"][s]["cpu"] for s in PLAN_AND_RANK)
         print(
-            f"# {count} masters: planned, persisted and ranked in {planned:.1f} s; "
-            f"whole cycle {result['total_seconds']:.1f} s"
+            f"# {count} masters: planned, persisted and ranked in {planned:.1f} s "
+            f"({planned_cpu:.1f} s CPU); whole cycle {result['total_seconds']:.1f} s; "
+            f"load average {result['load'][0]:.1f} before, {result['load'][1]:.1f} after"
         )
     if 100 in results and 1000 in results:
         small, large = results[100], results[1000]
-        for step in STEPS:
-            a, b = small["steps"][step], large["steps"][step]
-            time_growth = b["seconds"] / a["seconds"] if a["seconds"] else float("nan")
-            query_growth = b["queries"] / a["queries"] if a["queries"] else float("nan")
+        for step in [*STEPS, "whole cycle"]:
+            a, b = (_step_totals(r, step) for r in (small, large))
             print(
-                f"growth 1000/100 {step:18s} time {time_growth:6.2f}  "
-                f"queries {query_growth:6.2f}"
+                f"growth 1000/100 {step:18s}"
+                + "".join(
+                    f"  {what} {b[what] / a[what] if a[what] else float('nan'):6.2f}"
+                    for what in ("seconds", "cpu", "queries")
+                )
             )
-        print(
-            "growth 1000/100 whole cycle        time "
-            f"{large['total_seconds'] / small['total_seconds']:6.2f}  queries "
-            f"{sum(s['queries'] for s in large['steps'].values()) / max(1, sum(s['queries'] for s in small['steps'].values())):6.2f}"  # noqa: E501
-        )
+
+
+def _step_totals(result: dict[str, Any], step: str) -> dict[str, float]:
+    """One step's wall seconds, CPU seconds and queries; every step's for the cycle."""
+    steps = result["steps"]
+    chosen = list(steps.values()) if step == "whole cycle" else [steps[step]]
+    totals = {what: sum(t[what] for t in chosen) for what in ("cpu", "queries")}
+    whole = step == "whole cycle"
+    totals["seconds"] = result["total_seconds"] if whole else steps[step]["seconds"]
+    return totals
 
 
 if __name__ == "__main__":

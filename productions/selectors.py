@@ -89,10 +89,15 @@ def fragments_missing(*, user: Any, fragment_ids: list[UUID]) -> list[UUID]:
 
 
 def approved_fragment_ids(*, production_id: UUID) -> list[str]:
-    """The one read the human-rules guard needs: the master's approved fragments now."""
+    """The one read the human-rules guard needs: the master's approved fragments now.
+
+    Read before every render and twice per upload; the guard uses it as a set, so it
+    is read unordered (the default order joins the master for its creation time)."""
     return [
         str(pk)
         for pk in CreativeFragment.objects.filter(
             master_creative_id=production_id, approved=True
-        ).values_list("pk", flat=True)
+        )
+        .order_by()
+        .values_list("pk", flat=True)
     ]

@@ -240,24 +240,46 @@ def masters_daily_impressions(
     return {master_id: sum(days) / len(days) for master_id, days in totals.items()}
 
 
-def master_performance_sums(*, master_id: UUID | str) -> list[MeasuredVariant]:
-    """What the variants in the master's scope delivered, summed over every day.
+@dataclass(frozen=True)
+class PerformanceScopes:
+    """What the variants in each master's scope delivered, summed over every day.
 
-    The scope is every master's variants in the master's campaign (SPEC: the best
+    A master's scope is every master's variants in its campaign (SPEC: the best
     structure is detected per campaign), or its own variants when it names no
-    campaign. Two queries: the master's campaign, then the variants with their sums;
-    variants without delivery are left out.
+    campaign; masters of one campaign share one scope, so its rows are read (and
+    the hints drawn from them) once, not once per master.
     """
-    campaign_id = (
-        CreativeProduction.objects.filter(pk=master_id)
-        .values_list("campaign_id", flat=True)
-        .first()
+
+    scope_of: Mapping[UUID, str]
+    measured: Mapping[str, list[MeasuredVariant]]
+
+    def for_master(self, master_id: UUID | str) -> list[MeasuredVariant]:
+        """The master's scope's measured variants (none for an unknown master)."""
+        return self.measured.get(self.scope_of.get(UUID(str(master_id)), ""), [])
+
+
+def _performance_scope(master_id: UUID, campaign_id: str) -> str:
+    return f"campaign:{campaign_id}" if campaign_id else f"master:{master_id}"
+
+
+def masters_performance_sums(
+    *, master_ids: Collection[UUID | str]
+) -> PerformanceScopes:
+    """The scopes of these masters and what their variants delivered, variants
+    without delivery left out. Two queries whatever the number of masters: the
+    masters' campaigns, then every variant of those scopes with its sums."""
+    campaigns = dict(
+        CreativeProduction.objects.filter(
+            pk__in=[UUID(str(pk)) for pk in master_ids]
+        ).values_list("pk", "campaign_id")
     )
-    scope = (
-        Q(parent__campaign_id=campaign_id) if campaign_id else Q(parent_id=master_id)
-    )
+    scope_of = {pk: _performance_scope(pk, c) for pk, c in campaigns.items()}
+    in_campaign = {c for c in campaigns.values() if c}
+    on_their_own = [pk for pk, c in campaigns.items() if not c]
     rows = (
-        CreativeVariant.objects.filter(scope)
+        CreativeVariant.objects.filter(
+            Q(parent__campaign_id__in=in_campaign) | Q(parent_id__in=on_their_own)
+        )
         .annotate(
             impressions=Sum("daily_metrics__impressions"),
             clicks=Sum("daily_metrics__clicks"),
@@ -267,6 +289,8 @@ def master_performance_sums(*, master_id: UUID | str) -> list[MeasuredVariant]:
         .order_by("id")
         .values(
             "pk",
+            "parent_id",
+            "parent__campaign_id",
             "narrative_structure",
             "duration_category",
             "plan_details",
@@ -279,22 +303,33 @@ def master_performance_sums(*, master_id: UUID | str) -> list[MeasuredVariant]:
             "conversions",
         )
     )
-    return [
-        MeasuredVariant(
-            variant_id=str(row["pk"]),
-            narrative_structure=row["narrative_structure"],
-            duration_category=row["duration_category"],
-            caption_template=_caption_template(row["plan_details"]),
-            caption=row["caption"],
-            color_look=row["color_look"],
-            pixel_id=row["pixel_id"],
-            hashtags=tuple(str(t) for t in row["hashtags"] or []),
-            impressions=row["impressions"],
-            clicks=row["clicks"] or 0,
-            conversions=row["conversions"] or 0,
+    measured: dict[str, list[MeasuredVariant]] = {
+        scope: [] for scope in scope_of.values()
+    }
+    for row in rows:
+        scope = _performance_scope(row["parent_id"], row["parent__campaign_id"])
+        measured.setdefault(scope, []).append(
+            MeasuredVariant(
+                variant_id=str(row["pk"]),
+                narrative_structure=row["narrative_structure"],
+                duration_category=row["duration_category"],
+                caption_template=_caption_template(row["plan_details"]),
+                caption=row["caption"],
+                color_look=row["color_look"],
+                pixel_id=row["pixel_id"],
+                hashtags=tuple(str(t) for t in row["hashtags"] or []),
+                impressions=row["impressions"],
+                clicks=row["clicks"] or 0,
+                conversions=row["conversions"] or 0,
+            )
         )
-        for row in rows
-    ]
+    return PerformanceScopes(scope_of=scope_of, measured=measured)
+
+
+def master_performance_sums(*, master_id: UUID | str) -> list[MeasuredVariant]:
+    """What the variants in the master's scope delivered (`masters_performance_sums`
+    for one master: two queries)."""
+    return masters_performance_sums(master_ids=[master_id]).for_master(master_id)
 
 
 def _caption_template(plan_details: object) -> str:
@@ -345,7 +380,9 @@ def master_objectives(*, master_ids: Collection[UUID | str]) -> dict[str, Object
         VariantDailyMetric.objects.filter(
             variant__parent_id__in=list(chosen), revenue__gt=0
         )
-        .order_by()  # the model's ordering would make DISTINCT count every day
+        # Unordered: the default order's columns would join in and break DISTINCT
+        # into one row per variant and day.
+        .order_by()
         .values_list("variant__parent_id", flat=True)
         .distinct()
     )

@@ -153,6 +153,9 @@ class CreativeVariant(models.Model):
             ),
             models.Index(fields=["adset_id"], name="var_adset_idx"),
             models.Index(fields=["meta_ad_id"], name="var_meta_ad_idx"),
+            # Covers the running-ads count, read before every upload's claim and ad:
+            # counted from the index alone, without reading the wide rows.
+            models.Index(fields=["status", "meta_ad_id"], name="var_status_ad_idx"),
             models.Index(fields=["upload_status"], name="var_upload_status_idx"),
             models.Index(fields=["is_fatigued", "status"], name="var_fatigued_idx"),
             models.Index(fields=["-generated_at"], name="var_generated_idx"),

@@ -24,7 +24,7 @@ from promotion.selectors import (
 )
 from promotion.services.analyzer import fragments_update_performance
 from promotion.services.fatigue import fatigue_review
-from promotion.services.generation_inputs import performance_hints
+from promotion.services.generation_inputs import performance_hints_by_master
 from promotion.services.insights import insights_collect
 from promotion.services.preflight import account_preflight
 from promotion.services.promote import master_promote_top
@@ -153,6 +153,13 @@ def generate_variants(ctx: CycleContext) -> None:
     delivery = masters_daily_impressions(
         master_ids=[m.pk for m in masters], as_of=ctx.as_of.date()
     )
+    # Read once for the step: the batches written below have no delivery yet, so
+    # they cannot change what a later master's scope measured.
+    hints = (
+        {}
+        if ctx.dry_run
+        else performance_hints_by_master(master_ids=[m.pk for m in masters])
+    )
     for master in masters:
         if str(master.pk) in ctx.held_master_ids:
             continue  # the preflight held it: its ad set was refused
@@ -213,7 +220,7 @@ def generate_variants(ctx: CycleContext) -> None:
         try:
             variants = variants_generate(
                 master_id=master.pk,
-                hints=performance_hints(master_id=master.pk),
+                hints=hints.get(master.pk),
                 count=count if count < most else None,
             )
         except (GenerationError, ValueError) as exc:

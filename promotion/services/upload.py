@@ -170,7 +170,6 @@ def variant_upload(
             return UploadOutcome.REFUSED_CAP
         pipeline = _Pipeline(
             variant=variant,
-            master=master,
             adset_id=adset_id,
             page_id=page_id,
             client=client,
@@ -224,13 +223,16 @@ class _PermanentUploadError(Exception):
 
 @dataclass(kw_only=True, eq=False)
 class _Pipeline:
-    variant: CreativeVariant
-    master: CreativeProduction
+    variant: CreativeVariant  # with its master (`parent`) selected
     adset_id: str
     page_id: str
     client: MetaAdsClient
     resuming: bool
     step: str = field(default="start", init=False)
+
+    @property
+    def master(self) -> CreativeProduction:
+        return self.variant.parent
 
     def run(self, *, activate: bool) -> UploadOutcome:
         """Every step not done yet; the ad only if the rules and the cap allow."""
@@ -520,10 +522,13 @@ def _mark_upload_failed(
 def _ensure_object_key(variant: CreativeVariant) -> str:
     if not variant.meta_object_key:
         key = object_key_for(variant)
-        CreativeVariant.objects.filter(id=variant.id, meta_object_key="").update(
-            meta_object_key=key
-        )
-        variant.refresh_from_db(fields=["meta_object_key"])
+        claimed = CreativeVariant.objects.filter(
+            id=variant.id, meta_object_key=""
+        ).update(meta_object_key=key)
+        if claimed:
+            variant.meta_object_key = key
+        else:  # another attempt saved its key first: that one names the objects
+            variant.refresh_from_db(fields=["meta_object_key"])
     return variant.meta_object_key
 
 

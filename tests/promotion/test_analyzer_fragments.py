@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from productions.choices import FragmentType, NarrativeStructure
 from promotion.fragment_scoring import (
@@ -178,6 +180,35 @@ def test_the_analyzer_writes_sensible_scores_on_approved_fragments_only():
     assert strong.best_for_structure == NarrativeStructure.HOOK_BODY_CTA
     assert strong.best_with_pixels == [master.authorized_pixels[0]]
     assert unapproved.performance_score is None and not unapproved.approved
+
+
+@pytest.mark.django_db
+def test_the_analyzer_rewrites_only_the_fragments_whose_scores_moved():
+    # Given a master scored once, and a second master never measured
+    master = master_with_approved_cuts()
+    hook, body, cta = master.fragment_set.order_by("start_time")
+    variant_with_clicks(master, [hook, body, cta], clicks=50)
+    master_with_approved_cuts()
+    fragments_update_performance()
+
+    # When it scores again with nothing new measured
+    with CaptureQueriesContext(connection) as again:
+        scored = fragments_update_performance()
+
+    # Then every fragment was scored and none written
+    assert scored == 6
+    assert not [q for q in again.captured_queries if q["sql"].startswith("UPDATE")]
+
+    # and once a variant measures more, that master's fragments are written
+    variant_with_clicks(master, [hook, body, cta], clicks=5)
+    with CaptureQueriesContext(connection) as moved:
+        fragments_update_performance()
+    updates = [
+        q["sql"] for q in moved.captured_queries if q["sql"].startswith("UPDATE")
+    ]
+    assert len(updates) == 1
+    hook.refresh_from_db()
+    assert hook.usage_count == 2
 
 
 @pytest.mark.django_db

@@ -5,7 +5,10 @@ import dataclasses
 import pytest
 
 from promotion.performance_hints import MeasuredVariant, hints_from_measurements
-from promotion.services.generation_inputs import performance_hints
+from promotion.services.generation_inputs import (
+    performance_hints,
+    performance_hints_by_master,
+)
 from tests.factories import DailyMetricFactory, ProductionFactory, VariantFactory
 from variants.planning import PerformanceHints
 
@@ -49,6 +52,49 @@ def test_measured_results_in_the_campaign_become_planning_hints():
     scores = hints.structure_scores
     assert scores["cta_forward"] > 0.5 > scores["hook_body_cta"]
     assert hints.evidence == 3
+
+
+def _measured_campaign(campaign_id: str, clicks_by_structure: dict[str, int]) -> list:
+    """Two masters in one campaign; the first one's variants measured."""
+    measured = ProductionFactory(campaign_id=campaign_id)
+    quiet = ProductionFactory(campaign_id=campaign_id)
+    for number, (structure, clicks) in enumerate(clicks_by_structure.items(), 1):
+        variant = VariantFactory(
+            parent=measured, variant_number=number, narrative_structure=structure
+        )
+        DailyMetricFactory(variant=variant, impressions=4000, clicks=clicks)
+    return [measured, quiet]
+
+
+@pytest.mark.django_db
+def test_hints_read_for_many_masters_are_each_masters_own(
+    django_assert_num_queries,
+):
+    # Given two campaigns measured the other way round, and a master in no campaign
+    # whose own variant measured
+    first = _measured_campaign(
+        "120200000000011", {"cta_forward": 120, "hook_body_cta": 10}
+    )
+    second = _measured_campaign(
+        "120200000000012", {"cta_forward": 10, "hook_body_cta": 120}
+    )
+    alone = ProductionFactory(campaign_id="")
+    variant = VariantFactory(parent=alone, narrative_structure="hook_inverted")
+    DailyMetricFactory(variant=variant, impressions=4000, clicks=50)
+    masters = [*first, *second, alone]
+
+    # When the hints are read for all of them at once
+    # (masters' campaigns, the scopes' sums, objectives: chosen, revenue)
+    with django_assert_num_queries(4):
+        hints = performance_hints_by_master(master_ids=[m.pk for m in masters])
+
+    # Then each master gets exactly what it gets on its own
+    for master in masters:
+        assert hints[master.pk] == performance_hints(master_id=master.pk)
+    # and each campaign's masters share their campaign's measurements
+    assert hints[first[1].pk].structure_scores["cta_forward"] > 0.5
+    assert hints[second[1].pk].structure_scores["cta_forward"] < 0.5
+    assert hints[alone.pk].evidence == 1
 
 
 def test_variants_still_in_the_learning_phase_give_no_hints():

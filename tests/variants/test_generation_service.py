@@ -197,10 +197,11 @@ def test_generation_itself_queues_nothing(master, django_capture_on_commit_callb
 def test_generation_stays_within_its_query_budget(
     master, django_assert_max_num_queries
 ):
-    # lock master, approved fragments, max batch, earlier signatures, one guard read
-    # for the whole batch, one INSERT, the counter UPDATE, plus savepoints (hints are
-    # the caller's: promotion.services.generation_inputs)
-    with django_assert_max_num_queries(5 + 1 + 2 + 2):
+    # lock master, approved fragments, the earlier variants (next batch number,
+    # signatures and cached pieces in one read), one guard read for the whole batch,
+    # one INSERT, the counter UPDATE, plus savepoints (hints are the caller's:
+    # promotion.services.generation_inputs)
+    with django_assert_max_num_queries(6 + 2):
         variants_generate(master_id=master.pk, seed=3)
 
 

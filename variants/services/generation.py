@@ -10,12 +10,13 @@ import hashlib
 import logging
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, QuerySet
+from django.db.models import F
 from django.utils import timezone
 
 from productions.guard import check_variant_respects_human_rules
@@ -161,15 +162,43 @@ def _variant_row(
     return variant
 
 
-def _earlier_pieces(earlier: QuerySet[CreativeVariant]) -> PlannedPieces:
-    """What the render workers' piece caches may hold for the master: the pieces of
-    its rendered and live variants (one query, three columns)."""
-    rows = earlier.filter(status__in=_PIECES_KEPT_FOR).values_list(
-        "color_look", "text_overlay", "fragments_order"
+@dataclass(frozen=True)
+class _Earlier:
+    """What the master's earlier variants say about its next batch."""
+
+    batch_number: int  # the next batch's number
+    signatures: frozenset[str]  # plans already made, not to be made again
+    # What the render workers' piece caches may hold for the master: the pieces of
+    # its rendered and live variants.
+    pieces: PlannedPieces
+
+
+def _earlier(master: CreativeProduction) -> _Earlier:
+    """The master's earlier variants, in one query of the columns planning needs."""
+    # The default order within one master, without the default's join to the master.
+    rows = (
+        CreativeVariant.objects.filter(parent=master)
+        .order_by("-batch_number", "variant_number")
+        .values_list(
+            "batch_number",
+            "plan_details__signature",
+            "status",
+            "color_look",
+            "text_overlay",
+            "fragments_order",
+        )
     )
-    return planned_pieces(
-        (look, overlay, slots_from_fragments_order(order or []))
-        for look, overlay, order in rows
+    batches, signatures, kept = [0], set(), []
+    for batch, signature, status, look, overlay, order in rows:
+        batches.append(batch)
+        if signature:
+            signatures.add(str(signature))
+        if status in _PIECES_KEPT_FOR:
+            kept.append((look, overlay, slots_from_fragments_order(order or [])))
+    return _Earlier(
+        batch_number=max(batches) + 1,
+        signatures=frozenset(signatures),
+        pieces=planned_pieces(kept),
     )
 
 
@@ -201,11 +230,8 @@ def variants_generate(
             master_creative=master, approved=True
         ).order_by("start_time", "id")
     ]
-    earlier = CreativeVariant.objects.filter(parent=master)
-    batch_number = (earlier.aggregate(n=Max("batch_number"))["n"] or 0) + 1
-    taken = frozenset(
-        str(s) for s in earlier.values_list("plan_details__signature", flat=True) if s
-    )
+    earlier = _earlier(master)
+    batch_number = earlier.batch_number
     if seed is None:
         seed = generation_seed(master_id=master.pk, batch_number=batch_number)
     try:
@@ -216,8 +242,8 @@ def variants_generate(
             seed=seed,
             max_variants=min(15, max(5, settings.VARIANTS_PER_MASTER_MAX)),
             count=count,
-            exclude_signatures=taken,
-            earlier_pieces=_earlier_pieces(earlier),
+            exclude_signatures=earlier.signatures,
+            earlier_pieces=earlier.pieces,
         )
     except PlanningError as exc:
         raise GenerationError(str(exc)) from exc
@@ -288,11 +314,7 @@ def variant_create_refresh(
         for f in approved
         if f.performance_score is not None
     }
-    earlier = CreativeVariant.objects.filter(parent=master)
-    batch_number = (earlier.aggregate(n=Max("batch_number"))["n"] or 0) + 1
-    taken = frozenset(
-        str(s) for s in earlier.values_list("plan_details__signature", flat=True) if s
-    )
+    earlier = _earlier(master)
     fatigued_input = FatiguedVariantInput(
         narrative_structure=fatigued.narrative_structure,
         slots=slots_from_fragments_order(fatigued.fragments_order),
@@ -309,8 +331,8 @@ def variant_create_refresh(
             fragment_scores=scores,
             seed=seed,
             variant_number=1,
-            exclude_signatures=taken,
-            earlier_pieces=_earlier_pieces(earlier),
+            exclude_signatures=earlier.signatures,
+            earlier_pieces=earlier.pieces,
         )
     except PlanningError as exc:
         raise GenerationError(str(exc)) from exc
@@ -325,7 +347,7 @@ def variant_create_refresh(
     variant = _variant_row(
         master=master,
         batch=batch,
-        batch_number=batch_number,
+        batch_number=earlier.batch_number,
         plan=plan,
         now=timezone.now(),
     )

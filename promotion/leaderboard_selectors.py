@@ -63,7 +63,9 @@ def leaderboard_variant_totals(
     }
     if not sums:
         return [], {}
-    variants = CreativeVariant.objects.filter(pk__in=list(sums)).values(
+    # The scope again rather than a list of its ids: an IN of hundreds of UUIDs
+    # costs more to bind than the rows cost to read.
+    variants = in_scope.values(
         "id",
         "parent_id",
         "campaign_id",
@@ -74,9 +76,11 @@ def leaderboard_variant_totals(
     rows: list[VariantTotals] = []
     fragment_ids: set[str] = set()
     for variant in variants:
+        row = sums.get(variant["id"])
+        if row is None:
+            continue  # no measured day in the range
         used = _fragment_ids(variant["fragments_order"])
         fragment_ids.update(used)
-        row = sums[variant["id"]]
         rows.append(
             VariantTotals(
                 variant_id=str(variant["id"]),
@@ -87,7 +91,7 @@ def leaderboard_variant_totals(
                 totals=DeliveryTotals.from_sums(row),
             )
         )
-    return rows, _fragments(fragment_ids)
+    return rows, _fragments(fragment_ids, masters=in_scope.values("parent_id"))
 
 
 def _fragment_ids(fragments_order: Any) -> tuple[str, ...]:
@@ -100,8 +104,9 @@ def _fragment_ids(fragments_order: Any) -> tuple[str, ...]:
     )
 
 
-def _fragments(ids: set[str]) -> dict[str, FragmentInfo]:
-    fragments = CreativeFragment.objects.filter(pk__in=list(ids)).values(
+def _fragments(ids: set[str], *, masters: Any) -> dict[str, FragmentInfo]:
+    """The used fragments, read as the fragments of the masters in scope."""
+    fragments = CreativeFragment.objects.filter(master_creative_id__in=masters).values(
         "id",
         "fragment_type",
         "label",
@@ -118,6 +123,7 @@ def _fragments(ids: set[str]) -> dict[str, FragmentInfo]:
             master_title=f["master_creative__title"],
         )
         for f in fragments
+        if str(f["id"]) in ids
     }
 
 

@@ -11,10 +11,7 @@ from collections.abc import Collection
 from typing import Any
 
 from django.db.models import (
-    Case,
     DecimalField,
-    ExpressionWrapper,
-    F,
     FloatField,
     IntegerField,
     Max,
@@ -24,9 +21,8 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from promotion.delivery import (
@@ -38,21 +34,6 @@ from promotion.delivery import (
 )
 from promotion.models import PromotionLog, VariantDailyMetric
 from variants.models import CreativeVariant
-
-
-def _ratio(numerator: Any, denominator: Any) -> Case:
-    """numerator / denominator as a float, NULL when the denominator is 0."""
-    return Case(
-        When(
-            **{f"{denominator}__gt": 0},
-            then=ExpressionWrapper(
-                Cast(F(numerator), FloatField()) / Cast(F(denominator), FloatField()),
-                output_field=FloatField(),
-            ),
-        ),
-        default=None,
-        output_field=FloatField(),
-    )
 
 
 def _lifetime_sum(field: str, output: Any) -> Coalesce:
@@ -67,6 +48,22 @@ def _lifetime_sum(field: str, output: Any) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=output), Value(0), output_field=output)
 
 
+def _lifetime_rate(numerator: str, denominator: str) -> Subquery:
+    """One correlated subquery for a rate of two sums over one variant's daily rows:
+    NULL without the denominator (a rate of two sum aliases would run three)."""
+    rows = (
+        VariantDailyMetric.objects.filter(variant_id=OuterRef("pk"))
+        .order_by()
+        .values("variant_id")
+        .annotate(
+            rate=Cast(Sum(numerator), FloatField())
+            / NullIf(Cast(Sum(denominator), FloatField()), Value(0.0))
+        )
+        .values("rate")
+    )
+    return Subquery(rows, output_field=FloatField())
+
+
 _MONEY = DecimalField(max_digits=14, decimal_places=2)
 # The grid's sort keys: each total's lifetime sum, and each rate of two sums.
 _SUMS: dict[str, tuple[str, Any]] = {
@@ -74,7 +71,7 @@ _SUMS: dict[str, tuple[str, Any]] = {
     for name, column in DAILY_COLUMNS.items()
 }
 _RATES: dict[str, tuple[str, str]] = {
-    name: (f"total_{rate.numerator}", f"total_{rate.denominator}")
+    name: (DAILY_COLUMNS[rate.numerator], DAILY_COLUMNS[rate.denominator])
     for name, rate in RATES.items()
 }
 SORT_KEYS = frozenset(_SUMS) | frozenset(_RATES)
@@ -90,14 +87,11 @@ def with_sort_keys(
     Sums are correlated subqueries on the (variant, date) index rather than a GROUP BY
     over the variant's every column.
     """
-    rates = [key for key in keys if key in _RATES]
-    sums = {key for key in keys if key in _SUMS}
-    sums.update(part for rate in rates for part in _RATES[rate])
-    if not sums:
-        return variants
-    return variants.alias(
-        **{key: _lifetime_sum(*_SUMS[key]) for key in sorted(sums)}
-    ).alias(**{key: _ratio(*_RATES[key]) for key in rates})
+    aliases: dict[str, Any] = {
+        key: _lifetime_sum(*_SUMS[key]) for key in keys if key in _SUMS
+    }
+    aliases.update({key: _lifetime_rate(*_RATES[key]) for key in keys if key in _RATES})
+    return variants.alias(**aliases) if aliases else variants
 
 
 def delivery_by_variant(variant_ids: Collection[Any]) -> dict[Any, DeliveryTotals]:

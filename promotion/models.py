@@ -87,8 +87,11 @@ class PromotionLog(NewestFirstModel):
         ]
 
     def __str__(self) -> str:
-        outcome = "ok" if self.success else (self.error_code or self.promotion_status)
-        return f"{self.operation or self.promotion_type} {outcome}"
+        what = (self.operation or self.promotion_type).replace("_", " ").capitalize()
+        if self.success:
+            return f"{what} · succeeded"
+        code = f" (error {self.error_code})" if self.error_code else ""
+        return f"{what} · {self.get_promotion_status_display().lower()}{code}"
 
 
 class VariantDailyMetric(models.Model):

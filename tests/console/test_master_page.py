@@ -530,7 +530,7 @@ def test_a_frame_of_a_master_whose_url_host_does_not_resolve_is_blank_not_a_500(
     def unresolved(*args, **kwargs):
         raise UnresolvedHostError("gone.example does not resolve.")
 
-    monkeypatch.setattr("productions.admin.frame_thumbnail", unresolved)
+    monkeypatch.setattr("productions.admin.masters.frame_thumbnail", unresolved)
     url = reverse(
         "admin:productions_creativeproduction_frame", args=[master.pk, "k", 0]
     )

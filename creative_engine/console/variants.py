@@ -380,7 +380,7 @@ class CreativeVariantAdmin(PageContextMixin, EvidenceAdmin):
         style=ActionVariant.DANGER,
         question="Archive this variant?",
         explanation=(
-            "Its ad is archived on Meta and it stops spending. This cannot be undone."
+            "Its ads are archived on Meta and it stops spending. This cannot be undone."
         ),
         form_class=ReasonForm,
         service=variant_archive,

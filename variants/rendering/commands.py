@@ -411,21 +411,7 @@ def build_assemble_command(
     args += ["-map", "[vout]", "-map", "[ac]", *encode_args(spec), "-f", "mp4"]
     args.append(str(out_path))
     if poster_path is not None:
-        args += [
-            "-map",
-            "[poster]",
-            "-frames:v",
-            "1",
-            "-c:v",
-            "mjpeg",
-            "-q:v",
-            "3",
-            "-f",
-            "image2",
-            "-update",
-            "1",
-            str(poster_path),
-        ]
+        args += ["-map", "[poster]", *_poster_output_args(poster_path)]
     return args
 
 
@@ -645,20 +631,28 @@ def build_piece_assembly_command(
 
 
 def build_poster_command(
-    *, video: Path, total_frames: int, fps: int, poster_path: Path
+    *, spec: RenderSpec, video: Path, poster_path: Path
 ) -> list[str]:
-    """The poster frame (POSTER_SECONDS in) of a rendered video, as a full-range JPEG."""
-    frame = poster_frame(total_frames, fps)
+    """The poster frame (POSTER_SECONDS in) of `spec` rendered to `video`, as a
+    full-range JPEG."""
+    frame = poster_frame(spec.total_frames, spec.fps)
     return [
         "-y",
         "-ss",
-        format_time(frame, fps),
+        format_time(frame, spec.fps),
         "-i",
         str(video),
-        "-frames:v",
-        "1",
         "-vf",
         "scale=out_range=full,format=yuvj420p",
+        *_poster_output_args(poster_path),
+    ]
+
+
+def _poster_output_args(poster_path: Path) -> list[str]:
+    """One frame as a JPEG file (the poster), whatever feeds it."""
+    return [
+        "-frames:v",
+        "1",
         "-c:v",
         "mjpeg",
         "-q:v",

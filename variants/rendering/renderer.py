@@ -445,12 +445,7 @@ def _render_from_pieces(
         with contextlib.suppress(FileNotFoundError):
             listing.unlink()
     run_ffmpeg(
-        build_poster_command(
-            video=tmp_video,
-            total_frames=spec.total_frames,
-            fps=spec.fps,
-            poster_path=tmp_poster,
-        ),
+        build_poster_command(spec=spec, video=tmp_video, poster_path=tmp_poster),
         timeout_seconds=timeout,
     )
     return cache.misses - misses, reused

@@ -244,6 +244,26 @@ def test_a_batch_is_encoded_in_one_pass_per_stretch_and_every_render_is_exact(
         assert _frame_codes(result.path) == _planned_source_frames(spec)
 
 
+def test_a_batch_encodes_each_frame_of_a_look_and_text_once(
+    synthetic_master, piece_cache, tmp_path
+):
+    # Given two variants with the same look and text cutting one hook to 2.5 s and 4 s
+    short = _spec(synthetic_master, segments=[Segment(0.0, 2.5, (0.0, 4.0))])
+    longer = _spec(synthetic_master, segments=[Segment(0.0, 4.0, (0.0, 4.0))])
+
+    # When they are rendered as one batch
+    a = render_to_file(short, tmp_path / "a.mp4", cache=piece_cache, batch=[longer])
+    b = render_to_file(longer, tmp_path / "b.mp4", cache=piece_cache)
+
+    # Then the short cut's end is a boundary of the long cut's pieces: the 120 frames
+    # are encoded once (not 135), and both variants are their planned frames
+    frames = [int(p.stem.rsplit("-", 1)[1]) for p in piece_cache.root.glob("*.mp4")]
+    assert sum(frames) == 120
+    assert b.pieces_encoded == 0
+    assert _frame_codes(a.path) == _planned_source_frames(short)
+    assert _frame_codes(b.path) == _planned_source_frames(longer)
+
+
 def test_a_render_from_pieces_is_the_same_delivery_format_as_a_direct_render(
     synthetic_master, piece_cache, tmp_path
 ):

@@ -605,8 +605,9 @@ def build_piece_assembly_command(
             chains.append(f"{silence(cut.frames, spec.fps)}[a{i}]")
         labels.append(f"[a{i}]")
     chains.append(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1[ac]")
-    audio = encode_args(spec)
-    audio = audio[audio.index("-c:a") : audio.index("-movflags")]
+    # The sound's and the container's half of `encode_args`: AAC, faststart, no tags.
+    audio_and_container = encode_args(spec)
+    audio_and_container = audio_and_container[audio_and_container.index("-c:a") :]
     return [
         *args,
         "-filter_complex",
@@ -617,13 +618,7 @@ def build_piece_assembly_command(
         "[ac]",
         "-c:v",
         "copy",
-        *audio,
-        "-movflags",
-        "+faststart",
-        "-map_metadata",
-        "-1",
-        "-map_chapters",
-        "-1",
+        *audio_and_container,
         "-f",
         "mp4",
         str(out_path),

@@ -3,12 +3,15 @@
 Files are written under temporary names next to their destination and renamed only after
 the result probes as planned, so a failed or killed render leaves nothing half-written.
 
-With a `PieceCache`, every cut is a run of closed-GOP H.264 pieces (a second each, from
-the start of its fragment, graded and with the variant's text) that are encoded once
-and kept; a variant is its pieces joined by the concat demuxer with the video copied,
-not encoded again, and its sound cut from the master and encoded (cheap). Encoding is
-most of a render's CPU, so a batch whose variants share fragments, looks and text costs
-about the pieces it really needs, not the sum of its variants.
+With a `PieceCache`, every cut is a run of closed-GOP H.264 pieces (at most a second
+each, from the start of its fragment, graded and with the variant's text) that are
+encoded once and kept; a variant is its pieces joined by the concat demuxer with the
+video copied, not encoded again, and its sound cut from the master and encoded (cheap).
+Decoding, grading and encoding are most of a render's CPU, so a render is handed the
+master's other variants waiting to render (its batch) and the cache encodes what they
+all miss in one pass per stretch of the master: a batch costs about one decode of the
+frames it uses, one grade per look and one encode of each frame per look and text, not
+the sum of its variants.
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import json
 import logging
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +56,7 @@ from variants.rendering.looks import Grading, Look
 
 logger = logging.getLogger(__name__)
 
-PIECE_FORMAT_VERSION = 1
+PIECE_FORMAT_VERSION = 2
 # Pieces are encoded video (~0.5 MB per second at 1080x1920): a 20 s master with its
 # looks and two overlays fits in a few hundred MB. Least recently used go first beyond.
 DEFAULT_CACHE_MAX_BYTES = 1024**3
@@ -81,12 +85,14 @@ def file_sha256(path: Path, chunk: int = 1024 * 1024) -> str:
 
 
 class PieceCache:
-    """Encoded pieces (`<content key>.mp4`) in a folder of the worker's own, bounded.
+    """Encoded pieces (`<dressing>-<first frame>-<frames>.mp4`) in a folder of the
+    worker's own, bounded.
 
-    Keys are content hashes (master bytes, look, text, font, size, encoder settings,
-    frames), so a master fetched again into a new file still hits, and a changed LUT
-    misses. Concurrent renders may both encode a piece; the atomic rename makes that
-    harmless. A hit refreshes the file's time: eviction is least recently used first.
+    The dressing is a content hash (master bytes, look, text, font, size, encoder
+    settings), so a master fetched again into a new file still hits, and a changed LUT
+    misses. Prepares of one master take turns; the atomic rename keeps a piece whole
+    whatever else runs. A hit refreshes the file's time: eviction is least recently
+    used first.
     """
 
     def __init__(
@@ -117,11 +123,13 @@ class PieceCache:
             return ["grading", repr(look)]
         return ["cube", self.content_hash(Path(look))]
 
-    def key(self, spec: RenderSpec, *, first: int, frames: int) -> str:
+    def dressing_key(self, spec: RenderSpec) -> str:
+        """What every piece of `spec` shares: the master's bytes, look, text, font,
+        size and encoder settings (a content hash, so a master fetched again into a
+        new file still hits, and a changed LUT misses)."""
         parts = {
             "v": PIECE_FORMAT_VERSION,
             "source": self.content_hash(spec.source),
-            "frames": [first, frames],
             "look": self._look_identity(spec.look),
             "text": spec.text_overlay,
             "font": self.content_hash(spec.font) if spec.text_overlay else None,
@@ -129,6 +137,9 @@ class PieceCache:
             "encode": [spec.preset, spec.crf],
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+    def key(self, spec: RenderSpec, *, first: int, frames: int) -> str:
+        return _piece_key(self.dressing_key(spec), first, frames)
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.mp4"
@@ -167,7 +178,6 @@ class PieceCache:
         """Every piece of every cut of `spec`, in order, after encoding what `spec` and
         the rest of its `batch` miss (`prepare`). Returns the paths and how many of
         them were there before (reused)."""
-        wanted = [piece.key for piece in self._pieces(spec)]
         try:
             encoded = self.prepare([spec, *batch], timeout_seconds=timeout_seconds)
         except FFmpegError:
@@ -176,39 +186,50 @@ class PieceCache:
             # Something of another variant's refused: this render must not fail by it.
             logger.warning("the batch's pieces failed to encode; encoding one render's")
             encoded = self.prepare([spec], timeout_seconds=timeout_seconds)
-        reused = sum(1 for key in wanted if key not in encoded)
-        self.hits += reused
+        index = self._index()
+        keys = []
+        for cut in self._cuts(spec):
+            tiles = _tiling(cut.first, cut.end, index.get(cut.dressing, set()))
+            if tiles is None:
+                raise RenderError("A piece went missing from the cache mid-render.")
+            keys += [_piece_key(cut.dressing, a, n) for a, n in tiles]
         paths = []
-        for key in wanted:
+        for key in keys:
             path = self.lookup(key)
             if path is None:
                 raise RenderError("A piece went missing from the cache mid-render.")
             paths.append(path)
+        reused = sum(1 for key in keys if key not in encoded)
+        self.hits += reused
         return paths, reused
 
     def prepare(
         self, specs: Sequence[RenderSpec], *, timeout_seconds: float | None = None
     ) -> set[str]:
-        """Encode every piece of `specs` the cache lacks, each once; return their keys.
+        """Encode what the cuts of `specs` miss, each frame of a look and text once;
+        return the keys of the pieces encoded.
 
-        Missing pieces are grouped into stretches of the master (cuts of overlapping
-        fragments are one stretch): each stretch is one ffmpeg process that decodes it
-        once, grades it once per look and draws it once per text, with one encoder
-        per run of abutting pieces. A batch thus costs about one decode of the frames
-        it uses plus one encode of each distinct piece. Concurrent prepares of the
-        same master in this folder take turns (a file lock), so the second finds the
-        first's pieces instead of encoding them again.
+        A cut is joined from pieces of its look and text that tile it exactly. The
+        cuts no pieces tile yet are split at every second from their fragment's start
+        (so later cuts share whole seconds), at every start and end of the other such
+        cuts of their look and text (so a shorter cut's end is a boundary of the
+        longer cut's pieces, not a piece encoded again) and at the ends of the pieces
+        of their look and text already there (so those are reused). Missing pieces are
+        encoded by stretches of the master (fragments that overlap are one stretch),
+        each in one ffmpeg process that decodes it once, grades it once per look and
+        draws it once per text, one encoder per run of abutting pieces. Concurrent
+        prepares of one master in this folder take turns (a file lock), so the second
+        finds the first's pieces instead of encoding them again.
         """
         self.root.mkdir(parents=True, exist_ok=True)
         encoded: set[str] = set()
         for source, group in _by_source(specs, self.content_hash).items():
             with _folder_lock(self.root / f".prepare-{source[:16]}.lock"):
-                wants = {
-                    piece.key: piece
-                    for spec in group
-                    for piece in self._pieces(spec)
-                    if piece.key not in encoded and self.lookup(piece.key) is None
-                }
+                wants = _missing_pieces(
+                    [cut for spec in group for cut in self._cuts(spec)],
+                    self._index(),
+                    fps=group[0].fps,
+                )
                 for stretch in _stretches(wants.values(), self._pass_identity):
                     self._encode_stretch(stretch, timeout_seconds=timeout_seconds)
                 encoded |= wants.keys()
@@ -216,9 +237,8 @@ class PieceCache:
         self.evict()
         return encoded
 
-    def _pieces(self, spec: RenderSpec) -> list[_Piece]:
-        """Every piece of `spec`, cut by cut."""
-        pieces = []
+    def _cuts(self, spec: RenderSpec) -> list[_Cut]:
+        cuts = []
         for segment in spec.segments:
             first, count = segment_frames(segment, spec.fps)
             span = (
@@ -229,12 +249,16 @@ class PieceCache:
                 if segment.span
                 else (first, first + count)
             )
-            run = piece_run(first, count, anchor=span[0], fps=spec.fps)
-            pieces += [
-                _Piece(a, n, self.key(spec, first=a, frames=n), span, spec)
-                for a, n in run.pieces
-            ]
-        return pieces
+            cuts.append(_Cut(spec, self.dressing_key(spec), first, first + count, span))
+        return cuts
+
+    def _index(self) -> dict[str, set[tuple[int, int]]]:
+        """The pieces in the folder: dressing key -> {(first frame, frames)}."""
+        index: dict[str, set[tuple[int, int]]] = {}
+        for entry in self.root.glob("*-*-*.mp4"):
+            dressing, first, frames = entry.stem.rsplit("-", 2)
+            index.setdefault(dressing, set()).add((int(first), int(frames)))
+        return index
 
     def _pass_identity(self, spec: RenderSpec) -> tuple[object, ...]:
         """What one pass shares: source, output grid, font and encoder settings."""
@@ -287,10 +311,25 @@ class PieceCache:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def _piece_key(dressing: str, first: int, frames: int) -> str:
+    return f"{dressing}-{first}-{frames}"
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """One cut of a spec: master frames [first, end) of fragment `span`."""
+
+    spec: RenderSpec
+    dressing: str
+    first: int
+    end: int
+    span: tuple[int, int]
+
+
 @dataclass(frozen=True)
 class _Piece:
-    """One piece a render needs: master frames [first, first + frames) of the cut
-    of fragment `span` (master frames), as `spec` dresses it."""
+    """One piece to encode: master frames [first, first + frames) of the cut of
+    fragment `span` (master frames), as `spec` dresses it."""
 
     first: int
     frames: int
@@ -301,6 +340,60 @@ class _Piece:
     @property
     def end(self) -> int:
         return self.first + self.frames
+
+
+def _tiling(
+    first: int, end: int, pieces: Iterable[tuple[int, int]]
+) -> list[tuple[int, int]] | None:
+    """The fewest pieces (first, frames) that join into exactly [first, end)."""
+    ends_from: dict[int, list[int]] = {}
+    for a, n in pieces:
+        if first <= a and a + n <= end:
+            ends_from.setdefault(a, []).append(a + n)
+    paths: dict[int, list[tuple[int, int]]] = {first: []}
+    frontier = [first]
+    while frontier and end not in paths:
+        reached = []
+        for position in frontier:
+            for stop in sorted(ends_from.get(position, ()), reverse=True):
+                if stop not in paths:
+                    paths[stop] = [*paths[position], (position, stop - position)]
+                    reached.append(stop)
+        frontier = reached
+    return paths.get(end)
+
+
+def _missing_pieces(
+    cuts: Sequence[_Cut], index: Mapping[str, set[tuple[int, int]]], *, fps: int
+) -> dict[str, _Piece]:
+    """The pieces to encode so that every cut can be joined (see `prepare`)."""
+    untiled = [
+        cut
+        for cut in cuts
+        if _tiling(cut.first, cut.end, index.get(cut.dressing, set())) is None
+    ]
+    boundaries: dict[str, set[int]] = {}
+    for cut in untiled:
+        seconds = piece_run(
+            cut.first, cut.end - cut.first, anchor=cut.span[0], fps=fps
+        ).boundaries
+        if cut.dressing not in boundaries:
+            # The pieces already there: a cut may reuse them wherever they fit.
+            boundaries[cut.dressing] = {
+                b for a, n in index.get(cut.dressing, set()) for b in (a, a + n)
+            }
+        boundaries[cut.dressing].update(seconds)
+    wants: dict[str, _Piece] = {}
+    for cut in untiled:
+        inside = sorted(
+            b for b in boundaries[cut.dressing] if cut.first <= b <= cut.end
+        )
+        have = index.get(cut.dressing, set())
+        for a, z in itertools.pairwise(inside):
+            key = _piece_key(cut.dressing, a, z - a)
+            if (a, z - a) not in have and key not in wants:
+                wants[key] = _Piece(a, z - a, key, cut.span, cut.spec)
+    return wants
 
 
 @dataclass

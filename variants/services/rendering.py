@@ -144,8 +144,10 @@ def variant_render(
     2. Re-check the human rules (fragments still approved, hashtags, pixel).
     3. In a fresh scratch folder: the master (from storage or by SSRF-safe fetch,
        through the worker's cache) and any .cube look copied in; the master probed.
-    4. Render there (from cached pieces), save video and poster through the storage
-       API; the scratch folder is removed whatever happened.
+    4. Render there from cached pieces (what the master's other variants waiting
+       for a render miss is encoded in the same passes, so a batch decodes, grades
+       and encodes each frame once on this worker), save video and poster through
+       the storage API; the scratch folder is removed whatever happened.
     5. rendering → rendered with path, checksum, probed duration and time.
     Any failure deletes stored files and marks the variant failed; transient failures
     are re-raised as TransientRenderError so the task can retry.

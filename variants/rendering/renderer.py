@@ -257,7 +257,8 @@ class PieceCache:
         index: dict[str, set[tuple[int, int]]] = {}
         for entry in self.root.glob("*-*-*.mp4"):
             dressing, first, frames = entry.stem.rsplit("-", 2)
-            index.setdefault(dressing, set()).add((int(first), int(frames)))
+            if first.isdigit() and frames.isdigit():
+                index.setdefault(dressing, set()).add((int(first), int(frames)))
         return index
 
     def _pass_identity(self, spec: RenderSpec) -> tuple[object, ...]:

@@ -11,8 +11,11 @@ second cycle would after they fatigue. Each batch is measured against:
 - optionally a naive render: one ffmpeg command per variant from the master, nothing
   shared.
 The engine renders from its piece cache (empty before the first batch, kept for the
-refresh). The machine may be shared, so CPU seconds (user + system of the ffmpeg
-children) are printed next to wall seconds; the CPU ratios are the steadier figure.
+refresh), each render given the variants still to render as its batch, as the render
+service does. The floor's encoder settings are the engine's own (`encode_args` of the
+same spec: codec, preset, CRF, GOP), so the ratio compares like with like. The machine
+may be shared, so CPU seconds (user + system of this process and its ffmpeg children)
+are printed next to wall seconds; the CPU ratios are the steadier figure.
 """
 
 from __future__ import annotations
@@ -159,13 +162,22 @@ def _as_cube(look: Look, work: Path) -> Path:
     return path
 
 
+def _cpu_seconds() -> float:
+    """User + system seconds of this process (the engine's Python) and its finished
+    children (every ffmpeg)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def measured(name: str, output_seconds: float, work: Callable[[], None]) -> Run:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = _cpu_seconds()
     started = time.monotonic()
     work()
     wall = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = _cpu_seconds() - before
     return Run(name=name, wall=wall, cpu=cpu, output_seconds=output_seconds)
 
 
@@ -192,8 +204,12 @@ def engine_work(
     specs: Sequence[RenderSpec], cache: PieceCache, work: Path, tag: str
 ) -> Callable[[], None]:
     def render() -> None:
+        # As the render service does: each render's batch is the variants of the
+        # master still waiting for theirs.
         for i, spec in enumerate(specs):
-            render_to_file(spec, work / f"{tag}-{i}.mp4", cache=cache)
+            render_to_file(
+                spec, work / f"{tag}-{i}.mp4", cache=cache, batch=specs[i + 1 :]
+            )
 
     return render
 

@@ -1,5 +1,7 @@
 """The planner leans its looks towards pieces the batch (or the cache) already has."""
 
+from collections import Counter
+
 from variants.planning import (
     FragmentInput,
     MasterInput,
@@ -105,3 +107,28 @@ def test_a_refresh_prefers_a_look_whose_pieces_the_cache_has():
     blind = _distinct_piece_frames(refreshes(None), earlier)
 
     assert knowing < blind
+
+
+def test_every_look_is_tried_in_a_batch_though_sharing_alone_would_drop_one(
+    monkeypatch,
+):
+    # Given batches of 15 over five seeds, and three looks (natural, film, warm)
+    def batches():
+        return [
+            plan_batch(master=MASTER, fragments=FRAGMENTS, seed=s, count=15)
+            for s in range(1, 6)
+        ]
+
+    # When planned with the look floor, and without it
+    floored = batches()
+    monkeypatch.setattr(looks_module, "LOOK_FLOOR_BONUS", 0.0)
+    unfloored = batches()
+
+    # Then every batch tries every look at least twice with the floor; without it,
+    # sharing leaves a look out of some batch
+    looks = {"natural", "film", "warm"}
+    for batch in floored:
+        counts = Counter(p.color_look for p in batch.plans)
+        assert set(counts) == looks
+        assert min(counts.values()) >= 2
+    assert any({p.color_look for p in b.plans} != looks for b in unfloored)

@@ -7,11 +7,14 @@ import pytest
 from variants.rendering.commands import (
     DEFAULT_FONT,
     AudioCut,
+    LookBranch,
+    PieceOutput,
     RenderSpec,
     RenderSpecError,
     Segment,
+    TextBranch,
     build_piece_assembly_command,
-    build_pieces_command,
+    build_pieces_pass_command,
     build_render_command,
     escape_option_value,
     format_time,
@@ -254,25 +257,50 @@ def test_a_cut_is_pieces_of_a_second_from_the_start_of_its_fragment():
     ]
 
 
-def test_the_pieces_command_encodes_once_and_splits_at_keyframes():
-    spec = RenderSpec(source=MASTER, segments=[(8.0, 11.5)], look=Path("/l/a.cube"))
+def test_a_pass_decodes_a_stretch_once_and_grades_each_look_once():
+    # Given a stretch of 8-11.5 s wanted in two looks, one of them with two texts,
+    # and a 3.5 s run plus a 0.5 s tail (a shorter cut's last piece) of the first
+    spec = RenderSpec(source=MASTER, segments=[(8.0, 11.5)])
+    cube = Path("/l/a.cube")
+    looks = [
+        LookBranch(
+            cube,
+            (
+                TextBranch(
+                    "Out now",
+                    (
+                        PieceOutput((240, 270, 300, 330, 345), Path("/c/a-%d.mp4")),
+                        PieceOutput((300, 315), Path("/c/b-%d.mp4")),
+                    ),
+                ),
+                TextBranch("", (PieceOutput((240, 270), Path("/c/c-%d.mp4")),)),
+            ),
+        ),
+        LookBranch(
+            None, (TextBranch("", (PieceOutput((240, 345), Path("/c/d-%d.mp4")),)),)
+        ),
+    ]
 
-    argv = build_pieces_command(
-        spec=spec,
-        boundaries=(240, 270, 300, 330, 345),
-        look=spec.look,
-        out_pattern=Path("/cache/piece-%d.mp4"),
+    argv = build_pieces_pass_command(spec=spec, start=240, frames=105, looks=looks)
+
+    # Then the master is read once, the cube applied once, each output trimmed from it
+    graph = argv[argv.index("-filter_complex") + 1]
+    assert argv.count("-i") == 1
+    assert (argv[argv.index("-ss") + 1], argv[argv.index("-t") + 1]) == (
+        "8.000000",
+        "3.500000",
     )
-
-    assert argv[argv.index("-ss") + 1] == "8.000000"
-    assert argv[argv.index("-t") + 1] == "3.500000"
-    assert "lut3d" in argv[argv.index("-vf") + 1]
-    assert "trim=end_frame=105" in argv[argv.index("-vf") + 1]
+    assert graph.count("lut3d") == 1
+    assert graph.count("drawtext") == 1
+    assert "trim=end_frame=105,split=2[g0][g1]" in graph
+    assert "trim=start_frame=60:end_frame=75" in graph
+    assert argv.count("-map") == 4 and argv.count("libx264") == 4
+    # and each encoder opens every piece with a keyframe and splits at them
     keyframes = argv[argv.index("-force_key_frames") + 1]
     assert keyframes == "expr:eq(n,0)+eq(n,30)+eq(n,60)+eq(n,90)"
     assert argv[argv.index("-segment_frames") + 1] == "30,60,90"
-    assert "-an" in argv and "-c:a" not in argv
-    assert argv[-1] == "/cache/piece-%d.mp4"
+    assert "-c:a" not in argv
+    assert argv[-1] == "/c/d-0.mp4"
 
 
 def test_the_assembly_copies_the_video_and_encodes_the_sound_per_cut():

@@ -13,6 +13,7 @@ import pytest
 
 from productions.media import probe_media
 from variants.choices import DURATION_BOUNDS, DurationCategory
+from variants.rendering import renderer
 from variants.rendering.commands import (
     DEFAULT_FONT,
     RenderSpec,
@@ -188,6 +189,79 @@ def test_a_graded_render_from_pieces_keeps_every_frame_and_reuses_pieces(
     assert (second.pieces_encoded, second.pieces_reused) == (5, 2)
     assert _frame_codes(first.path) == _planned_source_frames(short)
     assert _frame_codes(second.path) == _planned_source_frames(longer)
+
+
+def test_a_batch_is_encoded_in_one_pass_per_stretch_and_every_render_is_exact(
+    synthetic_master, film_cube, piece_cache, tmp_path, monkeypatch
+):
+    # Given three variants of one master: two looks, two texts, overlapping bodies
+    # (8-15 s and 9-16 s) and cuts of one hook ending in the same and other seconds
+    spans = [(0.0, 4.0), (8.0, 15.0), (9.0, 16.0)]
+    batch = [
+        _spec(
+            synthetic_master,
+            look=film_cube,
+            segments=[Segment(0.0, 2.5, spans[0]), Segment(8.0, 11.0, spans[1])],
+        ),
+        _spec(
+            synthetic_master,
+            segments=[Segment(0.0, 3.0, spans[0]), Segment(9.0, 12.5, spans[2])],
+        ),
+        _spec(
+            synthetic_master,
+            look=film_cube,
+            text_overlay="Out Friday",
+            segments=[Segment(0.0, 2.0, spans[0]), Segment(9.0, 10.0, spans[2])],
+        ),
+    ]
+    passes = []
+    real_run = renderer.run_ffmpeg
+
+    def run_counting_passes(args, **kwargs):
+        if "-force_key_frames" in args:
+            passes.append(args)
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(renderer, "run_ffmpeg", run_counting_passes)
+
+    # When the first is rendered with the others as its batch, then the others
+    results = [
+        render_to_file(batch[0], tmp_path / "0.mp4", cache=piece_cache, batch=batch[1:])
+    ]
+    results += [
+        render_to_file(spec, tmp_path / f"{n}.mp4", cache=piece_cache, batch=batch[n:])
+        for n, spec in enumerate(batch[1:], start=1)
+    ]
+
+    # Then the first render encoded every piece of the batch, in two passes (the hook,
+    # and the bodies as one stretch), and the later renders only joined pieces
+    assert len(passes) == 2
+    assert [r.pieces_encoded for r in results] == [piece_cache.misses, 0, 0]
+    assert [r.pieces_reused for r in results] == [0, 7, 3]
+    assert piece_cache.misses == len(list(piece_cache.root.glob("*.mp4")))
+    # and every frame of every variant is the planned master frame
+    for spec, result in zip(batch, results, strict=True):
+        assert _frame_codes(result.path) == _planned_source_frames(spec)
+
+
+def test_a_batch_encodes_each_frame_of_a_look_and_text_once(
+    synthetic_master, piece_cache, tmp_path
+):
+    # Given two variants with the same look and text cutting one hook to 2.5 s and 4 s
+    short = _spec(synthetic_master, segments=[Segment(0.0, 2.5, (0.0, 4.0))])
+    longer = _spec(synthetic_master, segments=[Segment(0.0, 4.0, (0.0, 4.0))])
+
+    # When they are rendered as one batch
+    a = render_to_file(short, tmp_path / "a.mp4", cache=piece_cache, batch=[longer])
+    b = render_to_file(longer, tmp_path / "b.mp4", cache=piece_cache)
+
+    # Then the short cut's end is a boundary of the long cut's pieces: the 120 frames
+    # are encoded once (not 135), and both variants are their planned frames
+    frames = [int(p.stem.rsplit("-", 1)[1]) for p in piece_cache.root.glob("*.mp4")]
+    assert sum(frames) == 120
+    assert b.pieces_encoded == 0
+    assert _frame_codes(a.path) == _planned_source_frames(short)
+    assert _frame_codes(b.path) == _planned_source_frames(longer)
 
 
 def test_a_render_from_pieces_is_the_same_delivery_format_as_a_direct_render(

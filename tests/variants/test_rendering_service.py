@@ -110,6 +110,60 @@ def test_a_draft_is_rendered_and_stored_with_its_checksum_and_duration(
     assert variant.failure_reason == ""
 
 
+def test_the_first_render_encodes_the_pieces_of_the_drafts_waiting_after_it(
+    master, piece_cache, monkeypatch
+):
+    # Given three drafts of one master, in two looks, and one already rendered
+    first = _variant(master)
+    second = _variant(master, look="natural")
+    third = _variant(master, text_overlay="Out Friday")
+    done = _variant(master, look="natural", status=VariantStatus.RENDERED)
+    batches = []
+    real_render = rendering_service.render_to_file
+
+    def render_noting_the_batch(spec, out_path, **kwargs):
+        batches.append(kwargs["batch"])
+        return real_render(spec, out_path, **kwargs)
+
+    monkeypatch.setattr(rendering_service, "render_to_file", render_noting_the_batch)
+
+    # When the drafts are rendered one after the other
+    variant_render(variant_id=first.id, cache=piece_cache)
+    encoded_by_first = piece_cache.misses
+    for variant in (second, third):
+        variant_render(variant_id=variant.id, cache=piece_cache)
+
+    # Then the first render's batch was the two other drafts (not the rendered one),
+    # and the later renders found every piece they need
+    assert [len(batch) for batch in batches] == [2, 1, 0]
+    assert {(s.look is None, s.text_overlay) for s in batches[0]} == {
+        (True, "Listen now"),
+        (False, "Out Friday"),
+    }
+    assert piece_cache.misses == encoded_by_first > 0
+    assert set(
+        CreativeVariant.objects.filter(
+            id__in=[first.id, second.id, third.id]
+        ).values_list("status", flat=True)
+    ) == {VariantStatus.RENDERED}
+    assert done.status == VariantStatus.RENDERED
+
+
+def test_a_sibling_whose_plan_does_not_resolve_is_left_out_of_the_batch(
+    master, piece_cache
+):
+    # Given a draft, and a sibling draft whose look the style guide lacks
+    variant = _variant(master)
+    _variant(master, look="no-such-look")
+
+    # When the first is rendered
+    variant_render(variant_id=variant.id, cache=piece_cache)
+
+    # Then it renders; the sibling's own render will say why it cannot
+    variant.refresh_from_db()
+    assert variant.status == VariantStatus.RENDERED
+
+
 def test_rendering_a_rendered_variant_again_does_nothing(master, piece_cache):
     variant = _variant(master, look="natural")
     variant_render(variant_id=variant.id, cache=piece_cache)

@@ -71,6 +71,8 @@ class UsedChoices:
     hashtags: Counter[str] = field(default_factory=Counter)
     looks: Counter[str] = field(default_factory=Counter)
     pieces: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    # Each look is drawn towards until it has been taken this often (`look_floor`).
+    look_floor: int = 0
 
     def record_pieces(
         self, *, look: str, overlay: str, slots: Sequence[SlotPlan]
@@ -185,6 +187,7 @@ def draw_dressing(
         hints=ctx.hints,
         rng=rng,
         used=used.looks,
+        floor=used.look_floor,
         sharing={
             name: used.shared_fraction(look=name, overlay=overlay, slots=layout.slots)
             for name in ctx.looks

@@ -56,6 +56,7 @@ from variants.planning.inputs import (
     PlanningError,
     VariantPlan,
 )
+from variants.planning.looks import look_floor
 from variants.planning.pool import (
     _reachable_frames,
     possible_first_impressions,
@@ -358,6 +359,7 @@ def plan_batch(
 
     state = _BatchState()
     state.used.pieces = dict(earlier_pieces or {})
+    state.used.look_floor = look_floor(plans=wanted, looks=len(ctx.looks))
     plans: list[VariantPlan] = []
     index = 0
     while len(plans) < wanted and index < wanted * 3:

@@ -11,17 +11,18 @@ Two rules measured on this machine shape everything here:
   RGB lut3d is 2-3x slower); a grading look is three 1D tables on yuv420p (`lut`), no
   RGB round trip at all (~15x cheaper than the float lut3d).
 
-A cut can instead be encoded once as closed-GOP H.264 pieces (`build_pieces_command`:
-graded, with its text) and variants joined from pieces without re-encoding the video
-(`build_piece_assembly_command`), which is how a batch avoids encoding the same frames
-for every variant that uses them.
+A cut can instead be encoded once as closed-GOP H.264 pieces (`build_pieces_pass_command`:
+a stretch of the master decoded once, graded once per look, drawn once per text) and
+variants joined from pieces without re-encoding the video (`build_piece_assembly_command`),
+which is how a batch avoids decoding, grading and encoding the same frames for every
+variant that uses them.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -410,21 +411,7 @@ def build_assemble_command(
     args += ["-map", "[vout]", "-map", "[ac]", *encode_args(spec), "-f", "mp4"]
     args.append(str(out_path))
     if poster_path is not None:
-        args += [
-            "-map",
-            "[poster]",
-            "-frames:v",
-            "1",
-            "-c:v",
-            "mjpeg",
-            "-q:v",
-            "3",
-            "-f",
-            "image2",
-            "-update",
-            "1",
-            str(poster_path),
-        ]
+        args += ["-map", "[poster]", *_poster_output_args(poster_path)]
     return args
 
 
@@ -479,66 +466,113 @@ def video_encode_args(spec: RenderSpec, *, keyframes: Sequence[int]) -> list[str
     return [*video, "-force_key_frames", f"expr:{expression}"]
 
 
-def build_pieces_command(
-    *,
-    spec: RenderSpec,
-    boundaries: Sequence[int],
-    look: Look | None,
-    out_pattern: Path,
-) -> list[str]:
-    """Encode master frames [boundaries[0], boundaries[-1]) once, graded and with the
-    text, into closed-GOP H.264 pieces split at `boundaries` (video only; the sound is
-    cut per variant). `out_pattern` holds one `%d` (0, 1, ...)."""
-    return build_piece_runs_command(
-        spec=spec, runs=[(boundaries, out_pattern)], look=look
-    )
+@dataclass(frozen=True)
+class PieceOutput:
+    """One encoder of a pass: master frames [boundaries[0], boundaries[-1]) as
+    closed-GOP pieces split at `boundaries`, written to `out_pattern` (one `%d`)."""
+
+    boundaries: tuple[int, ...]
+    out_pattern: Path
 
 
-def build_piece_runs_command(
-    *,
-    spec: RenderSpec,
-    runs: Sequence[tuple[Sequence[int], Path]],
-    look: Look | None,
+@dataclass(frozen=True)
+class TextBranch:
+    """The pieces of a pass that show `text` (over one look)."""
+
+    text: str
+    outputs: tuple[PieceOutput, ...]
+
+
+@dataclass(frozen=True)
+class LookBranch:
+    """The pieces of a pass graded with `look`, by the text they show."""
+
+    look: Look | None
+    texts: tuple[TextBranch, ...]
+
+
+def build_pieces_pass_command(
+    *, spec: RenderSpec, start: int, frames: int, looks: Sequence[LookBranch]
 ) -> list[str]:
-    """`build_pieces_command` for several runs of master frames in one ffmpeg process
-    (one input and one output per run): what a variant misses from all its cuts is
-    encoded with one start-up instead of one per cut."""
+    """Encode pieces of master frames [start, start + frames) in one ffmpeg process:
+    the stretch is decoded and put on the output grid once; each look grades only
+    the frames its pieces cover, once, and each text draws only its pieces' frames,
+    once; each `PieceOutput` is a trim of that and its own encoder (video only; the
+    sound is cut per variant). `spec` gives the source, the output grid, the font
+    and the encoder settings."""
     width, height = spec.output_size
-    texts, _ = text_filters(
-        spec.text_overlay, width=width, height=height, font=spec.font
-    )
-    inputs: list[str] = ["-y"]
-    outputs: list[str] = []
-    for index, (boundaries, out_pattern) in enumerate(runs):
-        start, end = boundaries[0], boundaries[-1]
-        frames = end - start
-        splits = [b - start for b in boundaries[1:-1]]
-        video = [
-            *frame_filters(width, height, spec.fps),
-            *look_filters(look),
-            *texts,
-            "format=yuv420p",
-            *exact_video(frames),
+    base = [*frame_filters(width, height, spec.fps), *exact_video(frames)]
+    chains = [f"[0:v]{','.join(base)},split={len(looks)}" + _labels("g", len(looks))]
+    outputs: list[PieceOutput] = []
+    for g, branch in enumerate(looks):
+        look_from, look_to = _covered(o for t in branch.texts for o in t.outputs)
+        graded = [
+            _trim(look_from - start, look_to - start),
+            *look_filters(branch.look),
+            f"split={len(branch.texts)}",
         ]
-        cut = Cut(path=spec.source, start=start, frames=frames)
-        inputs += ["-an", *_input_args(cut, spec.fps)]
-        outputs += ["-map", f"{index}:v:0", "-vf", ",".join(video)]
-        outputs += [*video_encode_args(spec, keyframes=[0, *splits]), "-an"]
-        if splits:
-            outputs += [
-                "-f",
-                "segment",
-                "-segment_format",
-                "mp4",
-                "-segment_frames",
-                ",".join(str(f) for f in splits),
-                "-reset_timestamps",
-                "1",
-                str(out_pattern),
+        chains.append(
+            f"[g{g}]{','.join(graded)}" + _labels(f"g{g}t", len(branch.texts))
+        )
+        for t, text in enumerate(branch.texts):
+            text_from, text_to = _covered(text.outputs)
+            texts, _ = text_filters(
+                text.text, width=width, height=height, font=spec.font
+            )
+            drawn = [
+                _trim(text_from - look_from, text_to - look_from),
+                *texts,
+                "format=yuv420p",
+                f"split={len(text.outputs)}",
             ]
-        else:
-            outputs += ["-f", "mp4", str(out_pattern).replace("%d", "0")]
-    return [*inputs, *outputs]
+            chains.append(
+                f"[g{g}t{t}]{','.join(drawn)}"
+                + _labels(f"g{g}t{t}o", len(text.outputs))
+            )
+            for o, output in enumerate(text.outputs):
+                first, end = output.boundaries[0], output.boundaries[-1]
+                trim = _trim(first - text_from, end - text_from)
+                chains.append(f"[g{g}t{t}o{o}]{trim}[p{len(outputs)}]")
+                outputs.append(output)
+    args = ["-y", "-an", *_input_args(Cut(spec.source, start, frames), spec.fps)]
+    args += ["-filter_complex", ";".join(chains)]
+    for index, output in enumerate(outputs):
+        args += ["-map", f"[p{index}]", *_piece_encode_args(spec, output)]
+    return args
+
+
+def _covered(outputs: Iterable[PieceOutput]) -> tuple[int, int]:
+    """The master frames from the first output's start to the last one's end."""
+    ranges = [(o.boundaries[0], o.boundaries[-1]) for o in outputs]
+    return min(a for a, _ in ranges), max(b for _, b in ranges)
+
+
+def _trim(first: int, end: int) -> str:
+    """Frames [first, end) of the branch, timed from zero."""
+    return f"trim=start_frame={first}:end_frame={end},setpts=PTS-STARTPTS"
+
+
+def _labels(prefix: str, count: int) -> str:
+    return "".join(f"[{prefix}{i}]" for i in range(count))
+
+
+def _piece_encode_args(spec: RenderSpec, output: PieceOutput) -> list[str]:
+    splits = [b - output.boundaries[0] for b in output.boundaries[1:-1]]
+    args = [*video_encode_args(spec, keyframes=[0, *splits]), "-an"]
+    if not splits:
+        return [*args, "-f", "mp4", str(output.out_pattern).replace("%d", "0")]
+    return [
+        *args,
+        "-f",
+        "segment",
+        "-segment_format",
+        "mp4",
+        "-segment_frames",
+        ",".join(str(f) for f in splits),
+        "-reset_timestamps",
+        "1",
+        str(output.out_pattern),
+    ]
 
 
 @dataclass(frozen=True)
@@ -571,8 +605,9 @@ def build_piece_assembly_command(
             chains.append(f"{silence(cut.frames, spec.fps)}[a{i}]")
         labels.append(f"[a{i}]")
     chains.append(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1[ac]")
-    audio = encode_args(spec)
-    audio = audio[audio.index("-c:a") : audio.index("-movflags")]
+    # The sound's and the container's half of `encode_args`: AAC, faststart, no tags.
+    audio_and_container = encode_args(spec)
+    audio_and_container = audio_and_container[audio_and_container.index("-c:a") :]
     return [
         *args,
         "-filter_complex",
@@ -583,13 +618,7 @@ def build_piece_assembly_command(
         "[ac]",
         "-c:v",
         "copy",
-        *audio,
-        "-movflags",
-        "+faststart",
-        "-map_metadata",
-        "-1",
-        "-map_chapters",
-        "-1",
+        *audio_and_container,
         "-f",
         "mp4",
         str(out_path),
@@ -597,20 +626,28 @@ def build_piece_assembly_command(
 
 
 def build_poster_command(
-    *, video: Path, total_frames: int, fps: int, poster_path: Path
+    *, spec: RenderSpec, video: Path, poster_path: Path
 ) -> list[str]:
-    """The poster frame (POSTER_SECONDS in) of a rendered video, as a full-range JPEG."""
-    frame = poster_frame(total_frames, fps)
+    """The poster frame (POSTER_SECONDS in) of `spec` rendered to `video`, as a
+    full-range JPEG."""
+    frame = poster_frame(spec.total_frames, spec.fps)
     return [
         "-y",
         "-ss",
-        format_time(frame, fps),
+        format_time(frame, spec.fps),
         "-i",
         str(video),
-        "-frames:v",
-        "1",
         "-vf",
         "scale=out_range=full,format=yuvj420p",
+        *_poster_output_args(poster_path),
+    ]
+
+
+def _poster_output_args(poster_path: Path) -> list[str]:
+    """One frame as a JPEG file (the poster), whatever feeds it."""
+    return [
+        "-frames:v",
+        "1",
         "-c:v",
         "mjpeg",
         "-q:v",

@@ -39,7 +39,7 @@ def read_frame_code(luma, width: int, height: int) -> int:  # type: ignore[no-un
     return value
 
 
-def synthetic_master_args(
+def make_synthetic_master(
     path: Path,
     *,
     duration: float = 20.0,
@@ -47,8 +47,10 @@ def synthetic_master_args(
     height: int = 1920,
     fps: int = 30,
     font_path: Path = DEFAULT_FONT,
-) -> list[str]:
-    """The ffmpeg argv (without the binary) that writes the synthetic master to `path`."""
+) -> Path:
+    """Write a synthetic H.264/AAC master to `path` and return it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     sections = max(1, int(duration // SECTION_SECONDS))
     font = escape_filter_path(str(font_path))
     size = max(16, height // 14)
@@ -66,30 +68,33 @@ def synthetic_master_args(
         f"aevalsrc=exprs='0.3*sin(2*PI*(330+110*floor(t/{SECTION_SECONDS}))*t)'"
         f":sample_rate=48000:duration={duration},aformat=channel_layouts=stereo[a]"
     )
-    return [
-        "-y",
-        "-filter_complex",
-        f"{video};{audio}",
-        "-map",
-        "[v]",
-        "-map",
-        "[a]",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-crf",
-        "20",
-        "-g",
-        str(2 * fps),
-        "-c:a",
-        "aac",
-        "-b:a",
-        "128k",
-        "-movflags",
-        "+faststart",
-        str(path),
-    ]
+    run_ffmpeg(
+        [
+            "-y",
+            "-filter_complex",
+            f"{video};{audio}",
+            "-map",
+            "[v]",
+            "-map",
+            "[a]",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "20",
+            "-g",
+            str(2 * fps),
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            "-movflags",
+            "+faststart",
+            str(path),
+        ]
+    )
+    return path
 
 
 def _frame_code_filters(width: int, height: int) -> str:
@@ -103,22 +108,3 @@ def _frame_code_filters(width: int, height: int) -> str:
         for bit, (x, by, w, h) in enumerate(boxes)
     ]
     return ",".join(filters)
-
-
-def make_synthetic_master(
-    path: Path,
-    *,
-    duration: float = 20.0,
-    width: int = 1080,
-    height: int = 1920,
-    fps: int = 30,
-) -> Path:
-    """Write a synthetic H.264/AAC master to `path` and return it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    run_ffmpeg(
-        synthetic_master_args(
-            path, duration=duration, width=width, height=height, fps=fps
-        )
-    )
-    return path

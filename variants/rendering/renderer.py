@@ -3,25 +3,31 @@
 Files are written under temporary names next to their destination and renamed only after
 the result probes as planned, so a failed or killed render leaves nothing half-written.
 
-With a `PieceCache`, every cut is a run of closed-GOP H.264 pieces (a second each, from
-the start of its fragment, graded and with the variant's text) that are encoded once
-and kept; a variant is its pieces joined by the concat demuxer with the video copied,
-not encoded again, and its sound cut from the master and encoded (cheap). Encoding is
-most of a render's CPU, so a batch whose variants share fragments, looks and text costs
-about the pieces it really needs, not the sum of its variants.
+With a `PieceCache`, every cut is a run of closed-GOP H.264 pieces (at most a second
+each, from the start of its fragment, graded and with the variant's text) that are
+encoded once and kept; a variant is its pieces joined by the concat demuxer with the
+video copied, not encoded again, and its sound cut from the master and encoded (cheap).
+Decoding, grading and encoding are most of a render's CPU, so a render is handed the
+master's other variants waiting to render (its batch) and the cache encodes what they
+all miss in one pass per stretch of the master: a batch costs about one decode of the
+frames it uses, one grade per look and one encode of each frame per look and text, not
+the sum of its variants.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
+import itertools
 import json
 import logging
 import os
 import shutil
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from productions.media import (
@@ -32,22 +38,25 @@ from productions.media import (
 )
 from variants.rendering.commands import (
     AudioCut,
+    LookBranch,
+    PieceOutput,
     RenderSpec,
+    TextBranch,
     build_piece_assembly_command,
-    build_piece_runs_command,
+    build_pieces_pass_command,
     build_poster_command,
     build_render_command,
     piece_run,
     segment_frames,
     to_frame,
 )
-from variants.rendering.errors import RenderError
+from variants.rendering.errors import FFmpegError, RenderError
 from variants.rendering.ffmpeg import run_ffmpeg
 from variants.rendering.looks import Grading, Look
 
 logger = logging.getLogger(__name__)
 
-PIECE_FORMAT_VERSION = 1
+PIECE_FORMAT_VERSION = 2
 # Pieces are encoded video (~0.5 MB per second at 1080x1920): a 20 s master with its
 # looks and two overlays fits in a few hundred MB. Least recently used go first beyond.
 DEFAULT_CACHE_MAX_BYTES = 1024**3
@@ -76,12 +85,14 @@ def file_sha256(path: Path, chunk: int = 1024 * 1024) -> str:
 
 
 class PieceCache:
-    """Encoded pieces (`<content key>.mp4`) in a folder of the worker's own, bounded.
+    """Encoded pieces (`<dressing>-<first frame>-<frames>.mp4`) in a folder of the
+    worker's own, bounded.
 
-    Keys are content hashes (master bytes, look, text, font, size, encoder settings,
-    frames), so a master fetched again into a new file still hits, and a changed LUT
-    misses. Concurrent renders may both encode a piece; the atomic rename makes that
-    harmless. A hit refreshes the file's time: eviction is least recently used first.
+    The dressing is a content hash (master bytes, look, text, font, size, encoder
+    settings), so a master fetched again into a new file still hits, and a changed LUT
+    misses. Prepares of one master take turns; the atomic rename keeps a piece whole
+    whatever else runs. A hit refreshes the file's time: eviction is least recently
+    used first.
     """
 
     def __init__(
@@ -112,11 +123,13 @@ class PieceCache:
             return ["grading", repr(look)]
         return ["cube", self.content_hash(Path(look))]
 
-    def key(self, spec: RenderSpec, *, first: int, frames: int) -> str:
+    def dressing_key(self, spec: RenderSpec) -> str:
+        """What every piece of `spec` shares: the master's bytes, look, text, font,
+        size and encoder settings (a content hash, so a master fetched again into a
+        new file still hits, and a changed LUT misses)."""
         parts = {
             "v": PIECE_FORMAT_VERSION,
             "source": self.content_hash(spec.source),
-            "frames": [first, frames],
             "look": self._look_identity(spec.look),
             "text": spec.text_overlay,
             "font": self.content_hash(spec.font) if spec.text_overlay else None,
@@ -124,6 +137,9 @@ class PieceCache:
             "encode": [spec.preset, spec.crf],
         }
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+    def key(self, spec: RenderSpec, *, first: int, frames: int) -> str:
+        return _piece_key(self.dressing_key(spec), first, frames)
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.mp4"
@@ -152,76 +168,333 @@ class PieceCache:
             min_age_seconds=self.min_age_seconds,
         )
 
-    def pieces_for(self, spec: RenderSpec, *, timeout_seconds: float) -> list[Path]:
-        """Every piece of every cut of `spec`, in order, encoding the missing ones:
-        each run of missing pieces once, all runs of the render in one ffmpeg
-        process (pieces present between two missing ones are not encoded again)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        paths: list[Path] = []
-        runs: list[tuple[tuple[int, ...], list[str]]] = []
-        for segment in spec.segments:
-            first, count = segment_frames(segment, spec.fps)
-            anchor = to_frame(segment.span[0], spec.fps) if segment.span else first
-            run = piece_run(first, count, anchor=anchor, fps=spec.fps)
-            keys = [self.key(spec, first=a, frames=n) for a, n in run.pieces]
-            missing = [i for i, key in enumerate(keys) if self.lookup(key) is None]
-            self.hits += len(keys) - len(missing)
-            self.misses += len(missing)
-            for group in _contiguous(missing):
-                runs.append(
-                    (
-                        run.boundaries[group[0] : group[-1] + 2],
-                        [keys[i] for i in group],
-                    )
-                )
-            paths.extend(self.path(k) for k in keys)
-        if runs:
-            self._encode(spec, runs=runs, timeout_seconds=timeout_seconds)
-        self.evict()
-        return paths
-
-    def _encode(
+    def pieces_for(
         self,
         spec: RenderSpec,
         *,
-        runs: list[tuple[tuple[int, ...], list[str]]],
-        timeout_seconds: float,
+        batch: Sequence[RenderSpec] = (),
+        timeout_seconds: float | None = None,
+    ) -> tuple[list[Path], int]:
+        """Every piece of every cut of `spec`, in order, after encoding what `spec` and
+        the rest of its `batch` miss (`prepare`). Returns the paths and how many of
+        them were there before (reused)."""
+        try:
+            encoded = self.prepare([spec, *batch], timeout_seconds=timeout_seconds)
+        except FFmpegError:
+            if not batch:
+                raise
+            # Something of another variant's refused: this render must not fail by it.
+            logger.warning("the batch's pieces failed to encode; encoding one render's")
+            encoded = self.prepare([spec], timeout_seconds=timeout_seconds)
+        index = self._index()
+        keys = []
+        for cut in self._cuts(spec):
+            tiles = _tiling(cut.first, cut.end, index.get(cut.dressing, set()))
+            if tiles is None:
+                raise RenderError("A piece went missing from the cache mid-render.")
+            keys += [_piece_key(cut.dressing, a, n) for a, n in tiles]
+        paths = []
+        for key in keys:
+            path = self.lookup(key)
+            if path is None:
+                raise RenderError("A piece went missing from the cache mid-render.")
+            paths.append(path)
+        reused = sum(1 for key in keys if key not in encoded)
+        self.hits += reused
+        return paths, reused
+
+    def prepare(
+        self, specs: Sequence[RenderSpec], *, timeout_seconds: float | None = None
+    ) -> set[str]:
+        """Encode what the cuts of `specs` miss, each frame of a look and text once;
+        return the keys of the pieces encoded.
+
+        A cut is joined from pieces of its look and text that tile it exactly. The
+        cuts no pieces tile yet are split at every second from their fragment's start
+        (so later cuts share whole seconds), at every start and end of the other such
+        cuts of their look and text (so a shorter cut's end is a boundary of the
+        longer cut's pieces, not a piece encoded again) and at the ends of the pieces
+        of their look and text already there (so those are reused). Missing pieces are
+        encoded by stretches of the master (fragments that overlap are one stretch),
+        each in one ffmpeg process that decodes it once, grades it once per look and
+        draws it once per text, one encoder per run of abutting pieces. Concurrent
+        prepares of one master in this folder take turns (a file lock), so the second
+        finds the first's pieces instead of encoding them again.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        encoded: set[str] = set()
+        for source, group in _by_source(specs, self.content_hash).items():
+            with _folder_lock(self.root / f".prepare-{source[:16]}.lock"):
+                wants = _missing_pieces(
+                    [cut for spec in group for cut in self._cuts(spec)],
+                    self._index(),
+                    fps=group[0].fps,
+                )
+                for stretch in _stretches(wants.values(), self._pass_identity):
+                    self._encode_stretch(stretch, timeout_seconds=timeout_seconds)
+                encoded |= wants.keys()
+        self.misses += len(encoded)
+        self.evict()
+        return encoded
+
+    def _cuts(self, spec: RenderSpec) -> list[_Cut]:
+        cuts = []
+        for segment in spec.segments:
+            first, count = segment_frames(segment, spec.fps)
+            span = (
+                (
+                    to_frame(segment.span[0], spec.fps),
+                    to_frame(segment.span[1], spec.fps),
+                )
+                if segment.span
+                else (first, first + count)
+            )
+            cuts.append(_Cut(spec, self.dressing_key(spec), first, first + count, span))
+        return cuts
+
+    def _index(self) -> dict[str, set[tuple[int, int]]]:
+        """The pieces in the folder: dressing key -> {(first frame, frames)}."""
+        index: dict[str, set[tuple[int, int]]] = {}
+        for entry in self.root.glob("*-*-*.mp4"):
+            dressing, first, frames = entry.stem.rsplit("-", 2)
+            if first.isdigit() and frames.isdigit():
+                index.setdefault(dressing, set()).add((int(first), int(frames)))
+        return index
+
+    def _pass_identity(self, spec: RenderSpec) -> tuple[object, ...]:
+        """What one pass shares: source, output grid, font and encoder settings."""
+        return (
+            self.content_hash(spec.source),
+            spec.output_size,
+            spec.fps,
+            str(spec.font),
+            spec.preset,
+            spec.crf,
+            spec.gop_seconds,
+        )
+
+    def _encode_stretch(
+        self, stretch: _Stretch, *, timeout_seconds: float | None
     ) -> None:
         work = self.root / f".encode-{uuid.uuid4().hex}"
         work.mkdir()
         try:
+            looks: list[LookBranch] = []
+            moves: list[tuple[Path, str]] = []
+            for look_id, texts in stretch.dressings.items():
+                text_branches = []
+                for text, runs in texts.items():
+                    outputs = []
+                    for run in runs:
+                        pattern = work / f"p{len(moves)}-%d.mp4"
+                        outputs.append(PieceOutput(tuple(run.boundaries), pattern))
+                        moves += [
+                            (work / f"p{len(moves)}-{i}.mp4", key)
+                            for i, key in enumerate(run.keys)
+                        ]
+                    text_branches.append(TextBranch(text, tuple(outputs)))
+                looks.append(LookBranch(stretch.looks[look_id], tuple(text_branches)))
+            encoded_seconds = stretch.encoded_frames / stretch.spec.fps
             run_ffmpeg(
-                build_piece_runs_command(
-                    spec=spec,
-                    runs=[
-                        (boundaries, work / f"run-{n}-piece-%d.mp4")
-                        for n, (boundaries, _) in enumerate(runs)
-                    ],
-                    look=spec.look,
+                build_pieces_pass_command(
+                    spec=stretch.spec,
+                    start=stretch.start,
+                    frames=stretch.end - stretch.start,
+                    looks=looks,
                 ),
-                timeout_seconds=timeout_seconds,
+                timeout_seconds=timeout_seconds or 120.0 + 30.0 * encoded_seconds,
             )
-            for n, (_, keys) in enumerate(runs):
-                for index, key in enumerate(keys):
-                    made = work / f"run-{n}-piece-{index}.mp4"
-                    if not made.is_file():
-                        raise RenderError(
-                            f"ffmpeg wrote {index} of {len(keys)} pieces of a run."
-                        )
-                    os.replace(made, self.path(key))
+            for made, key in moves:
+                if not made.is_file():
+                    raise RenderError(f"ffmpeg did not write the piece {made.name}.")
+                os.replace(made, self.path(key))
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _contiguous(indices: list[int]) -> list[list[int]]:
-    """[1, 2, 4] -> [[1, 2], [4]]: the runs of consecutive indices."""
-    groups: list[list[int]] = []
-    for index in indices:
-        if groups and groups[-1][-1] == index - 1:
-            groups[-1].append(index)
-        else:
-            groups.append([index])
+def _piece_key(dressing: str, first: int, frames: int) -> str:
+    return f"{dressing}-{first}-{frames}"
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """One cut of a spec: master frames [first, end) of fragment `span`."""
+
+    spec: RenderSpec
+    dressing: str
+    first: int
+    end: int
+    span: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One piece to encode: master frames [first, first + frames) of the cut of
+    fragment `span` (master frames), as `spec` dresses it."""
+
+    first: int
+    frames: int
+    key: str
+    span: tuple[int, int]
+    spec: RenderSpec
+
+    @property
+    def end(self) -> int:
+        return self.first + self.frames
+
+
+def _tiling(
+    first: int, end: int, pieces: Iterable[tuple[int, int]]
+) -> list[tuple[int, int]] | None:
+    """The fewest pieces (first, frames) that join into exactly [first, end)."""
+    ends_from: dict[int, list[int]] = {}
+    for a, n in pieces:
+        if first <= a and a + n <= end:
+            ends_from.setdefault(a, []).append(a + n)
+    paths: dict[int, list[tuple[int, int]]] = {first: []}
+    frontier = [first]
+    while frontier and end not in paths:
+        reached = []
+        for position in frontier:
+            for stop in sorted(ends_from.get(position, ()), reverse=True):
+                if stop not in paths:
+                    paths[stop] = [*paths[position], (position, stop - position)]
+                    reached.append(stop)
+        frontier = reached
+    return paths.get(end)
+
+
+def _missing_pieces(
+    cuts: Sequence[_Cut], index: Mapping[str, set[tuple[int, int]]], *, fps: int
+) -> dict[str, _Piece]:
+    """The pieces to encode so that every cut can be joined (see `prepare`)."""
+    untiled = [
+        cut
+        for cut in cuts
+        if _tiling(cut.first, cut.end, index.get(cut.dressing, set())) is None
+    ]
+    boundaries: dict[str, set[int]] = {}
+    for cut in untiled:
+        seconds = piece_run(
+            cut.first, cut.end - cut.first, anchor=cut.span[0], fps=fps
+        ).boundaries
+        if cut.dressing not in boundaries:
+            # The pieces already there: a cut may reuse them wherever they fit.
+            boundaries[cut.dressing] = {
+                b for a, n in index.get(cut.dressing, set()) for b in (a, a + n)
+            }
+        boundaries[cut.dressing].update(seconds)
+    wants: dict[str, _Piece] = {}
+    for cut in untiled:
+        inside = sorted(
+            b for b in boundaries[cut.dressing] if cut.first <= b <= cut.end
+        )
+        have = index.get(cut.dressing, set())
+        for a, z in itertools.pairwise(inside):
+            key = _piece_key(cut.dressing, a, z - a)
+            if (a, z - a) not in have and key not in wants:
+                wants[key] = _Piece(a, z - a, key, cut.span, cut.spec)
+    return wants
+
+
+@dataclass
+class _Run:
+    """Abutting pieces of one look and text: one encoder, split at `boundaries`."""
+
+    boundaries: list[int]
+    keys: list[str]
+
+
+@dataclass
+class _Stretch:
+    """Master frames [start, end) decoded once, with the pieces to encode from them."""
+
+    spec: RenderSpec
+    start: int
+    end: int
+    looks: dict[object, Look | None] = field(default_factory=dict)
+    # look identity -> text -> runs
+    dressings: dict[object, dict[str, list[_Run]]] = field(default_factory=dict)
+    encoded_frames: int = 0
+
+
+def _by_source(
+    specs: Sequence[RenderSpec], content_hash: Callable[[Path], str]
+) -> dict[str, list[RenderSpec]]:
+    groups: dict[str, list[RenderSpec]] = {}
+    for spec in specs:
+        groups.setdefault(content_hash(spec.source), []).append(spec)
     return groups
+
+
+def _stretches(
+    wants: Iterable[_Piece], identity: Callable[[RenderSpec], tuple[object, ...]]
+) -> list[_Stretch]:
+    """The missing pieces as passes: per pass identity, the pieces of fragments
+    whose spans overlap form one stretch (abutting fragments stay apart: every
+    branch of a pass sees its whole stretch)."""
+    by_pass: dict[tuple[object, ...], list[_Piece]] = {}
+    for piece in wants:
+        by_pass.setdefault(identity(piece.spec), []).append(piece)
+    stretches: list[_Stretch] = []
+    for pieces in by_pass.values():
+        pieces.sort(key=lambda p: p.span)
+        current: list[_Piece] = []
+        end = 0
+        for piece in pieces:
+            if current and piece.span[0] >= end:
+                stretches.append(_stretch(current))
+                current = []
+            end = max(end, piece.span[1]) if current else piece.span[1]
+            current.append(piece)
+        if current:
+            stretches.append(_stretch(current))
+    return stretches
+
+
+def _stretch(pieces: list[_Piece]) -> _Stretch:
+    """A stretch of `pieces`: per look and text, chains of abutting pieces (a shorter
+    cut's last piece overlaps a longer cut's, and is a run of its own)."""
+    stretch = _Stretch(
+        spec=pieces[0].spec,
+        start=min(p.first for p in pieces),
+        end=max(p.end for p in pieces),
+    )
+    combos: dict[tuple[object, str], list[_Piece]] = {}
+    for piece in pieces:
+        look_id = _look_key(piece.spec.look)
+        stretch.looks.setdefault(look_id, piece.spec.look)
+        combos.setdefault((look_id, piece.spec.text_overlay), []).append(piece)
+        stretch.encoded_frames += piece.frames
+    for (look_id, text), wanted in combos.items():
+        runs = stretch.dressings.setdefault(look_id, {}).setdefault(text, [])
+        pending = sorted(wanted, key=lambda p: (p.first, -p.frames))
+        while pending:
+            head = pending.pop(0)
+            run = _Run(boundaries=[head.first, head.end], keys=[head.key])
+            while nxt := next(
+                (p for p in pending if p.first == run.boundaries[-1]), None
+            ):
+                pending.remove(nxt)
+                run.boundaries.append(nxt.end)
+                run.keys.append(nxt.key)
+            runs.append(run)
+    return stretch
+
+
+def _look_key(look: Look | None) -> object:
+    """Groups a pass's pieces by look (the cache key holds the look's content)."""
+    return None if look is None else repr(look)
+
+
+@contextlib.contextmanager
+def _folder_lock(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def render_timeout(spec: RenderSpec) -> float:
@@ -242,14 +515,15 @@ def _render_from_pieces(
     spec: RenderSpec,
     cache: PieceCache,
     *,
+    batch: Sequence[RenderSpec],
     tmp_video: Path,
     tmp_poster: Path,
 ) -> tuple[int, int]:
-    """Pieces (encoded where missing), joined; sound cut per variant; the poster.
-    Returns (pieces encoded, pieces reused)."""
-    misses, hits = cache.misses, cache.hits
+    """Pieces (encoded where `spec` or its batch miss them), joined; sound cut per
+    variant; the poster. Returns (pieces encoded, pieces of `spec` reused)."""
+    misses = cache.misses
     timeout = render_timeout(spec)
-    pieces = cache.pieces_for(spec, timeout_seconds=timeout)
+    pieces, reused = cache.pieces_for(spec, batch=batch)
     listing = _concat_list(pieces, tmp_video.with_suffix(".txt"))
     try:
         audio = [
@@ -265,15 +539,10 @@ def _render_from_pieces(
         with contextlib.suppress(FileNotFoundError):
             listing.unlink()
     run_ffmpeg(
-        build_poster_command(
-            video=tmp_video,
-            total_frames=spec.total_frames,
-            fps=spec.fps,
-            poster_path=tmp_poster,
-        ),
+        build_poster_command(spec=spec, video=tmp_video, poster_path=tmp_poster),
         timeout_seconds=timeout,
     )
-    return cache.misses - misses, cache.hits - hits
+    return cache.misses - misses, reused
 
 
 def render_to_file(
@@ -282,10 +551,13 @@ def render_to_file(
     *,
     poster_path: Path | None = None,
     cache: PieceCache | None = None,
+    batch: Sequence[RenderSpec] = (),
 ) -> RenderResult:
     """Render `spec` to `out_path` (+ a JPEG poster), verify it, and return what it is.
 
-    Without a cache: one ffmpeg process from the master (the reference render).
+    Without a cache: one ffmpeg process from the master (the reference render). With
+    one, from its pieces; what `spec` and the other specs of its `batch` (the
+    master's variants still to render) miss is encoded first, each piece once.
 
     The output is probed: a file whose duration is off the plan by more than a frame, or
     that is not H.264/AAC, is an error and is deleted.
@@ -307,7 +579,7 @@ def render_to_file(
             )
         else:
             encoded, reused = _render_from_pieces(
-                spec, cache, tmp_video=tmp_video, tmp_poster=tmp_poster
+                spec, cache, batch=batch, tmp_video=tmp_video, tmp_poster=tmp_poster
             )
         media = verify_output(tmp_video, spec)
         if not tmp_poster.is_file() or tmp_poster.stat().st_size == 0:

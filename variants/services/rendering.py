@@ -15,6 +15,7 @@ concurrent call is refused by the conditional UPDATE and exits quietly.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import logging
 import shutil
@@ -88,6 +89,10 @@ _DONE_STATUSES = frozenset(
     }
 )
 
+# A batch is 5-15 variants; a refresh adds a few. More waiting siblings than this are
+# left to their own renders (one pass's graph and encoders stay bounded).
+BATCH_MAX_VARIANTS = 30
+
 _piece_caches: dict[Path, PieceCache] = {}
 
 
@@ -139,8 +144,10 @@ def variant_render(
     2. Re-check the human rules (fragments still approved, hashtags, pixel).
     3. In a fresh scratch folder: the master (from storage or by SSRF-safe fetch,
        through the worker's cache) and any .cube look copied in; the master probed.
-    4. Render there (from cached pieces), save video and poster through the storage
-       API; the scratch folder is removed whatever happened.
+    4. Render there from cached pieces (what the master's other variants waiting
+       for a render miss is encoded in the same passes, so a batch decodes, grades
+       and encodes each frame once on this worker), save video and poster through
+       the storage API; the scratch folder is removed whatever happened.
     5. rendering → rendered with path, checksum, probed duration and time.
     Any failure deletes stored files and marks the variant failed; transient failures
     are re-raised as TransientRenderError so the task can retry.
@@ -163,7 +170,8 @@ def variant_render(
             pixel_id=variant.pixel_id or None,
             approved_fragment_ids=approved_fragment_ids(production_id=master.pk),
         )
-        segments = _segments(variant)
+        spans = _fragment_spans(master.pk)
+        segments = _segments(variant, spans)
         scratch_root = Path(settings.RENDER_SCRATCH_DIR)
         scratch_root.mkdir(parents=True, exist_ok=True)
         sweep_scratch(scratch_root)
@@ -198,6 +206,7 @@ def variant_render(
                     work / f"{variant.id}.mp4",
                     poster_path=work / f"{variant.id}.jpg",
                     cache=cache if cache is not None else default_piece_cache(),
+                    batch=_waiting_siblings(variant, spec=spec, spans=spans, work=work),
                 )
             video_name, poster_name = _store(variant, result, stored)
         variant_mark_rendered(
@@ -352,18 +361,69 @@ def scratch_luts(
     return {**luts, look_name: "/".join(parts)}
 
 
-def _segments(variant: CreativeVariant) -> tuple[Segment, ...]:
-    """The planned cuts, each with the span of its fragment (for the grade cache)."""
+def _waiting_siblings(
+    variant: CreativeVariant,
+    *,
+    spec: RenderSpec,
+    spans: Mapping[str, tuple[float, float]],
+    work: Path,
+) -> list[RenderSpec]:
+    """What the master's other variants waiting for a render (draft, or rendering
+    elsewhere) will ask of the piece cache, so that this render's passes encode their
+    pieces too: each stretch of the master decoded once for the whole batch. A sibling
+    whose plan or look does not resolve is left out; its own render says why."""
+    siblings = (
+        CreativeVariant.objects.filter(
+            parent_id=variant.parent_id,
+            status__in=(VariantStatus.DRAFT, VariantStatus.RENDERING),
+        )
+        .exclude(id=variant.id)
+        .order_by("variant_number")
+        .only("id", "fragments_order", "color_look", "text_overlay", "aspect_ratio")[
+            :BATCH_MAX_VARIANTS
+        ]
+    )
+    luts = (variant.parent.style_guide or {}).get("luts")
+    specs = []
+    for sibling in siblings:
+        try:
+            look = resolve_look(
+                sibling.color_look,
+                luts=scratch_luts(luts, look_name=sibling.color_look, scratch=work),
+                media_root=work,
+            )
+            specs.append(
+                dataclasses.replace(
+                    spec,
+                    segments=_segments(sibling, spans),
+                    look=look,
+                    text_overlay=sibling.text_overlay,
+                    aspect_ratio=sibling.aspect_ratio,
+                )
+            )
+        except (RenderError, LookError, OSError) as exc:
+            logger.info("variant %s left out of the batch: %s", sibling.id, exc)
+    return specs
+
+
+def _fragment_spans(master_id: UUID) -> dict[str, tuple[float, float]]:
+    """Every fragment of the master: id -> (start, end) seconds."""
+    return {
+        str(pk): (start, end)
+        for pk, start, end in CreativeFragment.objects.filter(
+            master_creative_id=master_id
+        ).values_list("id", "start_time", "end_time")
+    }
+
+
+def _segments(
+    variant: CreativeVariant, spans: Mapping[str, tuple[float, float]]
+) -> tuple[Segment, ...]:
+    """The planned cuts, each with the span of its fragment (for the piece cache)."""
     slots: list[dict[str, Any]] = list(variant.fragments_order or [])
     if not slots:
         raise RenderPlanError(f"Variant {variant.id} has no fragments to render.")
     ids = [str(slot.get("fragment_id", "")) for slot in slots]
-    spans = {
-        str(pk): (start, end)
-        for pk, start, end in CreativeFragment.objects.filter(
-            id__in=[i for i in ids if _is_uuid(i)], master_creative_id=variant.parent_id
-        ).values_list("id", "start_time", "end_time")
-    }
     segments = []
     for position, (slot, fragment_id) in enumerate(zip(slots, ids, strict=True), 1):
         if fragment_id not in spans:
@@ -396,14 +456,6 @@ def _grid_span(
     first = min(round(start * fps), round(cut_in * fps))
     last = max(round(end * fps), round(cut_out * fps))
     return first / fps, last / fps
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _store(

@@ -416,12 +416,12 @@ def _claim(
             return _Claim.FRESH
         return _Claim.RESUMED
     seen = variant.status_changed_at
-    lease = Lease(variant.lease_holder, variant.lease_expires_at)
-    if not variant.lease_holder and variant.lease_expires_at is None:
-        # A claim from before leases: only its age tells.
-        gone = seen is None or seen < timezone.now() - UPLOAD_LEASE
-    else:
-        gone = may_take_over(lease, holder=holder)
+    gone = may_take_over(
+        Lease(variant.lease_holder, variant.lease_expires_at),
+        holder=holder,
+        claimed_at=seen,
+        stale_after=UPLOAD_LEASE,
+    )
     if not (resume or gone):
         logger.info("variant %s is being uploaded by another worker", variant.id)
         return _Claim.BUSY

@@ -30,7 +30,6 @@ from uuid import UUID
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files import File
-from django.utils import timezone
 
 from productions.guard import HumanRuleViolation, check_variant_respects_human_rules
 from productions.looks import LUTS_DIRNAME
@@ -283,15 +282,12 @@ def _claim(
             )
         elif status == VariantStatus.RENDERING:
             lease = Lease(row["lease_holder"], row["lease_expires_at"])
-            if row["lease_expires_at"] is None and row["lease_holder"] == "":
-                # A claim from before leases: only its age tells.
-                changed = row["status_changed_at"]
-                fresh = changed is not None and timezone.now() - changed < (
-                    RENDER_STALE_AFTER
-                )
-                if fresh:
-                    return False
-            elif not may_take_over(lease, holder=holder):
+            if not may_take_over(
+                lease,
+                holder=holder,
+                claimed_at=row["status_changed_at"],
+                stale_after=RENDER_STALE_AFTER,
+            ):
                 return False  # someone alive is rendering it right now
             logger.warning("variant %s: taking over an abandoned render", variant_id)
             variant_transition(

@@ -76,7 +76,20 @@ class Lease:
         return bool(task) and task != "-" and task == holder.rpartition(":")[2]
 
 
-def may_take_over(lease: Lease, *, holder: str) -> bool:
+def may_take_over(
+    lease: Lease,
+    *,
+    holder: str,
+    claimed_at: dt.datetime | None = None,
+    stale_after: dt.timedelta | None = None,
+) -> bool:
+    """Whether `holder` may take claimed work over: the lease is its own or gone.
+
+    A claim from before leases (no holder, no expiry) is judged by its age alone:
+    taken over once `stale_after` has passed since `claimed_at` (or with no time).
+    """
+    if stale_after is not None and not lease.holder and lease.expires_at is None:
+        return claimed_at is None or claimed_at <= timezone.now() - stale_after
     return lease.belongs_to(holder) or lease.is_gone()
 
 

@@ -93,6 +93,7 @@ class CreativeVariant(models.Model):
     meta_object_key = models.CharField(
         max_length=80,
         blank=True,
+        db_index=True,  # the stub market finds a video's variant by it
         help_text="Deterministic name prefix of this variant's Meta objects (dedupe key).",
     )
     meta_ad_status = models.CharField(

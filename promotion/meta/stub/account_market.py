@@ -104,7 +104,9 @@ def video_features(name: str, filename: str) -> dict[str, Any]:
     """What a viewer sees in the video: read from the variant it was rendered from."""
     key = name.rsplit("-", 1)[0]
     variant = (
-        CreativeVariant.objects.filter(meta_object_key=key).first() if key else None
+        CreativeVariant.objects.filter(meta_object_key=key).order_by("pk").first()
+        if key
+        else None
     )
     if variant is None:
         # A video the engine did not render (hand-made tests): its name stands in.

@@ -22,7 +22,7 @@ from promotion.performance_hints import MeasuredVariant
 from promotion.ranking.policy import RankingPolicy
 from variants.choices import LIVE_STATUSES, VariantStatus
 from variants.models import CreativeVariant
-from variants.services.work import Lease
+from variants.services.work import Claim
 
 # Working rows claimed before leases existed: abandoned when untouched this long.
 LEGACY_WORK_STALE_AFTER = dt.timedelta(minutes=30)
@@ -158,13 +158,8 @@ def _work_for_row(
 ) -> WorkItem | None:
     status, token = row["status"], row["dispatch_token"]
     if status in (VariantStatus.RENDERING, VariantStatus.UPLOADING):
-        lease = Lease(row["lease_holder"], row["lease_expires_at"])
-        if not row["lease_holder"] and row["lease_expires_at"] is None:
-            changed = row["status_changed_at"]
-            gone = changed is None or changed < now - LEGACY_WORK_STALE_AFTER
-        else:
-            gone = lease.is_gone(now=now)
-        if not gone:
+        claim = Claim.of(row)
+        if not claim.is_abandoned(stale_after=LEGACY_WORK_STALE_AFTER, now=now):
             return None
         kind = (
             WorkKind.RESUME_RENDER

@@ -60,11 +60,10 @@ from variants.services.lifecycle import (
     variant_transition,
 )
 from variants.services.work import (
-    Lease,
+    Claim,
     dispatch_superseded,
     lease_fields,
     lease_holder_name,
-    may_take_over,
 )
 
 logger = logging.getLogger(__name__)
@@ -416,13 +415,9 @@ def _claim(
             return _Claim.FRESH
         return _Claim.RESUMED
     seen = variant.status_changed_at
-    gone = may_take_over(
-        Lease(variant.lease_holder, variant.lease_expires_at),
-        holder=holder,
-        claimed_at=seen,
-        stale_after=UPLOAD_LEASE,
-    )
-    if not (resume or gone):
+    if not (
+        resume or Claim.of(variant).may_be_taken_by(holder, stale_after=UPLOAD_LEASE)
+    ):
         logger.info("variant %s is being uploaded by another worker", variant.id)
         return _Claim.BUSY
     # Take the lease; a racing worker that read the same holder loses this update.

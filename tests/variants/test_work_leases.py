@@ -14,7 +14,7 @@ from tests.factories import VariantFactory
 from variants.choices import VariantStatus
 from variants.models import CreativeVariant
 from variants.services.rendering import variant_render
-from variants.services.work import lease_holder_name
+from variants.services.work import Claim, lease_holder_name
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +144,45 @@ def test_leaving_a_working_state_ends_the_lease_and_reaching_testing_the_dispatc
         "lease_holder", "lease_expires_at", "dispatch_token"
     ).get(pk=variant.pk)
     assert row == {"lease_holder": "", "lease_expires_at": None, "dispatch_token": ""}
+
+
+def test_one_claim_rule_judges_a_variant_and_a_row_alike():
+    # The render, the upload and the sweep all ask `Claim`: a live holder's claim
+    # is kept, a dead one's is abandoned, a task's own retry may take it back, and a
+    # claim from before leases is judged by its age alone.
+    now = timezone.now()
+    stale = dt.timedelta(minutes=30)
+    live = f"{socket.gethostname()}:1:task-a"  # pid 1 exists on every machine
+    cases = [
+        (live, now + dt.timedelta(seconds=60), now, False),
+        (dead_holder(), now + dt.timedelta(seconds=60), now, True),
+        (live, now - dt.timedelta(seconds=1), now, True),  # the lease ran out
+        ("", None, now - dt.timedelta(minutes=10), False),  # a young legacy claim
+        ("", None, now - dt.timedelta(minutes=31), True),
+    ]
+    for holder, expires, claimed, abandoned in cases:
+        variant = VariantFactory.build(
+            status=VariantStatus.RENDERING,
+            lease_holder=holder,
+            lease_expires_at=expires,
+            status_changed_at=claimed,
+        )
+        row = {
+            "lease_holder": holder,
+            "lease_expires_at": expires,
+            "status_changed_at": claimed,
+        }
+        for claim in (Claim.of(variant), Claim.of(row)):
+            assert claim.is_abandoned(stale_after=stale, now=now) is abandoned
+            assert claim.may_be_taken_by("other:2:task-b", stale_after=stale) is (
+                abandoned
+            )
+    # A retry of the same task takes its own live lease back.
+    own = Claim.of(
+        {
+            "lease_holder": live,
+            "lease_expires_at": now + dt.timedelta(seconds=60),
+            "status_changed_at": now,
+        }
+    )
+    assert own.may_be_taken_by(f"{socket.gethostname()}:7:task-a", stale_after=stale)

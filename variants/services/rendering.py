@@ -62,11 +62,10 @@ from variants.services.lifecycle import (
     variant_transition,
 )
 from variants.services.work import (
-    Lease,
+    Claim,
     dispatch_superseded,
     lease_fields,
     lease_holder_name,
-    may_take_over,
 )
 
 logger = logging.getLogger(__name__)
@@ -281,12 +280,8 @@ def _claim(
                 expect=expect,
             )
         elif status == VariantStatus.RENDERING:
-            lease = Lease(row["lease_holder"], row["lease_expires_at"])
-            if not may_take_over(
-                lease,
-                holder=holder,
-                claimed_at=row["status_changed_at"],
-                stale_after=RENDER_STALE_AFTER,
+            if not Claim.of(row).may_be_taken_by(
+                holder, stale_after=RENDER_STALE_AFTER
             ):
                 return False  # someone alive is rendering it right now
             logger.warning("variant %s: taking over an abandoned render", variant_id)

@@ -23,8 +23,9 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -76,21 +77,41 @@ class Lease:
         return bool(task) and task != "-" and task == holder.rpartition(":")[2]
 
 
-def may_take_over(
-    lease: Lease,
-    *,
-    holder: str,
-    claimed_at: dt.datetime | None = None,
-    stale_after: dt.timedelta | None = None,
-) -> bool:
-    """Whether `holder` may take claimed work over: the lease is its own or gone.
+@dataclass(frozen=True)
+class Claim:
+    """Who holds a variant's render or upload, and since when: the one place that
+    says whether claimed work is abandoned (the sweep) or may be taken over (a
+    redelivered or retried task)."""
 
-    A claim from before leases (no holder, no expiry) is judged by its age alone:
-    taken over once `stale_after` has passed since `claimed_at` (or with no time).
-    """
-    if stale_after is not None and not lease.holder and lease.expires_at is None:
-        return claimed_at is None or claimed_at <= timezone.now() - stale_after
-    return lease.belongs_to(holder) or lease.is_gone()
+    lease: Lease
+    claimed_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, variant: CreativeVariant | Mapping[str, Any]) -> Claim:
+        """From a variant, or a row of its `lease_holder`, `lease_expires_at` and
+        `status_changed_at` values."""
+        if isinstance(variant, Mapping):
+            lease = Lease(variant["lease_holder"], variant["lease_expires_at"])
+            return cls(lease, variant["status_changed_at"])
+        lease = Lease(variant.lease_holder, variant.lease_expires_at)
+        return cls(lease, variant.status_changed_at)
+
+    def is_abandoned(
+        self, *, stale_after: dt.timedelta, now: dt.datetime | None = None
+    ) -> bool:
+        """The holder is provably gone. A claim from before leases (no holder, no
+        expiry) is judged by its age alone: abandoned once `stale_after` has passed
+        since it was made (or with no time)."""
+        now = now or timezone.now()
+        if not self.lease.holder and self.lease.expires_at is None:
+            return self.claimed_at is None or self.claimed_at <= now - stale_after
+        return self.lease.is_gone(now=now)
+
+    def may_be_taken_by(self, holder: str, *, stale_after: dt.timedelta) -> bool:
+        """`holder` may take the work over: the lease is its own, or abandoned."""
+        return self.lease.belongs_to(holder) or self.is_abandoned(
+            stale_after=stale_after
+        )
 
 
 def lease_fields(holder: str) -> dict[str, object]:

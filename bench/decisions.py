@@ -223,7 +223,10 @@ def _baseline_promote(policy: str, seed: int) -> Any:
         from promotion.services.budget import adset_budget_step
         from promotion.services.meta_calls import meta_client
         from promotion.services.placement import adset_for_scaling, adset_for_testing
-        from promotion.services.promote import _carry_out
+        from promotion.services.promote import (
+            VerdictExecution,
+            variant_action_carry_out,
+        )
         from promotion.services.ranking_inputs import budget_policy_from_settings
 
         market = load_stub_market(seed=seed)
@@ -260,14 +263,13 @@ def _baseline_promote(policy: str, seed: int) -> Any:
                     action = (
                         Action.DEMOTE if v.status == "active" else Action.KEEP_TESTING
                     )
-                _carry_out(
-                    variant=v,
-                    action=action,
-                    numbers={"reason": f"{policy} baseline"},
-                    client=client,
-                    as_of=ctx.as_of,
-                    run_id=ctx.run_id,
-                    scaling_adset_id=scaling,
+                variant_action_carry_out(
+                    v,
+                    action,
+                    {"reason": f"{policy} baseline"},
+                    on=VerdictExecution(
+                        client, ctx.as_of, ctx.run_id, scaling_adset_id=scaling
+                    ),
                 )
             # Every engine shares the budget engine: only the choice differs.
             adset_budget_step(

@@ -66,9 +66,11 @@ __all__ = [
     "MasterPromotionOutcome",
     "PromotionDecision",
     "PromotionRefused",
+    "VerdictExecution",
     "candidates_for",
     "live_variants_with_metrics",
     "master_promote_top",
+    "variant_action_carry_out",
     "variant_archive",
     "variant_promote_manual",
 ]
@@ -144,6 +146,11 @@ def master_promote_top(
     by_id = {str(v.pk): v for v in variants}
     client = None if dry_run else meta_client(client=client, as_of=as_of)
     scaling_adset_id = adset_for_scaling(master)
+    execution = (
+        None
+        if client is None
+        else VerdictExecution(client, as_of, run_id, scaling_adset_id=scaling_adset_id)
+    )
     for judgement in result.judgements:
         variant = by_id[judgement.variant_id]
         numbers = {
@@ -159,17 +166,9 @@ def master_promote_top(
             numbers=numbers,
         )
         outcome.decisions.append(decision)
-        if dry_run or client is None:
+        if execution is None:  # a dry run: nothing is sent, nothing written
             continue
-        _carry_out(
-            variant=variant,
-            action=judgement.action,
-            numbers=numbers,
-            client=client,
-            as_of=as_of,
-            run_id=run_id,
-            scaling_adset_id=scaling_adset_id,
-        )
+        variant_action_carry_out(variant, judgement.action, numbers, on=execution)
     budget = adset_budget_step(
         master=master,
         variants=variants,
@@ -230,17 +229,30 @@ _MOVES = {
 }
 
 
-def _carry_out(
-    *,
+@dataclass(frozen=True)
+class VerdictExecution:
+    """Where and when one master's verdict is carried out: on Meta through `client`,
+    at the cycle's time, in its run; winners graduate into the scaling ad set (none:
+    they stay ACTIVE in testing)."""
+
+    client: MetaAdsClient
+    as_of: dt.datetime
+    run_id: UUID | str | None
+    scaling_adset_id: str = ""
+
+
+def variant_action_carry_out(
     variant: CreativeVariant,
     action: Action,
     numbers: dict[str, Any],
-    client: MetaAdsClient,
-    as_of: dt.datetime,
-    run_id: UUID | str | None,
-    scaling_adset_id: str = "",
+    *,
+    on: VerdictExecution,
 ) -> None:
-    context = {"run_id": run_id, "decision": {**numbers, "as_of": as_of.isoformat()}}
+    """Carry out one action on Meta and in the variant's lifecycle, logged with its
+    numbers. The top-3 step calls it, and so do the decision benchmark's baselines,
+    so every policy's choice is carried out alike."""
+    client, as_of, scaling_adset_id = on.client, on.as_of, on.scaling_adset_id
+    context = {"run_id": on.run_id, "decision": {**numbers, "as_of": as_of.isoformat()}}
     move = _MOVES.get(action)
     if move is None:
         if (

@@ -8,17 +8,17 @@ from productions.models import NewestFirstModel, engine_mode_field
 
 
 class RunTrigger(models.TextChoices):
-    SCHEDULER = "scheduler", "Scheduler"
+    SCHEDULER = "scheduler"
     MANUAL = "manual", "Manual (command)"
     API = "api", "API"
 
 
 class RunStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
     PARTIAL = "partial", "Succeeded with errors"
-    FAILED = "failed", "Failed"
+    FAILED = "failed"
     REFUSED = "refused", "Refused (another cycle was running)"
 
 

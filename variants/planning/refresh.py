@@ -13,7 +13,7 @@ import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from productions.choices import FragmentType
 from variants.choices import VariantType
@@ -49,23 +49,6 @@ from variants.planning.timing import (
 )
 
 
-class FatiguedVariant(Protocol):
-    """What a refresh needs of the fatigued variant (a `VariantPlan` qualifies)."""
-
-    @property
-    def narrative_structure(self) -> str: ...
-    @property
-    def slots(self) -> Sequence[SlotPlan]: ...
-    @property
-    def duration_seconds(self) -> float: ...
-    @property
-    def caption(self) -> str: ...
-    @property
-    def hashtags(self) -> Sequence[str]: ...
-    @property
-    def color_look(self) -> str: ...
-
-
 @dataclass(frozen=True)
 class FatiguedVariantInput:
     """A stored variant as the refresh planner sees it."""
@@ -76,6 +59,11 @@ class FatiguedVariantInput:
     caption: str = ""
     hashtags: tuple[str, ...] = ()
     color_look: str = ""
+
+
+# What a refresh reads of the fatigued variant (structure, slots, length, caption,
+# hashtags, look): a stored variant, or a plan of an earlier batch.
+FatiguedVariant = FatiguedVariantInput | VariantPlan
 
 
 def slots_from_fragments_order(

@@ -231,14 +231,19 @@ def assemble_plan(
     ctx: PlanningContext,
     layout: PlanLayout,
     dressing: Dressing,
-    score: float,
-    confidence: float,
     variant_number: int,
     variant_type: str,
     rationale: Mapping[str, Any],
 ) -> VariantPlan:
-    """The `VariantPlan` of a layout and its dressing (the text overlay follows from
-    the structure and the master's rules)."""
+    """The `VariantPlan` of a layout and its dressing, with its estimate; the text
+    overlay follows from the structure and the master's rules. Its rationale adds what
+    every plan says of its caption and score."""
+    score, confidence, parts = estimate_dressed_plan(
+        ctx=ctx,
+        layout=layout,
+        dressing=dressing,
+        fragments=[ctx.pool.by_id[s.fragment_id] for s in layout.slots],
+    )
     return VariantPlan(
         variant_number=variant_number,
         variant_type=variant_type,
@@ -256,7 +261,12 @@ def assemble_plan(
         estimated_score=score,
         confidence=confidence,
         signature=dressing.signature,
-        rationale=rationale,
+        rationale={
+            **rationale,
+            "caption_template": dressing.caption.template,
+            "caption_score": dressing.caption.score,
+            "score_parts": parts,
+        },
     )
 
 

@@ -37,7 +37,6 @@ from variants.planning.assembly import (
     UsedChoices,
     assemble_plan,
     draw_dressing,
-    estimate_dressed_plan,
     fit_slots,
     planning_context,
     slots_for,
@@ -212,10 +211,6 @@ def _plan_once(
     )
     if dressing.signature in state.signatures or dressing.signature in ctx.excluded:
         return None
-    score, confidence, parts = estimate_dressed_plan(
-        ctx=ctx, layout=layout, dressing=dressing, fragments=[f for f, _ in placed]
-    )
-    caption = dressing.caption
     rationale: dict[str, Any] = {
         "first_impression": {
             "opening_fragment_id": slots[0].fragment_id,
@@ -236,9 +231,6 @@ def _plan_once(
         "preferred_seconds": frames_to_seconds(preferred),
         "fit_notes": fit_notes,
         "outro_appended": any(f.fragment_type == FragmentType.OUTRO for f, _ in placed),
-        "caption_template": caption.template,
-        "caption_score": caption.score,
-        "score_parts": parts,
         "attempt": attempt,
     }
     if ctx.master.human_instructions:
@@ -247,8 +239,6 @@ def _plan_once(
         ctx=ctx,
         layout=layout,
         dressing=dressing,
-        score=score,
-        confidence=confidence,
         variant_number=0,  # numbered once the batch is complete
         variant_type=VariantType.FRAGMENT_REORDER,  # labelled once the batch is done
         rationale=rationale,

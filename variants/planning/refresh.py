@@ -24,7 +24,6 @@ from variants.planning.assembly import (
     UsedChoices,
     assemble_plan,
     draw_dressing,
-    estimate_dressed_plan,
     planning_context,
     slots_for,
 )
@@ -115,7 +114,7 @@ def plan_refresh(
     structure = fatigued.narrative_structure
     if structure not in STRUCTURE_SEGMENTS:
         raise PlanningError(f"Unknown narrative structure {structure!r}.")
-    by_id = {f.id: f for t in pool.by_type.values() for f in t}
+    by_id = pool.by_id
     old = list(fatigued.slots)
     expected = [t for t, _ in STRUCTURE_SEGMENTS[structure]]
     types = [s.fragment_type for s in old]
@@ -244,24 +243,13 @@ def plan_refresh(
             "Every refresh drawn repeats an earlier variant of master "
             f"{master.id}; approve more fragments or captions."
         )
-    score, confidence, parts = estimate_dressed_plan(
-        ctx=ctx, layout=layout, dressing=dressing, fragments=placed
-    )
     return assemble_plan(
         ctx=ctx,
         layout=layout,
         dressing=dressing,
-        score=score,
-        confidence=confidence,
         variant_number=variant_number,
         variant_type=VariantType.REFRESH,
-        rationale={
-            "lever": "refresh of a fatigued variant",
-            "replaced": replaced,
-            "caption_template": dressing.caption.template,
-            "caption_score": dressing.caption.score,
-            "score_parts": parts,
-        },
+        rationale={"lever": "refresh of a fatigued variant", "replaced": replaced},
     )
 
 

@@ -24,13 +24,7 @@ FRAGMENTS = [
 
 
 def _context():
-    return planning_context(
-        master=make_master(),
-        fragments=FRAGMENTS,
-        hints=None,
-        max_hashtags=3,
-        exclude_signatures=["taken"],
-    )
+    return planning_context(make_master(), FRAGMENTS, hints=None, max_hashtags=3)
 
 
 def _layout(ctx) -> PlanLayout:
@@ -44,11 +38,10 @@ def _layout(ctx) -> PlanLayout:
     )
 
 
-def test_planning_context_defaults_the_hints_and_freezes_the_exclusions():
+def test_planning_context_defaults_the_hints():
     ctx = _context()
 
     assert ctx.hints.evidence == 0
-    assert ctx.excluded == frozenset({"taken"})
 
 
 def test_slots_keep_each_fragments_start_and_the_layout_finds_opener_and_hook():

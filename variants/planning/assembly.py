@@ -123,7 +123,6 @@ class PlanningContext:
     looks: tuple[str, ...]
     pixel_id: str | None
     max_hashtags: int
-    excluded: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -348,12 +347,11 @@ def slots_for(
 
 
 def planning_context(
-    *,
     master: MasterInput,
     fragments: Iterable[FragmentInput],
+    *,
     hints: PerformanceHints | None,
     max_hashtags: int,
-    exclude_signatures: Iterable[str],
 ) -> PlanningContext:
     """Validate the human inputs once and prepare what every plan draws from."""
     hints = hints or PerformanceHints()
@@ -377,5 +375,4 @@ def planning_context(
             authorized_pixels=[str(p) for p in master.authorized_pixels], hints=hints
         ),
         max_hashtags=max_hashtags,
-        excluded=frozenset(exclude_signatures),
     )

@@ -110,10 +110,14 @@ def structure_category_pair(
 
 @dataclass
 class _BatchState:
+    """What the batch has drawn so far, and the seeded source it draws from."""
+
+    rng: random.Random
     first_impressions: set[tuple[str, str, str]] = field(default_factory=set)
     role_uses: Counter[tuple[str, str]] = field(default_factory=Counter)
     category_counts: Counter[str] = field(default_factory=Counter)
     used: UsedChoices = field(default_factory=UsedChoices)
+    # Signatures taken: the master's earlier variants' and this batch's plans'.
     signatures: set[str] = field(default_factory=set)
 
 
@@ -125,12 +129,11 @@ def _pick_fragment(
     category: str,
     is_opener: bool,
     state: _BatchState,
-    rng: random.Random,
 ) -> tuple[FragmentInput, float]:
     """Thompson draw per candidate, minus reuse penalties; the highest value wins."""
     best: tuple[float, str, FragmentInput] | None = None
     for fragment in candidates:
-        draw = fragment_evidence(fragment, structure).sample(rng)
+        draw = fragment_evidence(fragment, structure).sample(state.rng)
         value = draw - REUSE_PENALTY * state.role_uses[(role, fragment.id)]
         if is_opener and (fragment.id, structure, category) in state.first_impressions:
             value -= REPEAT_FIRST_IMPRESSION_PENALTY
@@ -142,14 +145,11 @@ def _pick_fragment(
 
 
 def _plan_once(
-    *,
-    ctx: PlanningContext,
-    structure: str,
-    category: str,
-    state: _BatchState,
-    rng: random.Random,
-    attempt: int,
+    *, ctx: PlanningContext, cell: tuple[str, str], state: _BatchState, attempt: int
 ) -> VariantPlan | None:
+    """One plan of the Latin square's `cell` (structure, duration category), or None
+    when its fragments cannot make it or its signature is taken."""
+    structure, category = cell
     pool = ctx.pool
     segments = STRUCTURE_SEGMENTS[structure]
     opener_type = segments[0][0]
@@ -171,7 +171,6 @@ def _plan_once(
             category=category,
             is_opener=role == opener_type,
             state=state,
-            rng=rng,
         )
     outro = None
     if category == DurationCategory.LONG and pool.of_type(FragmentType.OUTRO):
@@ -182,7 +181,6 @@ def _plan_once(
             category=category,
             is_opener=False,
             state=state,
-            rng=rng,
         )
     options = PREFERRED_SECONDS[category]
     preferred = seconds_to_frames(
@@ -207,9 +205,9 @@ def _plan_once(
         duration_seconds=frames_to_seconds(sum(s.frames for s in slots)),
     )
     dressing = draw_dressing(
-        ctx=ctx, layout=layout, used=state.used, rng=rng, attempt=attempt
+        ctx=ctx, layout=layout, used=state.used, rng=state.rng, attempt=attempt
     )
-    if dressing.signature in state.signatures or dressing.signature in ctx.excluded:
+    if dressing.signature in state.signatures:
         return None
     rationale: dict[str, Any] = {
         "first_impression": {
@@ -324,13 +322,7 @@ def plan_batch(
             f"A batch has {MIN_VARIANTS}-{MAX_VARIANTS} variants; {count} were asked."
         )
     rng = random.Random(seed)
-    ctx = planning_context(
-        master=master,
-        fragments=fragments,
-        hints=hints,
-        max_hashtags=max_hashtags,
-        exclude_signatures=exclude_signatures,
-    )
+    ctx = planning_context(master, fragments, hints=hints, max_hashtags=max_hashtags)
     found = possible_first_impressions(ctx.pool)
     if len(found) < MIN_VARIANTS:
         raise too_few_plans_error(master, ctx.pool, found)
@@ -347,25 +339,16 @@ def plan_batch(
         if c not in categories
     ]
 
-    state = _BatchState()
+    state = _BatchState(rng=rng, signatures=set(exclude_signatures))
     state.used.pieces = dict(earlier_pieces or {})
     state.used.look_floor = look_floor(plans=wanted, looks=len(ctx.looks))
     plans: list[VariantPlan] = []
     index = 0
     while len(plans) < wanted and index < wanted * 3:
-        structure, category = structure_category_pair(
-            index, structures, ordered_categories
-        )
+        cell = structure_category_pair(index, structures, ordered_categories)
         index += 1
         for attempt in range(SIGNATURE_RETRIES):
-            plan = _plan_once(
-                ctx=ctx,
-                structure=structure,
-                category=category,
-                state=state,
-                rng=rng,
-                attempt=attempt,
-            )
+            plan = _plan_once(ctx=ctx, cell=cell, state=state, attempt=attempt)
             if plan is not None:
                 _record(state, plan)
                 plans.append(plan)
@@ -374,7 +357,7 @@ def plan_batch(
         if count is not None or len(plans) < MIN_VARIANTS:
             raise PlanningError(
                 f"Only {len(plans)} variants of master {master.id} differ from each "
-                f"other and from its {len(ctx.excluded)} earlier variants; "
+                f"other and from its {len(exclude_signatures)} earlier variants; "
                 f"{wanted} were wanted. Approve more fragments or captions."
             )
         notes.append(f"{wanted} variants wanted, {len(plans)} distinct ones found")

@@ -103,13 +103,7 @@ def plan_refresh(
     when no fragment of the variant has an unused approved alternative of its type.
     """
     rng = random.Random(seed)
-    ctx = planning_context(
-        master=master,
-        fragments=fragments,
-        hints=hints,
-        max_hashtags=max_hashtags,
-        exclude_signatures=exclude_signatures,
-    )
+    ctx = planning_context(master, fragments, hints=hints, max_hashtags=max_hashtags)
     pool = ctx.pool
     structure = fatigued.narrative_structure
     if structure not in STRUCTURE_SEGMENTS:
@@ -230,12 +224,11 @@ def plan_refresh(
         looks=Counter({fatigued.color_look: 1}),
         pieces=dict(earlier_pieces or {}),
     )
-    taken_signatures = set(ctx.excluded)
     for attempt in range(SIGNATURE_RETRIES):
         dressing = draw_dressing(
             ctx=ctx, layout=layout, used=used, rng=rng, attempt=attempt
         )
-        if dressing.signature not in taken_signatures:
+        if dressing.signature not in exclude_signatures:
             break
         used.captions[dressing.caption.text] += 1
     else:

@@ -17,16 +17,16 @@ from variants.planning.diversity import plan_signature as plan_signature
 from variants.planning.inputs import MAX_VARIANTS as MAX_VARIANTS
 from variants.planning.inputs import MIN_VARIANTS as MIN_VARIANTS
 from variants.planning.inputs import BatchPlan as BatchPlan
+from variants.planning.inputs import FatiguedVariant as FatiguedVariant
+from variants.planning.inputs import FatiguedVariantInput as FatiguedVariantInput
 from variants.planning.inputs import FragmentInput as FragmentInput
 from variants.planning.inputs import MasterInput as MasterInput
 from variants.planning.inputs import PerformanceHints as PerformanceHints
 from variants.planning.inputs import PlanningError as PlanningError
 from variants.planning.inputs import SlotPlan as SlotPlan
 from variants.planning.inputs import VariantPlan as VariantPlan
-from variants.planning.planner import plan_batch as plan_batch
-from variants.planning.refresh import FatiguedVariant as FatiguedVariant
-from variants.planning.refresh import FatiguedVariantInput as FatiguedVariantInput
-from variants.planning.refresh import plan_refresh as plan_refresh
-from variants.planning.refresh import (
+from variants.planning.inputs import (
     slots_from_fragments_order as slots_from_fragments_order,
 )
+from variants.planning.planner import plan_batch as plan_batch
+from variants.planning.refresh import plan_refresh as plan_refresh

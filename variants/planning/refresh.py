@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from productions.choices import FragmentType
@@ -29,11 +28,11 @@ from variants.planning.assembly import (
 )
 from variants.planning.hashtags import DEFAULT_MAX_HASHTAGS
 from variants.planning.inputs import (
+    FatiguedVariant,
     FragmentInput,
     MasterInput,
     PerformanceHints,
     PlanningError,
-    SlotPlan,
     VariantPlan,
 )
 from variants.planning.scoring import PRIOR_MEAN, fragment_evidence
@@ -46,38 +45,6 @@ from variants.planning.timing import (
     frames_to_seconds,
     seconds_to_frames,
 )
-
-
-@dataclass(frozen=True)
-class FatiguedVariantInput:
-    """A stored variant as the refresh planner sees it."""
-
-    narrative_structure: str
-    slots: tuple[SlotPlan, ...]
-    duration_seconds: float
-    caption: str = ""
-    hashtags: tuple[str, ...] = ()
-    color_look: str = ""
-
-
-# What a refresh reads of the fatigued variant (structure, slots, length, caption,
-# hashtags, look): a stored variant, or a plan of an earlier batch.
-FatiguedVariant = FatiguedVariantInput | VariantPlan
-
-
-def slots_from_fragments_order(
-    fragments_order: Sequence[Mapping[str, Any]],
-) -> tuple[SlotPlan, ...]:
-    """`CreativeVariant.fragments_order` (list of dicts) → slots."""
-    return tuple(
-        SlotPlan(
-            fragment_id=str(item["fragment_id"]),
-            fragment_type=str(item["fragment_type"]),
-            source_in=float(item.get("source_in", 0.0)),
-            source_out=float(item.get("source_out", 0.0)),
-        )
-        for item in fragments_order
-    )
 
 
 def plan_refresh(
@@ -122,10 +89,10 @@ def plan_refresh(
         )
     in_use = {s.fragment_id for s in old}
 
-    def score_of(slot: SlotPlan) -> float:
-        if slot.fragment_id in fragment_scores:
-            return float(fragment_scores[slot.fragment_id])
-        fragment = by_id.get(slot.fragment_id)
+    def score_of(fragment_id: str) -> float:
+        if fragment_id in fragment_scores:
+            return float(fragment_scores[fragment_id])
+        fragment = by_id.get(fragment_id)
         if fragment is None:
             return PRIOR_MEAN
         return fragment_evidence(fragment, structure).posterior_mean
@@ -169,7 +136,7 @@ def plan_refresh(
         replace(index, substitute, "no longer approved")
     weakest_first = sorted(
         (i for i, s in enumerate(old) if s.fragment_id in by_id),
-        key=lambda i: (score_of(old[i]), i),
+        key=lambda i: (score_of(old[i].fragment_id), i),
     )
     for index in weakest_first:
         substitute = best_unused(old[index].fragment_type, taken)
@@ -178,7 +145,7 @@ def plan_refresh(
         replace(
             index,
             substitute,
-            f"weakest fragment with an alternative (score {score_of(old[index]):.3f})",
+            f"weakest fragment with an alternative (score {score_of(old[index].fragment_id):.3f})",
         )
         break
     else:

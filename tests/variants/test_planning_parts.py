@@ -104,7 +104,6 @@ def test_the_assembled_plan_carries_layout_dressing_and_estimate():
 
     plan = assemble_plan(
         ctx=ctx,
-        layout=layout,
         dressing=dressing,
         variant_number=4,
         variant_type="refresh",

@@ -147,8 +147,10 @@ class PlanLayout:
 
 @dataclass(frozen=True)
 class Dressing:
-    """What a plan shows besides its cuts, and the signature of the ad they make."""
+    """A layout as it is shown: besides its cuts, its caption, hashtags and look, and
+    the signature of the ad they make."""
 
+    layout: PlanLayout
     caption: CaptionCandidate
     hashtags: tuple[str, ...]
     look: str
@@ -202,17 +204,21 @@ def draw_dressing(
         color_look=look,
         hashtags=hashtags,
     )
-    return Dressing(caption=caption, hashtags=hashtags, look=look, signature=signature)
+    return Dressing(
+        layout=layout,
+        caption=caption,
+        hashtags=hashtags,
+        look=look,
+        signature=signature,
+    )
 
 
 def estimate_dressed_plan(
-    *,
-    ctx: PlanningContext,
-    layout: PlanLayout,
-    dressing: Dressing,
-    fragments: Sequence[FragmentInput],
+    *, ctx: PlanningContext, dressing: Dressing
 ) -> tuple[float, float, dict[str, float]]:
-    """`estimate_plan` of `fragments` cut to `layout` and shown with `dressing`."""
+    """`estimate_plan` of the dressed layout's fragments, shown with its dressing."""
+    layout = dressing.layout
+    fragments = [ctx.pool.by_id[slot.fragment_id] for slot in layout.slots]
     return estimate_plan(
         fragments=[
             (f.fragment_type, fragment_evidence(f, layout.structure)) for f in fragments
@@ -228,21 +234,16 @@ def estimate_dressed_plan(
 def assemble_plan(
     *,
     ctx: PlanningContext,
-    layout: PlanLayout,
     dressing: Dressing,
     variant_number: int,
     variant_type: str,
     rationale: Mapping[str, Any],
 ) -> VariantPlan:
-    """The `VariantPlan` of a layout and its dressing, with its estimate; the text
-    overlay follows from the structure and the master's rules. Its rationale adds what
-    every plan says of its caption and score."""
-    score, confidence, parts = estimate_dressed_plan(
-        ctx=ctx,
-        layout=layout,
-        dressing=dressing,
-        fragments=[ctx.pool.by_id[s.fragment_id] for s in layout.slots],
-    )
+    """The `VariantPlan` of a dressed layout, with its estimate; the text overlay
+    follows from the structure and the master's rules. Its rationale adds what every
+    plan says of its caption and score."""
+    layout = dressing.layout
+    score, confidence, parts = estimate_dressed_plan(ctx=ctx, dressing=dressing)
     return VariantPlan(
         variant_number=variant_number,
         variant_type=variant_type,

@@ -235,7 +235,6 @@ def _plan_once(
         rationale["human_instructions"] = ctx.master.human_instructions
     return assemble_plan(
         ctx=ctx,
-        layout=layout,
         dressing=dressing,
         variant_number=0,  # numbered once the batch is complete
         variant_type=VariantType.FRAGMENT_REORDER,  # labelled once the batch is done

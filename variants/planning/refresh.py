@@ -205,7 +205,6 @@ def plan_refresh(
         )
     return assemble_plan(
         ctx=ctx,
-        layout=layout,
         dressing=dressing,
         variant_number=variant_number,
         variant_type=VariantType.REFRESH,

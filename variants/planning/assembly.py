@@ -147,13 +147,14 @@ class PlanLayout:
 
 @dataclass(frozen=True)
 class Dressing:
-    """A layout as it is shown: besides its cuts, its caption, hashtags and look, and
-    the signature of the ad they make."""
+    """A layout as it is shown: besides its cuts, its caption, hashtags, look and text
+    overlay, and the signature of the ad they make."""
 
     layout: PlanLayout
     caption: CaptionCandidate
     hashtags: tuple[str, ...]
     look: str
+    overlay: str
     signature: str
 
 
@@ -166,7 +167,8 @@ def draw_dressing(
     attempt: int,
 ) -> Dressing:
     """Caption, hashtags and look for `layout`, each drawn away from what is `used`;
-    each further attempt explores the captions a little more."""
+    each further attempt explores the captions a little more. The text overlay
+    follows from the structure and the master's rules."""
     caption = choose_caption(
         candidates=ctx.captions,
         rng=rng,
@@ -209,6 +211,7 @@ def draw_dressing(
         caption=caption,
         hashtags=hashtags,
         look=look,
+        overlay=overlay,
         signature=signature,
     )
 
@@ -239,9 +242,8 @@ def assemble_plan(
     variant_type: str,
     rationale: Mapping[str, Any],
 ) -> VariantPlan:
-    """The `VariantPlan` of a dressed layout, with its estimate; the text overlay
-    follows from the structure and the master's rules. Its rationale adds what every
-    plan says of its caption and score."""
+    """The `VariantPlan` of a dressed layout, with its estimate. Its rationale adds
+    what every plan says of its caption and score."""
     layout = dressing.layout
     score, confidence, parts = estimate_dressed_plan(ctx=ctx, dressing=dressing)
     return VariantPlan(
@@ -253,9 +255,7 @@ def assemble_plan(
         duration_category=layout.category,
         caption=dressing.caption.text,
         hashtags=dressing.hashtags,
-        text_overlay=text_overlay(
-            structure=layout.structure, title=ctx.master.title, rules=ctx.rules
-        ),
+        text_overlay=dressing.overlay,
         color_look=dressing.look,
         pixel_id=ctx.pixel_id,
         estimated_score=score,

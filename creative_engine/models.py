@@ -1,24 +1,28 @@
 """Run history: one row per production cycle, with what it did and why."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from productions.models import NewestFirstModel, engine_mode_field
+from productions.models import (
+    NewestFirstModel,
+    engine_mode_field,
+    newest_first_index,
+    person_field,
+)
 
 
 class RunTrigger(models.TextChoices):
-    SCHEDULER = "scheduler", "Scheduler"
+    SCHEDULER = "scheduler"
     MANUAL = "manual", "Manual (command)"
     API = "api", "API"
 
 
 class RunStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
     PARTIAL = "partial", "Succeeded with errors"
-    FAILED = "failed", "Failed"
+    FAILED = "failed"
     REFUSED = "refused", "Refused (another cycle was running)"
 
 
@@ -41,13 +45,7 @@ class CycleRun(NewestFirstModel):
     as_of = models.DateTimeField(help_text="The clock the cycle ran by.")
     dry_run = models.BooleanField(default=False)
     options = models.JSONField(default=dict, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    requested_by = person_field()
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
@@ -100,9 +98,7 @@ class CycleRun(NewestFirstModel):
     class Meta(NewestFirstModel.Meta):
         db_table = "meta_creative_cycle_runs"
         indexes = [
-            models.Index(
-                fields=["status", "-created_at"], name="run_status_created_idx"
-            ),
+            newest_first_index("status", name="run_status_created_idx"),
             models.Index(fields=["-started_at"], name="run_started_idx"),
         ]
         constraints = [

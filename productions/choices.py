@@ -1,13 +1,17 @@
-"""Enumerations shared by every app (plain string enums; pure planners may import them)."""
+"""Enumerations shared by every app (plain string enums; pure planners may import them).
+
+In every app's choices a label is written only where it says more than the member's
+name; otherwise Django's label is the name in words ("FAILED" reads "Failed").
+"""
 
 from django.db import models
 
 
 class FragmentType(models.TextChoices):
-    HOOK = "hook", "Hook"
-    BODY = "body", "Body"
+    HOOK = "hook"
+    BODY = "body"
     CTA = "cta", "Call to action"
-    OUTRO = "outro", "Outro"
+    OUTRO = "outro"
 
 
 class NarrativeStructure(models.TextChoices):
@@ -26,8 +30,8 @@ class Objective(models.TextChoices):
 
 
 class EngineMode(models.TextChoices):
-    STUB = "stub", "Stub"
-    LIVE = "live", "Live"
+    STUB = "stub"
+    LIVE = "live"
 
 
 class ApprovalAction(models.TextChoices):

@@ -40,6 +40,24 @@ def engine_mode_field() -> models.CharField:
     )
 
 
+def person_field(*, editable: bool = True) -> models.ForeignKey:
+    """The person who did something: empty again if the user is deleted (the row
+    stays), and no reverse relation on the user."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=editable,
+    )
+
+
+def newest_first_index(field: str, *, name: str) -> models.Index:
+    """The index that reads one `field` value's rows of a history newest first."""
+    return models.Index(fields=[field, "-created_at"], name=name)
+
+
 def meta_id_field(help_text: str) -> models.CharField:
     """A Meta object id a person types (a campaign, an ad set): short plain text."""
     return models.CharField(
@@ -149,13 +167,7 @@ class CreativeProduction(NewestFirstModel):
             "revenue, else CPA."
         ),
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = person_field()
     updated_at = models.DateTimeField(auto_now=True)
     is_active = models.BooleanField(default=True)
     total_variants_generated = models.PositiveIntegerField(default=0, editable=False)
@@ -166,9 +178,7 @@ class CreativeProduction(NewestFirstModel):
     class Meta(NewestFirstModel.Meta):
         db_table = "meta_creative_productions"
         indexes = [
-            models.Index(
-                fields=["is_active", "-created_at"], name="prod_active_created_idx"
-            ),
+            newest_first_index("is_active", name="prod_active_created_idx"),
             models.Index(fields=["campaign_id"], name="prod_campaign_idx"),
             models.Index(fields=["genre"], name="prod_genre_idx"),
             models.Index(fields=["created_by"], name="prod_created_by_idx"),
@@ -255,14 +265,7 @@ class CreativeFragment(models.Model):
     )
     label = models.CharField(max_length=120, blank=True, validators=[validate_text])
     approved = models.BooleanField(default=False, editable=False)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    approved_by = person_field(editable=False)
     approved_at = models.DateTimeField(null=True, blank=True, editable=False)
     performance_score = models.FloatField(null=True, blank=True, editable=False)
     usage_count = models.PositiveIntegerField(default=0, editable=False)
@@ -385,15 +388,9 @@ class ApprovalAudit(NewestFirstModel):
     class Meta(NewestFirstModel.Meta):
         db_table = "meta_creative_approval_audits"
         indexes = [
-            models.Index(
-                fields=["production", "-created_at"], name="audit_prod_created_idx"
-            ),
-            models.Index(
-                fields=["fragment", "-created_at"], name="audit_frag_created_idx"
-            ),
-            models.Index(
-                fields=["actor", "-created_at"], name="audit_actor_created_idx"
-            ),
+            newest_first_index("production", name="audit_prod_created_idx"),
+            newest_first_index("fragment", name="audit_frag_created_idx"),
+            newest_first_index("actor", name="audit_actor_created_idx"),
             models.Index(fields=["action"], name="audit_action_idx"),
         ]
 

@@ -1,36 +1,38 @@
+"""Promotion enumerations (labels as in `productions.choices`)."""
+
 from django.db import models
 
 
 class PromotionType(models.TextChoices):
-    TEST = "test", "Test"
-    SCALE = "scale", "Scale"
-    WINNER = "winner", "Winner"
-    UPLOAD = "upload", "Upload"
-    PAUSE = "pause", "Pause"
-    ARCHIVE = "archive", "Archive"
+    TEST = "test"
+    SCALE = "scale"
+    WINNER = "winner"
+    UPLOAD = "upload"
+    PAUSE = "pause"
+    ARCHIVE = "archive"
     BUDGET = "budget", "Budget change"
     INSIGHTS = "insights", "Insights read"
 
 
 class PromotionStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
+    PENDING = "pending"
     IN_PROGRESS = "in_progress", "In progress"
     # Written before a request to Meta leaves; still here after a crash: outcome unknown.
     ATTEMPTING = "attempting", "Attempting (outcome unknown until answered)"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    SKIPPED = "skipped", "Skipped"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
 
 
 class PromotedBy(models.TextChoices):
-    SCHEDULER = "scheduler", "Scheduler"
-    MANUAL = "manual", "Manual"
+    SCHEDULER = "scheduler"
+    MANUAL = "manual"
     API = "api", "API"
 
 
 class StubObjectKind(models.TextChoices):
-    VIDEO = "video", "Video"
-    IMAGE = "image", "Image"
-    CREATIVE = "creative", "Creative"
-    AD = "ad", "Ad"
+    VIDEO = "video"
+    IMAGE = "image"
+    CREATIVE = "creative"
+    AD = "ad"
     ADSET = "adset", "Ad set"

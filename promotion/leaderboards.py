@@ -14,6 +14,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from promotion.delivery import DeliveryTotals
@@ -73,34 +74,23 @@ class FragmentInfo:
 
 @dataclass(frozen=True)
 class Entry:
-    """One row of a leaderboard: a name, its delivery, and the evidence."""
+    """One row of a leaderboard: a name, its delivery, and the evidence on `metric`."""
 
     key: str
     label: str
     detail: str
     variants: int
     totals: DeliveryTotals
-    value: float | None
-    interval: tuple[float, float] | None
+    metric: Metric
 
+    @cached_property
+    def value(self) -> float | None:
+        value: float | None = getattr(self.totals, self.metric)
+        return value
 
-def _entry(
-    key: str,
-    label: str,
-    detail: str,
-    variants: int,
-    totals: DeliveryTotals,
-    metric: Metric,
-) -> Entry:
-    return Entry(
-        key=key,
-        label=label,
-        detail=detail,
-        variants=variants,
-        totals=totals,
-        value=getattr(totals, metric),
-        interval=interval(totals, metric),
-    )
+    @cached_property
+    def interval(self) -> tuple[float, float] | None:
+        return interval(self.totals, self.metric)
 
 
 def _ranked(entries: Iterable[Entry]) -> list[Entry]:
@@ -139,7 +129,7 @@ def rank_fragments(
     for fragment_id, totals in pooled.items():
         info = fragments[fragment_id]
         boards[info.fragment_type].append(
-            _entry(
+            Entry(
                 fragment_id,
                 info.label,
                 info.master_title,
@@ -165,7 +155,7 @@ def rank_structures(
         pooled[variant.structure] += variant.totals
         users[variant.structure] += 1
     return _ranked(
-        _entry(s, names.get(s, s), "", users[s], totals, metric)
+        Entry(s, names.get(s, s), "", users[s], totals, metric)
         for s, totals in pooled.items()
     )
 

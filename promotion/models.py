@@ -4,7 +4,11 @@ and the stub mode's simulated Meta account."""
 from django.db import models
 from django.db.models import Q
 
-from productions.models import NewestFirstModel, engine_mode_field
+from productions.models import (
+    NewestFirstModel,
+    engine_mode_field,
+    newest_first_index,
+)
 from promotion.choices import PromotedBy, PromotionStatus, PromotionType, StubObjectKind
 from variants.models import CreativeVariant
 
@@ -62,21 +66,13 @@ class PromotionLog(NewestFirstModel):
     class Meta(NewestFirstModel.Meta):
         db_table = "meta_creative_promotion_logs"
         indexes = [
-            models.Index(
-                fields=["variant", "-created_at"], name="plog_variant_created_idx"
-            ),
-            models.Index(fields=["run", "-created_at"], name="plog_run_created_idx"),
-            models.Index(
-                fields=["promotion_type", "-created_at"], name="plog_type_created_idx"
-            ),
+            newest_first_index("variant", name="plog_variant_created_idx"),
+            newest_first_index("run", name="plog_run_created_idx"),
+            newest_first_index("promotion_type", name="plog_type_created_idx"),
             models.Index(fields=["promotion_status"], name="plog_status_idx"),
-            models.Index(
-                fields=["success", "-created_at"], name="plog_success_created_idx"
-            ),
+            newest_first_index("success", name="plog_success_created_idx"),
             models.Index(fields=["meta_ad_id"], name="plog_meta_ad_idx"),
-            models.Index(
-                fields=["adset_id", "-created_at"], name="plog_adset_created_idx"
-            ),
+            newest_first_index("adset_id", name="plog_adset_created_idx"),
             models.Index(fields=["campaign_id"], name="plog_campaign_idx"),
         ]
         constraints = [

@@ -1,4 +1,5 @@
-"""Variant enumerations (plain string enums; pure planners may import them)."""
+"""Variant enumerations (plain string enums; pure planners may import them; labels as
+in `productions.choices`)."""
 
 from django.db import models
 
@@ -30,17 +31,17 @@ DURATION_BOUNDS: dict[str, tuple[float, float]] = {
 
 
 class VariantStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    RENDERING = "rendering", "Rendering"
-    RENDERED = "rendered", "Rendered"
-    UPLOADING = "uploading", "Uploading"
-    TESTING = "testing", "Testing"
-    ACTIVE = "active", "Active"
+    DRAFT = "draft"
+    RENDERING = "rendering"
+    RENDERED = "rendered"
+    UPLOADING = "uploading"
+    TESTING = "testing"
+    ACTIVE = "active"
     # Judged a loser: its ad is paused, not retired (a person may still promote it).
-    PAUSED = "paused", "Paused"
-    FATIGUED = "fatigued", "Fatigued"
-    ARCHIVED = "archived", "Archived"
-    FAILED = "failed", "Failed"
+    PAUSED = "paused"
+    FATIGUED = "fatigued"
+    ARCHIVED = "archived"
+    FAILED = "failed"
 
 
 # The lifecycle of DESIGN.md; `failed` is reachable from every working state.
@@ -103,7 +104,7 @@ class UploadStatus(models.TextChoices):
     VIDEO_READY = "video_ready", "Video ready"
     CREATIVE_CREATED = "creative_created", "Creative created"
     AD_CREATED = "ad_created", "Ad created"
-    FAILED = "failed", "Failed"
+    FAILED = "failed"
 
 
 class AspectRatio(models.TextChoices):

@@ -24,7 +24,6 @@ from creative_engine.api.fragment_serializers import (
     FragmentUpdateSerializer,
     NoInputSerializer,
 )
-from creative_engine.api.schema import EngineAutoSchema
 from productions import selectors, services
 from productions.guard import Actor, actor_for_user
 from productions.models import CreativeFragment
@@ -48,7 +47,6 @@ class FragmentViewSet(
 ):
     """Fragments of masters. Approval is its own explicit action and records who."""
 
-    schema = EngineAutoSchema()
     serializer_class = FragmentSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filterset_class = FragmentFilter

@@ -10,7 +10,7 @@ from rest_framework import serializers, viewsets
 
 from creative_engine import selectors as engine_selectors
 from creative_engine.api.fields import StrictModelSerializer
-from creative_engine.api.schema import EngineAutoSchema, named_choice_field
+from creative_engine.api.schema import named_choice_field
 from creative_engine.models import CycleRun, RunStatus
 from promotion import selectors as promotion_selectors
 from promotion.models import PromotionLog
@@ -66,7 +66,6 @@ class PromotionLogFilter(django_filters.FilterSet):
 class PromotionLogViewSet(viewsets.ReadOnlyModelViewSet):
     """One row per call to Meta (or per decision), with its outcome."""
 
-    schema = EngineAutoSchema()
     serializer_class = PromotionLogSerializer
     filterset_class = PromotionLogFilter
     ordering_fields = ["created_at", "completed_timestamp", "budget_allocated"]
@@ -146,7 +145,6 @@ class CycleRunFilter(django_filters.FilterSet):
 class CycleRunViewSet(viewsets.ReadOnlyModelViewSet):
     """Production cycles: queued, running, and what finished ones did and decided."""
 
-    schema = EngineAutoSchema()
     serializer_class = CycleRunSerializer
     filterset_class = CycleRunFilter
     ordering_fields = ["created_at", "started_at", "finished_at", "as_of"]

@@ -22,7 +22,6 @@ from creative_engine.api.master_serializers import (
     ProductionUpdateSerializer,
 )
 from creative_engine.api.parsers import SafeJSONParser
-from creative_engine.api.schema import EngineAutoSchema
 from productions import selectors, services
 from productions.guard import PROTECTED_FIELDS, Actor, actor_for_user
 from productions.models import CreativeProduction
@@ -61,7 +60,6 @@ class ProductionViewSet(
 ):
     """Masters: create one with its fragments in one request, read, change."""
 
-    schema = EngineAutoSchema()
     serializer_class = ProductionSerializer
     # JSON, or a multipart form carrying the master's video file (its JSON fields go
     # through the same rules: `StrictJSONField`).

@@ -46,7 +46,8 @@ _DESCRIPTIONS = {
 
 
 class EngineAutoSchema(AutoSchema):
-    """Adds the error responses every operation can give, in the one error shape.
+    """Adds the error responses every operation can give, in the one error shape (the
+    project's DEFAULT_SCHEMA_CLASS, so every view has it).
 
     401/403/429 everywhere (roles are denied by default); 404 where the path names an
     object; 400 where there is input (a body or query parameters), 413 where there is

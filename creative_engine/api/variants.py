@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from creative_engine.api.errors import Conflict
 from creative_engine.api.fields import StrictModelSerializer, optional_text
-from creative_engine.api.schema import EngineAutoSchema, named_choice_field
+from creative_engine.api.schema import named_choice_field
 from productions.choices import NarrativeStructure
 from productions.guard import actor_for_user
 from promotion.meta.errors import MetaError
@@ -128,7 +128,6 @@ class ArchiveSerializer(serializers.Serializer):
 class VariantViewSet(viewsets.ReadOnlyModelViewSet):
     """Variants of every master; filter by master, status, structure, duration, type."""
 
-    schema = EngineAutoSchema()
     serializer_class = VariantSerializer
     filterset_class = VariantFilter
     ordering_fields = [

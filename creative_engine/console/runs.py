@@ -179,11 +179,19 @@ def run_report(run: CycleRun, wanted: DecisionFilter, page: Any = 1) -> dict[str
         "decisions_page": decisions_page,
         "decisions_pages": _page_links(decisions_page, wanted),
         "filter": wanted,
-        "steps": [
-            (value, step_label(value), n) for value, n in facets(decisions, "step")
-        ],
-        "actions": [
-            (value, action_label(value), n) for value, n in facets(decisions, "action")
+        # The filter's two selects: what each offers, with how many decisions.
+        "facets": [
+            {
+                "name": key,
+                "label": key.capitalize(),
+                "every": every,
+                "options": [(v, label(v), n) for v, n in facets(decisions, key)],
+                "selected": getattr(wanted, key),
+            }
+            for key, label, every in (
+                ("step", step_label, f"Every step ({len(decisions)})"),
+                ("action", action_label, "Every action"),
+            )
         ],
         "counts": count_rows(run.counts if isinstance(run.counts, dict) else {}),
         "timings": timings,

@@ -143,12 +143,10 @@ def variant_or_404(object_id: Any) -> CreativeVariant:
 
 
 def steering_action(
-    name: str,
-    *,
     label: str,
+    *,
     icon: str,
     style: ActionVariant,
-    question: str,
     explanation: str,
     form_class: type[BaseDialogForm],
     service: Callable[..., Any],
@@ -158,7 +156,9 @@ def steering_action(
     """One steering button of a variant's page and grid row: a confirmation dialog
     with `form_class`, offered to and run only for staff who may steer, calling the
     `service` the API calls (`arguments` maps the dialog's answers to its keywords).
-    A refusal is shown in the service's own words; `done` says what happened."""
+    `label` is the verb on the button: the action is `<label>_variant` and its dialog
+    asks "<label> this variant?". A refusal is shown in the service's own words;
+    `done` says what happened."""
 
     def act(
         model_admin: admin.ModelAdmin,
@@ -180,14 +180,14 @@ def steering_action(
         url = reverse("admin:variants_creativevariant_change", args=[variant.pk])
         return _done(request, url)
 
-    act.__name__ = act.__qualname__ = name
+    act.__name__ = act.__qualname__ = f"{label.lower()}_variant"
     return action(
         description=label,
         icon=icon,
         permissions=["steer"],
         variant=style,
         dialog={
-            "title": question,
+            "title": f"{label} this variant?",
             "description": explanation,
             "form_class": form_class,
             "form_submit_text": label,
@@ -341,11 +341,9 @@ class CreativeVariantAdmin(PageContextMixin, EvidenceAdmin):
         return bool(request.user.has_perm(STEER_PERMISSION))
 
     promote_variant = steering_action(
-        "promote_variant",
-        label="Promote",
+        "Promote",
         icon="trending_up",
         style=ActionVariant.PRIMARY,
-        question="Promote this variant?",
         explanation=(
             "Its ad goes ACTIVE on Meta and it joins the winners. The human rules "
             "(approved fragments, pixels, subgenres, budget ceiling) always hold."
@@ -359,11 +357,9 @@ class CreativeVariantAdmin(PageContextMixin, EvidenceAdmin):
         done="{variant} promoted: its ad is ACTIVE.",
     )
     pause_variant = steering_action(
-        "pause_variant",
-        label="Pause",
+        "Pause",
         icon="pause_circle",
         style=ActionVariant.DEFAULT,
-        question="Pause this variant?",
         explanation=(
             "Its ads are paused on Meta and it stops spending; it can be "
             "promoted again later."
@@ -374,11 +370,9 @@ class CreativeVariantAdmin(PageContextMixin, EvidenceAdmin):
         done="{variant} paused: its ads are PAUSED.",
     )
     archive_variant = steering_action(
-        "archive_variant",
-        label="Archive",
+        "Archive",
         icon="archive",
         style=ActionVariant.DANGER,
-        question="Archive this variant?",
         explanation=(
             "Its ads are archived on Meta and it stops spending. This cannot be undone."
         ),

@@ -37,6 +37,7 @@ from productions.admin_widgets import (
 from productions.guard import (
     AUTHORIZATION_PERMISSION,
     PROTECTED_FIELDS,
+    Actor,
     HumanRuleViolation,
     actor_for_user,
 )
@@ -83,6 +84,17 @@ def _refusal_kept(request: HttpRequest) -> Iterator[None]:
 
 def _refusal(request: HttpRequest) -> str | None:
     return getattr(request, _REFUSAL_ATTRIBUTE, None)
+
+
+def _delete_marked_fragments(
+    *, actor: Actor, formsets: Sequence[BaseInlineFormSet]
+) -> None:
+    """The fragments the inline marked DELETE, deleted through the service."""
+    for formset in formsets:
+        if formset.model is CreativeFragment:
+            for inline_form in formset.deleted_forms:
+                if inline_form.instance.pk:
+                    fragment_delete(actor=actor, fragment_id=inline_form.instance.pk)
 
 
 BLANK_FRAME_GIF = (
@@ -435,33 +447,18 @@ class CreativeProductionAdmin(ModelAdmin):
         """
         if _refusal(request) is None:
             with _refusal_kept(request):
-                self._save_page(request, form, formsets, change)
+                actor = actor_for_user(request.user)
+                _delete_marked_fragments(actor=actor, formsets=formsets)
+                if change:
+                    _, changes = submitted_values(form, MASTER_EDITABLE_FIELDS)
+                    production_update(
+                        actor=actor, production_id=form.instance.pk, changes=changes
+                    )
+                super().save_related(request, form, formsets, change)
         if _refusal(request) is not None:
             for formset in formsets:  # the change message names nothing saved
                 formset.new_objects, formset.changed_objects = [], []
                 formset.deleted_objects = []
-
-    def _save_page(
-        self,
-        request: HttpRequest,
-        form: ModelForm,
-        formsets: Sequence[BaseInlineFormSet],
-        change: bool,
-    ) -> None:
-        actor = actor_for_user(request.user)
-        for formset in formsets:
-            if formset.model is CreativeFragment:
-                for inline_form in formset.deleted_forms:
-                    if inline_form.instance.pk:
-                        fragment_delete(
-                            actor=actor, fragment_id=inline_form.instance.pk
-                        )
-        if change:
-            _, changes = submitted_values(form, MASTER_EDITABLE_FIELDS)
-            production_update(
-                actor=actor, production_id=form.instance.pk, changes=changes
-            )
-        super().save_related(request, form, formsets, change)
 
     def save_formset(
         self,

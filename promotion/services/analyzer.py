@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Sum
 
 from productions.models import CreativeFragment, CreativeProduction
+from promotion.delivery import DeliveryTotals, delivery_sums
 from promotion.fragment_scoring import (
     VariantResult,
     fragment_ids_in_order,
@@ -66,32 +65,26 @@ def fragments_update_performance(*, master_id: UUID | str | None = None) -> int:
         )
     )
     totals = {
-        t["variant_id"]: t
+        t["variant_id"]: DeliveryTotals.from_sums(t)
         for t in VariantDailyMetric.objects.filter(variant__parent_id__in=master_ids)
         .values("variant_id")
-        .annotate(
-            impressions=Sum("impressions"),
-            clicks=Sum("clicks"),
-            conversions=Sum("conversions"),
-            views_3s=Sum("video_3s_views"),
-            thruplays=Sum("thruplays"),
-        )
+        .annotate(**delivery_sums())
     }
     results_by_master: dict[UUID, list[VariantResult]] = defaultdict(list)
     for row in variant_rows:
-        total: Mapping[str, Any] = totals.get(row["id"], {})
+        total = totals.get(row["id"], DeliveryTotals())
         results_by_master[row["parent_id"]].append(
             VariantResult(
                 variant_id=str(row["id"]),
                 fragment_ids=tuple(fragment_ids_in_order(row["fragments_order"])),
                 structure=row["narrative_structure"],
                 pixel_id=row["pixel_id"],
-                impressions=int(total.get("impressions") or 0),
-                clicks=int(total.get("clicks") or 0),
-                conversions=int(total.get("conversions") or 0),
+                impressions=total.impressions,
+                clicks=total.clicks,
+                conversions=total.conversions,
                 slots=slots_in_play_order(row["fragments_order"]),
-                views_3s=int(total.get("views_3s") or 0),
-                thruplays=int(total.get("thruplays") or 0),
+                views_3s=total.views_3s,
+                thruplays=total.thruplays,
             )
         )
     authorized = {

@@ -8,7 +8,6 @@ from variants.planning.assembly import (
     UsedChoices,
     assemble_plan,
     draw_dressing,
-    estimate_dressed_plan,
     planning_context,
     slots_for,
 )
@@ -25,13 +24,7 @@ FRAGMENTS = [
 
 
 def _context():
-    return planning_context(
-        master=make_master(),
-        fragments=FRAGMENTS,
-        hints=None,
-        max_hashtags=3,
-        exclude_signatures=["taken"],
-    )
+    return planning_context(make_master(), FRAGMENTS, hints=None, max_hashtags=3)
 
 
 def _layout(ctx) -> PlanLayout:
@@ -45,11 +38,10 @@ def _layout(ctx) -> PlanLayout:
     )
 
 
-def test_planning_context_defaults_the_hints_and_freezes_the_exclusions():
+def test_planning_context_defaults_the_hints():
     ctx = _context()
 
     assert ctx.hints.evidence == 0
-    assert ctx.excluded == frozenset({"taken"})
 
 
 def test_slots_keep_each_fragments_start_and_the_layout_finds_opener_and_hook():
@@ -110,21 +102,15 @@ def test_the_assembled_plan_carries_layout_dressing_and_estimate():
     )
     placed = [FRAGMENTS[2], FRAGMENTS[0], FRAGMENTS[1]]
 
-    score, confidence, parts = estimate_dressed_plan(
-        ctx=ctx, layout=layout, dressing=dressing, fragments=placed
-    )
     plan = assemble_plan(
         ctx=ctx,
-        layout=layout,
         dressing=dressing,
-        score=score,
-        confidence=confidence,
         variant_number=4,
         variant_type="refresh",
         rationale={"lever": "test"},
     )
 
-    assert (score, confidence, parts) == estimate_plan(
+    score, confidence, parts = estimate_plan(
         fragments=[
             (f.fragment_type, fragment_evidence(f, "cta_forward")) for f in placed
         ],
@@ -134,10 +120,16 @@ def test_the_assembled_plan_carries_layout_dressing_and_estimate():
         look=dressing.look,
         hints=ctx.hints,
     )
+    assert (plan.estimated_score, plan.confidence) == (score, confidence)
+    assert plan.rationale == {
+        "lever": "test",
+        "caption_template": dressing.caption.template,
+        "caption_score": dressing.caption.score,
+        "score_parts": parts,
+    }
     assert plan.variant_number == 4
     assert plan.slots == layout.slots
     assert plan.caption == dressing.caption.text
     assert plan.signature == dressing.signature
     assert plan.pixel_id == ctx.pixel_id
     assert plan.text_overlay
-    assert plan.rationale == {"lever": "test"}

@@ -123,7 +123,6 @@ class PlanningContext:
     looks: tuple[str, ...]
     pixel_id: str | None
     max_hashtags: int
-    excluded: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -148,11 +147,14 @@ class PlanLayout:
 
 @dataclass(frozen=True)
 class Dressing:
-    """What a plan shows besides its cuts, and the signature of the ad they make."""
+    """A layout as it is shown: besides its cuts, its caption, hashtags, look and text
+    overlay, and the signature of the ad they make."""
 
+    layout: PlanLayout
     caption: CaptionCandidate
     hashtags: tuple[str, ...]
     look: str
+    overlay: str
     signature: str
 
 
@@ -165,7 +167,8 @@ def draw_dressing(
     attempt: int,
 ) -> Dressing:
     """Caption, hashtags and look for `layout`, each drawn away from what is `used`;
-    each further attempt explores the captions a little more."""
+    each further attempt explores the captions a little more. The text overlay
+    follows from the structure and the master's rules."""
     caption = choose_caption(
         candidates=ctx.captions,
         rng=rng,
@@ -203,17 +206,22 @@ def draw_dressing(
         color_look=look,
         hashtags=hashtags,
     )
-    return Dressing(caption=caption, hashtags=hashtags, look=look, signature=signature)
+    return Dressing(
+        layout=layout,
+        caption=caption,
+        hashtags=hashtags,
+        look=look,
+        overlay=overlay,
+        signature=signature,
+    )
 
 
 def estimate_dressed_plan(
-    *,
-    ctx: PlanningContext,
-    layout: PlanLayout,
-    dressing: Dressing,
-    fragments: Sequence[FragmentInput],
+    *, ctx: PlanningContext, dressing: Dressing
 ) -> tuple[float, float, dict[str, float]]:
-    """`estimate_plan` of `fragments` cut to `layout` and shown with `dressing`."""
+    """`estimate_plan` of the dressed layout's fragments, shown with its dressing."""
+    layout = dressing.layout
+    fragments = [ctx.pool.by_id[slot.fragment_id] for slot in layout.slots]
     return estimate_plan(
         fragments=[
             (f.fragment_type, fragment_evidence(f, layout.structure)) for f in fragments
@@ -229,16 +237,15 @@ def estimate_dressed_plan(
 def assemble_plan(
     *,
     ctx: PlanningContext,
-    layout: PlanLayout,
     dressing: Dressing,
-    score: float,
-    confidence: float,
     variant_number: int,
     variant_type: str,
     rationale: Mapping[str, Any],
 ) -> VariantPlan:
-    """The `VariantPlan` of a layout and its dressing (the text overlay follows from
-    the structure and the master's rules)."""
+    """The `VariantPlan` of a dressed layout, with its estimate. Its rationale adds
+    what every plan says of its caption and score."""
+    layout = dressing.layout
+    score, confidence, parts = estimate_dressed_plan(ctx=ctx, dressing=dressing)
     return VariantPlan(
         variant_number=variant_number,
         variant_type=variant_type,
@@ -248,15 +255,18 @@ def assemble_plan(
         duration_category=layout.category,
         caption=dressing.caption.text,
         hashtags=dressing.hashtags,
-        text_overlay=text_overlay(
-            structure=layout.structure, title=ctx.master.title, rules=ctx.rules
-        ),
+        text_overlay=dressing.overlay,
         color_look=dressing.look,
         pixel_id=ctx.pixel_id,
         estimated_score=score,
         confidence=confidence,
         signature=dressing.signature,
-        rationale=rationale,
+        rationale={
+            **rationale,
+            "caption_template": dressing.caption.template,
+            "caption_score": dressing.caption.score,
+            "score_parts": parts,
+        },
     )
 
 
@@ -338,12 +348,11 @@ def slots_for(
 
 
 def planning_context(
-    *,
     master: MasterInput,
     fragments: Iterable[FragmentInput],
+    *,
     hints: PerformanceHints | None,
     max_hashtags: int,
-    exclude_signatures: Iterable[str],
 ) -> PlanningContext:
     """Validate the human inputs once and prepare what every plan draws from."""
     hints = hints or PerformanceHints()
@@ -367,5 +376,4 @@ def planning_context(
             authorized_pixels=[str(p) for p in master.authorized_pixels], hints=hints
         ),
         max_hashtags=max_hashtags,
-        excluded=frozenset(exclude_signatures),
     )

@@ -136,3 +136,35 @@ class BatchPlan:
     diversity: float
     seed: int
     notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FatiguedVariantInput:
+    """A stored variant as the refresh planner sees it."""
+
+    narrative_structure: str
+    slots: tuple[SlotPlan, ...]
+    duration_seconds: float
+    caption: str = ""
+    hashtags: tuple[str, ...] = ()
+    color_look: str = ""
+
+
+# What a refresh reads of the fatigued variant (structure, slots, length, caption,
+# hashtags, look): a stored variant, or a plan of an earlier batch.
+FatiguedVariant = FatiguedVariantInput | VariantPlan
+
+
+def slots_from_fragments_order(
+    fragments_order: Sequence[Mapping[str, Any]],
+) -> tuple[SlotPlan, ...]:
+    """`CreativeVariant.fragments_order` (list of dicts) → slots."""
+    return tuple(
+        SlotPlan(
+            fragment_id=str(item["fragment_id"]),
+            fragment_type=str(item["fragment_type"]),
+            source_in=float(item.get("source_in", 0.0)),
+            source_out=float(item.get("source_out", 0.0)),
+        )
+        for item in fragments_order
+    )

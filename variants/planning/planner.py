@@ -37,7 +37,6 @@ from variants.planning.assembly import (
     UsedChoices,
     assemble_plan,
     draw_dressing,
-    estimate_dressed_plan,
     fit_slots,
     planning_context,
     slots_for,
@@ -111,10 +110,14 @@ def structure_category_pair(
 
 @dataclass
 class _BatchState:
+    """What the batch has drawn so far, and the seeded source it draws from."""
+
+    rng: random.Random
     first_impressions: set[tuple[str, str, str]] = field(default_factory=set)
     role_uses: Counter[tuple[str, str]] = field(default_factory=Counter)
     category_counts: Counter[str] = field(default_factory=Counter)
     used: UsedChoices = field(default_factory=UsedChoices)
+    # Signatures taken: the master's earlier variants' and this batch's plans'.
     signatures: set[str] = field(default_factory=set)
 
 
@@ -126,12 +129,11 @@ def _pick_fragment(
     category: str,
     is_opener: bool,
     state: _BatchState,
-    rng: random.Random,
 ) -> tuple[FragmentInput, float]:
     """Thompson draw per candidate, minus reuse penalties; the highest value wins."""
     best: tuple[float, str, FragmentInput] | None = None
     for fragment in candidates:
-        draw = fragment_evidence(fragment, structure).sample(rng)
+        draw = fragment_evidence(fragment, structure).sample(state.rng)
         value = draw - REUSE_PENALTY * state.role_uses[(role, fragment.id)]
         if is_opener and (fragment.id, structure, category) in state.first_impressions:
             value -= REPEAT_FIRST_IMPRESSION_PENALTY
@@ -143,14 +145,11 @@ def _pick_fragment(
 
 
 def _plan_once(
-    *,
-    ctx: PlanningContext,
-    structure: str,
-    category: str,
-    state: _BatchState,
-    rng: random.Random,
-    attempt: int,
+    *, ctx: PlanningContext, cell: tuple[str, str], state: _BatchState, attempt: int
 ) -> VariantPlan | None:
+    """One plan of the Latin square's `cell` (structure, duration category), or None
+    when its fragments cannot make it or its signature is taken."""
+    structure, category = cell
     pool = ctx.pool
     segments = STRUCTURE_SEGMENTS[structure]
     opener_type = segments[0][0]
@@ -172,7 +171,6 @@ def _plan_once(
             category=category,
             is_opener=role == opener_type,
             state=state,
-            rng=rng,
         )
     outro = None
     if category == DurationCategory.LONG and pool.of_type(FragmentType.OUTRO):
@@ -183,7 +181,6 @@ def _plan_once(
             category=category,
             is_opener=False,
             state=state,
-            rng=rng,
         )
     options = PREFERRED_SECONDS[category]
     preferred = seconds_to_frames(
@@ -208,14 +205,10 @@ def _plan_once(
         duration_seconds=frames_to_seconds(sum(s.frames for s in slots)),
     )
     dressing = draw_dressing(
-        ctx=ctx, layout=layout, used=state.used, rng=rng, attempt=attempt
+        ctx=ctx, layout=layout, used=state.used, rng=state.rng, attempt=attempt
     )
-    if dressing.signature in state.signatures or dressing.signature in ctx.excluded:
+    if dressing.signature in state.signatures:
         return None
-    score, confidence, parts = estimate_dressed_plan(
-        ctx=ctx, layout=layout, dressing=dressing, fragments=[f for f, _ in placed]
-    )
-    caption = dressing.caption
     rationale: dict[str, Any] = {
         "first_impression": {
             "opening_fragment_id": slots[0].fragment_id,
@@ -236,19 +229,13 @@ def _plan_once(
         "preferred_seconds": frames_to_seconds(preferred),
         "fit_notes": fit_notes,
         "outro_appended": any(f.fragment_type == FragmentType.OUTRO for f, _ in placed),
-        "caption_template": caption.template,
-        "caption_score": caption.score,
-        "score_parts": parts,
         "attempt": attempt,
     }
     if ctx.master.human_instructions:
         rationale["human_instructions"] = ctx.master.human_instructions
     return assemble_plan(
         ctx=ctx,
-        layout=layout,
         dressing=dressing,
-        score=score,
-        confidence=confidence,
         variant_number=0,  # numbered once the batch is complete
         variant_type=VariantType.FRAGMENT_REORDER,  # labelled once the batch is done
         rationale=rationale,
@@ -334,13 +321,7 @@ def plan_batch(
             f"A batch has {MIN_VARIANTS}-{MAX_VARIANTS} variants; {count} were asked."
         )
     rng = random.Random(seed)
-    ctx = planning_context(
-        master=master,
-        fragments=fragments,
-        hints=hints,
-        max_hashtags=max_hashtags,
-        exclude_signatures=exclude_signatures,
-    )
+    ctx = planning_context(master, fragments, hints=hints, max_hashtags=max_hashtags)
     found = possible_first_impressions(ctx.pool)
     if len(found) < MIN_VARIANTS:
         raise too_few_plans_error(master, ctx.pool, found)
@@ -357,25 +338,16 @@ def plan_batch(
         if c not in categories
     ]
 
-    state = _BatchState()
+    state = _BatchState(rng=rng, signatures=set(exclude_signatures))
     state.used.pieces = dict(earlier_pieces or {})
     state.used.look_floor = look_floor(plans=wanted, looks=len(ctx.looks))
     plans: list[VariantPlan] = []
     index = 0
     while len(plans) < wanted and index < wanted * 3:
-        structure, category = structure_category_pair(
-            index, structures, ordered_categories
-        )
+        cell = structure_category_pair(index, structures, ordered_categories)
         index += 1
         for attempt in range(SIGNATURE_RETRIES):
-            plan = _plan_once(
-                ctx=ctx,
-                structure=structure,
-                category=category,
-                state=state,
-                rng=rng,
-                attempt=attempt,
-            )
+            plan = _plan_once(ctx=ctx, cell=cell, state=state, attempt=attempt)
             if plan is not None:
                 _record(state, plan)
                 plans.append(plan)
@@ -384,7 +356,7 @@ def plan_batch(
         if count is not None or len(plans) < MIN_VARIANTS:
             raise PlanningError(
                 f"Only {len(plans)} variants of master {master.id} differ from each "
-                f"other and from its {len(ctx.excluded)} earlier variants; "
+                f"other and from its {len(exclude_signatures)} earlier variants; "
                 f"{wanted} were wanted. Approve more fragments or captions."
             )
         notes.append(f"{wanted} variants wanted, {len(plans)} distinct ones found")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from productions.choices import FragmentType
 from variants.choices import DURATION_BOUNDS
@@ -59,6 +60,10 @@ class FragmentPool:
     @property
     def ids(self) -> frozenset[str]:
         return frozenset(self.windows)
+
+    @cached_property
+    def by_id(self) -> Mapping[str, FragmentInput]:
+        return {f.id: f for fragments in self.by_type.values() for f in fragments}
 
 
 def build_fragment_pool(

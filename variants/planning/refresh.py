@@ -12,8 +12,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from productions.choices import FragmentType
 from variants.choices import VariantType
@@ -24,17 +23,16 @@ from variants.planning.assembly import (
     UsedChoices,
     assemble_plan,
     draw_dressing,
-    estimate_dressed_plan,
     planning_context,
     slots_for,
 )
 from variants.planning.hashtags import DEFAULT_MAX_HASHTAGS
 from variants.planning.inputs import (
+    FatiguedVariant,
     FragmentInput,
     MasterInput,
     PerformanceHints,
     PlanningError,
-    SlotPlan,
     VariantPlan,
 )
 from variants.planning.scoring import PRIOR_MEAN, fragment_evidence
@@ -47,50 +45,6 @@ from variants.planning.timing import (
     frames_to_seconds,
     seconds_to_frames,
 )
-
-
-class FatiguedVariant(Protocol):
-    """What a refresh needs of the fatigued variant (a `VariantPlan` qualifies)."""
-
-    @property
-    def narrative_structure(self) -> str: ...
-    @property
-    def slots(self) -> Sequence[SlotPlan]: ...
-    @property
-    def duration_seconds(self) -> float: ...
-    @property
-    def caption(self) -> str: ...
-    @property
-    def hashtags(self) -> Sequence[str]: ...
-    @property
-    def color_look(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class FatiguedVariantInput:
-    """A stored variant as the refresh planner sees it."""
-
-    narrative_structure: str
-    slots: tuple[SlotPlan, ...]
-    duration_seconds: float
-    caption: str = ""
-    hashtags: tuple[str, ...] = ()
-    color_look: str = ""
-
-
-def slots_from_fragments_order(
-    fragments_order: Sequence[Mapping[str, Any]],
-) -> tuple[SlotPlan, ...]:
-    """`CreativeVariant.fragments_order` (list of dicts) → slots."""
-    return tuple(
-        SlotPlan(
-            fragment_id=str(item["fragment_id"]),
-            fragment_type=str(item["fragment_type"]),
-            source_in=float(item.get("source_in", 0.0)),
-            source_out=float(item.get("source_out", 0.0)),
-        )
-        for item in fragments_order
-    )
 
 
 def plan_refresh(
@@ -116,18 +70,12 @@ def plan_refresh(
     when no fragment of the variant has an unused approved alternative of its type.
     """
     rng = random.Random(seed)
-    ctx = planning_context(
-        master=master,
-        fragments=fragments,
-        hints=hints,
-        max_hashtags=max_hashtags,
-        exclude_signatures=exclude_signatures,
-    )
+    ctx = planning_context(master, fragments, hints=hints, max_hashtags=max_hashtags)
     pool = ctx.pool
     structure = fatigued.narrative_structure
     if structure not in STRUCTURE_SEGMENTS:
         raise PlanningError(f"Unknown narrative structure {structure!r}.")
-    by_id = {f.id: f for t in pool.by_type.values() for f in t}
+    by_id = pool.by_id
     old = list(fatigued.slots)
     expected = [t for t, _ in STRUCTURE_SEGMENTS[structure]]
     types = [s.fragment_type for s in old]
@@ -141,10 +89,10 @@ def plan_refresh(
         )
     in_use = {s.fragment_id for s in old}
 
-    def score_of(slot: SlotPlan) -> float:
-        if slot.fragment_id in fragment_scores:
-            return float(fragment_scores[slot.fragment_id])
-        fragment = by_id.get(slot.fragment_id)
+    def score_of(fragment_id: str) -> float:
+        if fragment_id in fragment_scores:
+            return float(fragment_scores[fragment_id])
+        fragment = by_id.get(fragment_id)
         if fragment is None:
             return PRIOR_MEAN
         return fragment_evidence(fragment, structure).posterior_mean
@@ -188,7 +136,7 @@ def plan_refresh(
         replace(index, substitute, "no longer approved")
     weakest_first = sorted(
         (i for i, s in enumerate(old) if s.fragment_id in by_id),
-        key=lambda i: (score_of(old[i]), i),
+        key=lambda i: (score_of(old[i].fragment_id), i),
     )
     for index in weakest_first:
         substitute = best_unused(old[index].fragment_type, taken)
@@ -197,7 +145,7 @@ def plan_refresh(
         replace(
             index,
             substitute,
-            f"weakest fragment with an alternative (score {score_of(old[index]):.3f})",
+            f"weakest fragment with an alternative (score {score_of(old[index].fragment_id):.3f})",
         )
         break
     else:
@@ -243,12 +191,11 @@ def plan_refresh(
         looks=Counter({fatigued.color_look: 1}),
         pieces=dict(earlier_pieces or {}),
     )
-    taken_signatures = set(ctx.excluded)
     for attempt in range(SIGNATURE_RETRIES):
         dressing = draw_dressing(
             ctx=ctx, layout=layout, used=used, rng=rng, attempt=attempt
         )
-        if dressing.signature not in taken_signatures:
+        if dressing.signature not in exclude_signatures:
             break
         used.captions[dressing.caption.text] += 1
     else:
@@ -256,24 +203,12 @@ def plan_refresh(
             "Every refresh drawn repeats an earlier variant of master "
             f"{master.id}; approve more fragments or captions."
         )
-    score, confidence, parts = estimate_dressed_plan(
-        ctx=ctx, layout=layout, dressing=dressing, fragments=placed
-    )
     return assemble_plan(
         ctx=ctx,
-        layout=layout,
         dressing=dressing,
-        score=score,
-        confidence=confidence,
         variant_number=variant_number,
         variant_type=VariantType.REFRESH,
-        rationale={
-            "lever": "refresh of a fatigued variant",
-            "replaced": replaced,
-            "caption_template": dressing.caption.template,
-            "caption_score": dressing.caption.score,
-            "score_parts": parts,
-        },
+        rationale={"lever": "refresh of a fatigued variant", "replaced": replaced},
     )
 
 

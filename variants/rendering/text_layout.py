@@ -10,9 +10,11 @@ font shrinks until the block fits in the safe zone: clear of the top 14 %, the b
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 SAFE_TOP = 0.14
 SAFE_BOTTOM = 0.35
@@ -79,23 +81,30 @@ def font_metrics(path: Path) -> FontMetrics:
     )
 
 
+def _records(data: bytes, fmt: str, at: int, count: int) -> Iterator[tuple[Any, ...]]:
+    """The `count` records of `fmt` that follow one another from `at` (a font's
+    tables are counted arrays); a font cut short raises `struct.error`."""
+    size = struct.calcsize(fmt)
+    chunk = data[at : at + size * count]
+    if len(chunk) != size * count:
+        raise struct.error(f"{count} records of {fmt} do not fit at {at}")
+    return struct.iter_unpack(fmt, chunk)
+
+
 def _table_directory(data: bytes) -> dict[str, int]:
     count = struct.unpack_from(">H", data, 4)[0]
-    tables = {}
-    for i in range(count):
-        tag, _checksum, offset, _length = struct.unpack_from(
-            ">4sIII", data, 12 + 16 * i
-        )
-        tables[tag.decode("latin-1")] = offset
-    return tables
+    return {
+        tag.decode("latin-1"): offset
+        for tag, _checksum, offset, _length in _records(data, ">4sIII", 12, count)
+    }
 
 
 def _cmap(data: bytes, cmap: int) -> dict[int, int]:
     count = struct.unpack_from(">H", data, cmap + 2)[0]
-    subtables = {}
-    for i in range(count):
-        platform, encoding, offset = struct.unpack_from(">HHI", data, cmap + 4 + 8 * i)
-        subtables[(platform, encoding)] = cmap + offset
+    subtables = {
+        (platform, encoding): cmap + offset
+        for platform, encoding, offset in _records(data, ">HHI", cmap + 4, count)
+    }
     for key in ((3, 10), (0, 4), (0, 6)):
         if key in subtables and struct.unpack_from(">H", data, subtables[key])[0] == 12:
             return _cmap_format12(data, subtables[key])
@@ -132,8 +141,7 @@ def _cmap_format4(data: bytes, at: int) -> dict[int, int]:
 def _cmap_format12(data: bytes, at: int) -> dict[int, int]:
     groups = struct.unpack_from(">I", data, at + 12)[0]
     mapping = {}
-    for i in range(groups):
-        start, end, glyph = struct.unpack_from(">III", data, at + 16 + 12 * i)
+    for start, end, glyph in _records(data, ">III", at + 16, groups):
         for offset, cp in enumerate(range(start, min(end, 0x10FFFF) + 1)):
             mapping[cp] = glyph + offset
     return mapping

@@ -1,5 +1,5 @@
-"""What every engine endpoint shares: the view base, the server-mode rule and the
-path parameters."""
+"""What every engine endpoint shares: the server-mode rule and the path parameters
+(the error responses of the schema are every view's, `EngineAutoSchema`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
-from rest_framework.views import APIView
-
-from creative_engine.api.schema import EngineAutoSchema
 
 
 def mode_must_match(value: str | None) -> str | None:
@@ -25,7 +22,3 @@ def uuid_path_parameter(name: str, description: str) -> OpenApiParameter:
     return OpenApiParameter(
         name, OpenApiTypes.UUID, OpenApiParameter.PATH, description=description
     )
-
-
-class EngineView(APIView):
-    schema = EngineAutoSchema()

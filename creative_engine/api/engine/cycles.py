@@ -11,9 +11,10 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from creative_engine import selectors as engine_selectors
-from creative_engine.api.engine.base import EngineView, mode_must_match
+from creative_engine.api.engine.base import mode_must_match
 from creative_engine.api.errors import Conflict, refuse_unknown_ids
 from creative_engine.api.fields import (
     StrictBooleanField,
@@ -63,7 +64,7 @@ class EngineStatusSerializer(serializers.Serializer):
     )
 
 
-class EngineStatusView(EngineView):
+class EngineStatusView(APIView):
     @extend_schema(tags=["engine"], responses={200: EngineStatusSerializer})
     def get(self, request: Request) -> Response:
         """The engine's state, the last and next cycle, and variant totals."""
@@ -111,7 +112,7 @@ class RunAcceptedSerializer(serializers.Serializer):
     status_url = serializers.CharField(help_text="Poll this for the run's progress.")
 
 
-class EngineRunView(EngineView):
+class EngineRunView(APIView):
     error_codes = {"post": [409]}
 
     @extend_schema(
@@ -203,7 +204,7 @@ class HistoryQuerySerializer(serializers.Serializer):
     )
 
 
-class EngineHistoryView(EngineView):
+class EngineHistoryView(APIView):
     error_codes = {"get": [400]}
 
     @extend_schema(

@@ -15,9 +15,9 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from creative_engine.api.engine.base import (
-    EngineView,
     mode_must_match,
     uuid_path_parameter,
 )
@@ -143,7 +143,7 @@ class GeneratedBatchSerializer(serializers.Serializer):
     variants = VariantSerializer(many=True)
 
 
-class EngineGenerateView(EngineView):
+class EngineGenerateView(APIView):
     error_codes = {"post": [409]}
 
     @extend_schema(
@@ -207,7 +207,7 @@ class MasterVariantsSerializer(serializers.Serializer):
     variants = VariantSerializer(many=True)
 
 
-class EngineMasterVariantsView(EngineView):
+class EngineMasterVariantsView(APIView):
     @extend_schema(
         tags=["engine"],
         parameters=[_MASTER_PARAMETER],

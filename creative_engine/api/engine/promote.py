@@ -9,8 +9,9 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from creative_engine.api.engine.base import EngineView, uuid_path_parameter
+from creative_engine.api.engine.base import uuid_path_parameter
 from creative_engine.api.fields import (
     StrictBooleanField,
     StrictDecimalField,
@@ -65,7 +66,7 @@ class PromoteSerializer(serializers.Serializer):
         return value
 
 
-class EnginePromoteView(EngineView):
+class EnginePromoteView(APIView):
     error_codes = {"post": [409, 502]}
 
     @extend_schema(

@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 
+from promotion.meta import protocol
 from promotion.meta.create_once import raise_at_once
 from promotion.meta.enhancements import ADVANTAGE_CREATIVE_FEATURES, opt_out_spec
 from promotion.meta.errors import MetaApiError, MetaError
@@ -52,21 +53,6 @@ from promotion.meta.graph.transport import API_VERSION_RE, id_of
 from promotion.meta.graph.video_upload import (
     DEFAULT_CHUNK_THRESHOLD,
     ChunkedVideoUpload,
-)
-from promotion.meta.protocol import (
-    AdSetInfo,
-    AdSpec,
-    AdStatus,
-    CreativeResult,
-    CreativeSpec,
-    InsightRow,
-    MediaInput,
-    MediaSource,
-    MetaAttemptRecorder,
-    MetaCallObserver,
-    VideoState,
-    VideoStatus,
-    media_source,
 )
 from promotion.meta.retry import DEFAULT_RETRY_POLICY, RandomSource, RetryPolicy
 
@@ -89,7 +75,7 @@ class GraphMetaClient(ChunkedVideoUpload):
         instagram_user_id: str = "",
         app_secret: str = "",
         timeout: float = 60.0,
-        observer: MetaCallObserver | None = None,
+        observer: protocol.MetaCallObserver | None = None,
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         sleep: Callable[[float], None] = time.sleep,
         chunk_threshold_bytes: int = DEFAULT_CHUNK_THRESHOLD,
@@ -100,7 +86,7 @@ class GraphMetaClient(ChunkedVideoUpload):
         page_size: int = 100,
         creative_features: Sequence[str] = ADVANTAGE_CREATIVE_FEATURES,
         purchase_action_types: Sequence[str] = DEFAULT_PURCHASE_ACTION_TYPES,
-        attempt_recorder: MetaAttemptRecorder | None = None,
+        attempt_recorder: protocol.MetaAttemptRecorder | None = None,
     ) -> None:
         if not access_token:
             raise ValueError(
@@ -138,8 +124,8 @@ class GraphMetaClient(ChunkedVideoUpload):
     @classmethod
     def from_settings(
         cls,
-        observer: MetaCallObserver | None = None,
-        attempt_recorder: MetaAttemptRecorder | None = None,
+        observer: protocol.MetaCallObserver | None = None,
+        attempt_recorder: protocol.MetaAttemptRecorder | None = None,
     ) -> GraphMetaClient:
         """Build from the META_* settings (the only Django import here)."""
         from django.conf import settings
@@ -164,14 +150,16 @@ class GraphMetaClient(ChunkedVideoUpload):
         self.close()
 
     # ------------------------------------------------------------------ videos
-    def upload_video(self, *, path: MediaInput, name: str, resume: bool = False) -> str:
+    def upload_video(
+        self, *, path: protocol.MediaInput, name: str, resume: bool = False
+    ) -> str:
         """Upload an MP4 named `name` (the variant's dedupe key); video id.
 
         Small files go in one multipart POST; larger ones use the chunked
         start/transfer/finish protocol and resume where Meta says (retrying inside
         each phase, so a failed chunked upload is only looked up, not repeated).
         """
-        source = media_source(path)
+        source = protocol.media_source(path)
         size = source.size
         if size > self.chunk_threshold_bytes:
             return self._create_once(
@@ -214,36 +202,40 @@ class GraphMetaClient(ChunkedVideoUpload):
             "find_video_by_name", f"{self.ad_account_id}/advideos", title=name
         )
 
-    def wait_video_ready(self, *, video_id: str, timeout_seconds: float) -> VideoStatus:
+    def wait_video_ready(
+        self, *, video_id: str, timeout_seconds: float
+    ) -> protocol.VideoStatus:
         """Poll `fields=status` until ready, error or the deadline (then PROCESSING)."""
         deadline = self._clock() + timeout_seconds
         while True:
             body = self._read_fields("wait_video_ready", video_id, "status")
             status = body.get("status") or {}
             state = str(status.get("video_status", ""))
-            if state == VideoState.READY:
-                return VideoStatus(video_id=video_id, state=VideoState.READY)
+            if state == protocol.VideoState.READY:
+                return protocol.VideoStatus(
+                    video_id=video_id, state=protocol.VideoState.READY
+                )
             if state in ("error", "expired"):
-                return VideoStatus(
+                return protocol.VideoStatus(
                     video_id=video_id,
-                    state=VideoState.ERROR,
+                    state=protocol.VideoState.ERROR,
                     detail=_phase_errors(status) or f"video_status={state}",
                 )
             remaining = deadline - self._clock()
             if remaining <= 0:
-                return VideoStatus(
+                return protocol.VideoStatus(
                     video_id=video_id,
-                    state=VideoState.PROCESSING,
+                    state=protocol.VideoState.PROCESSING,
                     detail=f"still {state or 'processing'} after {timeout_seconds:g}s",
                 )
             self._sleep(min(self.poll_interval, remaining))
 
     # ------------------------------------------------------------------ images
-    def upload_image(self, *, path: MediaInput, name: str) -> str:
+    def upload_image(self, *, path: protocol.MediaInput, name: str) -> str:
         """Upload the poster; its hash. Image hashes are content addresses, so a
         repeated upload yields the same hash and needs no dedupe lookup."""
 
-        source = media_source(path)
+        source = protocol.media_source(path)
 
         def attempt_upload(attempt: int) -> str:
             body = self._post_file(
@@ -271,7 +263,7 @@ class GraphMetaClient(ChunkedVideoUpload):
         *,
         attempt: int,
         field: str,
-        file: tuple[MediaSource, str, str],
+        file: tuple[protocol.MediaSource, str, str],
         details: Mapping[str, Any],
         params: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
@@ -291,8 +283,8 @@ class GraphMetaClient(ChunkedVideoUpload):
 
     # --------------------------------------------------------------- creatives
     def create_creative(
-        self, *, spec: CreativeSpec, resume: bool = False
-    ) -> CreativeResult:
+        self, *, spec: protocol.CreativeSpec, resume: bool = False
+    ) -> protocol.CreativeResult:
         """Create the video creative, opted out of every Advantage+ feature, then
         read back what Meta reports for those features."""
         video_data: dict[str, Any] = {
@@ -337,7 +329,9 @@ class GraphMetaClient(ChunkedVideoUpload):
             # read-back, which the caller can repeat with get_creative_enhancements.
             logger.warning("Could not read back creative %s features", creative_id)
             enhancements = {}
-        return CreativeResult(creative_id=creative_id, enhancements=enhancements)
+        return protocol.CreativeResult(
+            creative_id=creative_id, enhancements=enhancements
+        )
 
     def get_creative_enhancements(self, *, creative_id: str) -> dict[str, str]:
         """feature -> enroll_status as Meta reports it for this creative."""
@@ -414,9 +408,9 @@ class GraphMetaClient(ChunkedVideoUpload):
         return str(preferred[0]["uri"])
 
     # --------------------------------------------------------------------- ads
-    def create_ad(self, *, spec: AdSpec, resume: bool = False) -> str:
+    def create_ad(self, *, spec: protocol.AdSpec, resume: bool = False) -> str:
         """Create the ad with an explicit status (Meta's default would be ACTIVE)."""
-        if spec.status not in (AdStatus.PAUSED, AdStatus.ACTIVE):
+        if spec.status not in (protocol.AdStatus.PAUSED, protocol.AdStatus.ACTIVE):
             raise ValueError("An ad is created PAUSED or ACTIVE")
         params: dict[str, Any] = {
             "name": spec.name,
@@ -447,26 +441,26 @@ class GraphMetaClient(ChunkedVideoUpload):
             "find_ad_by_name", f"{adset_id}/ads", name=name, filtering=filtering
         )
 
-    def set_ad_status(self, *, ad_id: str, status: AdStatus) -> None:
+    def set_ad_status(self, *, ad_id: str, status: protocol.AdStatus) -> None:
         self._update(
             "set_ad_status",
             ad_id,
-            {"status": AdStatus(status).value},
+            {"status": protocol.AdStatus(status).value},
             verify=lambda: (
                 self._read_fields("set_ad_status", ad_id, "configured_status").get(
                     "configured_status"
                 )
-                == AdStatus(status).value
+                == protocol.AdStatus(status).value
             ),
         )
 
     # ----------------------------------------------------------------- ad sets
-    def get_adset(self, *, adset_id: str) -> AdSetInfo:
+    def get_adset(self, *, adset_id: str) -> protocol.AdSetInfo:
         body = self._read_fields(
             "get_adset", adset_id, "id,campaign_id,daily_budget,status"
         )
         budget = body.get("daily_budget")
-        return AdSetInfo(
+        return protocol.AdSetInfo(
             adset_id=str(body.get("id", adset_id)),
             campaign_id=str(body.get("campaign_id", "")),
             daily_budget_minor=int(budget) if budget not in (None, "", "0") else None,
@@ -516,7 +510,7 @@ class GraphMetaClient(ChunkedVideoUpload):
     # ---------------------------------------------------------------- insights
     def get_daily_insights(
         self, *, ad_ids: Sequence[str], since: dt.date, until: dt.date
-    ) -> Iterator[InsightRow]:
+    ) -> Iterator[protocol.InsightRow]:
         """Daily rows per ad, every page (re-requesting with `after`, as the SDK)."""
         ids = [str(a) for a in ad_ids]
         for start in range(0, len(ids), INSIGHTS_ADS_PER_REQUEST):

@@ -99,6 +99,16 @@ class FatiguePolicy:
     # to them already show it: the conversion drop (>= min_drop, robust) then needs
     # its significance from the click rate's own test on the same rule.
     clicks_lead: bool = True
+    # Worn by repetition: once the average viewer has seen the ad `worn_frequency`
+    # times (and `worn_frequency_rise` times as often as in its baseline), a drop
+    # on the last `worn_window_days` at `worn_min_z` is fatigue without the
+    # 14-day wait, judged by the clicks (their conversions are still arriving).
+    # None turns it off.
+    worn_frequency: float | None = 3.0
+    worn_frequency_rise: float = 1.5
+    worn_window_days: int = 2
+    worn_min_z: float = 4.0
+    worn_min_active_days: int = 5
 
     def __post_init__(self) -> None:
         require_at_least(self, "window_days", 2)
@@ -112,6 +122,8 @@ class FatiguePolicy:
             raise ValueError("first_baseline_days must cover window_days.")
         if self.baseline not in ("first_week", "best_window"):
             raise ValueError("baseline must be 'first_week' or 'best_window'.")
+        if not 2 <= self.worn_window_days <= self.window_days:
+            raise ValueError("worn_window_days must be 2 to window_days.")
 
 
 @dataclass(frozen=True)
@@ -187,7 +199,14 @@ def assess_fatigue(
         )
 
     assessment = judged_by(metric)
-    if assessment.fatigued or metric == "ctr" or not policy.clicks_lead:
+    if assessment.fatigued:
+        return assessment
+    worn = _worn_by_frequency(
+        days=days, active_since=active_since, as_of=as_of, policy=policy
+    )
+    if worn is not None:
+        return worn
+    if metric == "ctr" or not policy.clicks_lead:
         return assessment
     clicks = judged_by("ctr")
     if not (clicks.fatigued and _dropped(assessment, policy.min_drop)):
@@ -199,6 +218,48 @@ def assess_fatigue(
             f"{metric} fell {assessment.drop:.1%} (z {assessment.z:.2f}, too few "
             f"conversions to be sure alone) and the clicks that lead to them "
             f"confirm it: {clicks.reason}"
+        ),
+    )
+
+
+def _worn_by_frequency(
+    *,
+    days: Sequence[DayStats],
+    active_since: dt.date,
+    as_of: dt.date,
+    policy: FatiguePolicy,
+) -> FatigueAssessment | None:
+    """The short worn-window test when frequency says the audience is saturated:
+    fatigued or None. Frequency only rises while an ad delivers, so a drop that
+    comes with it is not a one-day dip and needs no 14 days to be believed."""
+    if policy.worn_frequency is None:
+        return None
+    worn = _assess_window(
+        days=days,
+        active_since=active_since,
+        as_of=as_of,
+        metric="ctr",
+        policy=dataclasses.replace(
+            policy,
+            window_days=policy.worn_window_days,
+            fast_window_days=None,
+            min_z=policy.worn_min_z,
+            min_active_days=policy.worn_min_active_days,
+        ),
+        robust=False,
+    )
+    seen, before = worn.frequency_recent, worn.frequency_baseline
+    if not worn.fatigued or seen is None or before is None:
+        return None
+    if seen < policy.worn_frequency or seen < policy.worn_frequency_rise * before:
+        return None
+    return dataclasses.replace(
+        worn,
+        reason=(
+            f"worn by repetition: the average viewer has seen it {seen:.1f} times "
+            f"(baseline {before:.1f}), and clicks, which lead the conversions, "
+            f"fell {worn.drop:.1%} in {policy.worn_window_days} days (z "
+            f"{worn.z:.2f} >= {policy.worn_min_z}): {worn.reason}"
         ),
     )
 
@@ -234,7 +295,10 @@ def _assess_window(
     as_of: dt.date,
     metric: Metric,
     policy: FatiguePolicy,
+    robust: bool = True,
 ) -> FatigueAssessment:
+    """One window's test; `robust` also requires the drop without the worst
+    recent day."""
     active_days = (as_of - active_since).days
     if active_days < policy.min_active_days:
         return _not_assessed(
@@ -282,7 +346,7 @@ def _assess_window(
         fatigued, reason = False, f"drop {drop:.1%} is below {policy.min_drop:.0%}"
     elif z < policy.min_z:
         fatigued, reason = False, f"drop {drop:.1%} is not significant (z {z:.2f})"
-    elif robust_drop < policy.min_drop or robust_z < policy.min_z:
+    elif robust and (robust_drop < policy.min_drop or robust_z < policy.min_z):
         fatigued = False
         reason = (
             f"drop {drop:.1%} rests on one day: without the worst recent day it "

@@ -109,6 +109,10 @@ class FatiguePolicy:
     worn_window_days: int = 2
     worn_min_z: float = 4.0
     worn_min_active_days: int = 5
+    # A drop that comes without frequency rising (recent < `worn_frequency_rise` x
+    # the baseline's) needs this z: a winner's baseline is the stretch it was
+    # picked on, lucky by selection, and what follows it regresses to its truth.
+    steady_min_z: float = 3.5
 
     def __post_init__(self) -> None:
         require_at_least(self, "window_days", 2)
@@ -246,7 +250,7 @@ def _worn_by_frequency(
             min_z=policy.worn_min_z,
             min_active_days=policy.worn_min_active_days,
         ),
-        robust=False,
+        worn=True,
     )
     seen, before = worn.frequency_recent, worn.frequency_baseline
     if not worn.fatigued or seen is None or before is None:
@@ -295,10 +299,11 @@ def _assess_window(
     as_of: dt.date,
     metric: Metric,
     policy: FatiguePolicy,
-    robust: bool = True,
+    worn: bool = False,
 ) -> FatigueAssessment:
-    """One window's test; `robust` also requires the drop without the worst
-    recent day."""
+    """One window's test. `worn` (frequency says the audience is saturated): the
+    recent days fall by wear, so their spread is the decay, not noise; the
+    dispersion is the baseline's alone, and no worst day is removed."""
     active_days = (as_of - active_since).days
     if active_days < policy.min_active_days:
         return _not_assessed(
@@ -335,18 +340,24 @@ def _assess_window(
             spikes=spikes,
         )
 
-    dispersion = extra_binomial_dispersion((baseline_days, recent_days), metric)
+    dispersion = extra_binomial_dispersion(
+        (baseline_days,) if worn else (baseline_days, recent_days), metric
+    )
     drop = _drop(baseline, recent)
     z = _z(baseline, recent, dispersion)
     robust = totals(_without_worst_day(recent_days, metric), metric)
     robust_drop = _drop(baseline, robust)
     robust_z = _z(baseline, robust, dispersion)
 
+    min_z = policy.min_z
+    if recent.frequency < policy.worn_frequency_rise * baseline.frequency:
+        min_z = max(min_z, policy.steady_min_z)
     if drop < policy.min_drop:
         fatigued, reason = False, f"drop {drop:.1%} is below {policy.min_drop:.0%}"
-    elif z < policy.min_z:
-        fatigued, reason = False, f"drop {drop:.1%} is not significant (z {z:.2f})"
-    elif robust and (robust_drop < policy.min_drop or robust_z < policy.min_z):
+    elif z < min_z:
+        fatigued = False
+        reason = f"drop {drop:.1%} is not significant (z {z:.2f} < {min_z})"
+    elif not worn and (robust_drop < policy.min_drop or robust_z < min_z):
         fatigued = False
         reason = (
             f"drop {drop:.1%} rests on one day: without the worst recent day it "

@@ -284,11 +284,17 @@ def rank_master(
                 fragile.add(e.candidate.variant_id)
     # A place a fragile leader leaves is filled by the next-ranked variant whose
     # standing rests on no single day, so 3 winners run whenever 3 can.
-    winners = tuple(
+    steady = [
         e.candidate.variant_id
         for e in eligible
         if e.candidate.variant_id not in fragile
-    )[: policy.top_n]
+    ]
+    # Places no steady variant can fill go to fragile ones in rank order: an empty
+    # winner's place buys nothing, a fragile leader at least runs on its evidence.
+    spare = [
+        e.candidate.variant_id for e in eligible if e.candidate.variant_id in fragile
+    ]
+    winners = tuple((steady + spare)[: policy.top_n])
     fragile &= {e.candidate.variant_id for e in top}
 
     tail = (1.0 - policy.credible_level) / 2.0

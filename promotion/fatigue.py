@@ -30,6 +30,24 @@ trust it, is fatigued. In numbers:
    conversions arrive. Clicks falling alone never fatigue a variant judged by
    conversions. In the decision bench this caught 41 % of the decays instead of
    34 %, and the median delay fell from 3.5 to 3 days.
+7. Worn by repetition (`worn_frequency`): once the average viewer has seen the ad
+   3+ times, and 1.5x as often as in its baseline, a click drop of `min_drop`+ on
+   the last 2 days at z 4 is fatigue from day 5 of delivery, without the 14-day
+   wait and whatever the judged metric (the last days' conversions are still
+   arriving; the clicks that lead them are not). Frequency only rises while an ad
+   delivers, so such a drop is not a one-day dip: no worst day is removed, and the
+   dispersion is the baseline's, since the recent days' spread is the wear itself.
+   Why: in the auction-like market a scaled winner (100k-900k impressions a day on
+   an audience of 120k) wears out within 2-3 days, mostly before day 14; in the
+   decision bench (8 seeds, 24 days) recall among detectable decays rose from 0.58
+   to 0.89 and the median delay fell from 5 days to 1 (even split: 0.65 to 0.81,
+   3 days to 1).
+8. A drop that comes without frequency rising (recent < 1.5x the baseline's) needs
+   z `steady_min_z` (3.5): a winner's baseline is the stretch it was picked on,
+   lucky by selection, and what follows regresses to its truth. The bench's three
+   false alarms (true multiplier 1.0, 400-1,300 impressions a day, baselines 26-40 %
+   above the true rate) had z 2.9-3.4 at frequency 1.0-1.2; no true decay caught
+   by the week's test came at an unchanged frequency.
 
 Why these defaults: the check runs every cycle for the variant's whole life, so its
 false alarms add up, and a false alarm archives a good variant. Simulated flat series
@@ -38,8 +56,8 @@ were ever flagged 1.5-3.5 % of the time with these defaults, 0.5-3 % with a stri
 first week (less sensitive: 75-100 % of decays caught instead of 87-100 %), 3-15 %
 with z 2.0, and 18-28 % with the best window, whose maximum over many noisy weeks is
 biased upward. Decays (3 % a day from day 14-42) were caught 14-28 days after onset.
-Rising frequency and cost per result are reported beside the drop, not used by it:
-they explain fatigue, they do not prove it.
+Rising frequency is not proof on its own (a drop must still be measured, 7-8), but
+it says which drops to believe early; cost per result is reported beside the drop.
 """
 
 from __future__ import annotations

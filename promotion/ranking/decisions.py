@@ -31,7 +31,11 @@ The maths, per master:
    `max_test_hours` is paused (the auction starved it; its slot is refilled).
 6. Winners: the `top_n` eligible variants by posterior mean, except one whose lead
    rests on one day (without its best day it would fall below the first challenger);
-   its place goes to the next-ranked variant whose standing rests on no single day.
+   its place goes to the next-ranked variant whose standing rests on no single day,
+   and only when none is left to a fragile leader, in rank order: an empty place
+   buys nothing (in the decision bench, with worn winners retired within days, one
+   seed ran a single winner for 5 days while fragile leaders waited; 3 winners were
+   live on 91.2 % of cycles, 96.2 % once they fill the places).
 7. Thompson draws (seeded) give each eligible variant's probability of being in the
    top n; a non-winner whose probability is below `loser_pause_probability` is
    paused, the rest keep testing, so uncertain variants still get traffic.
@@ -284,11 +288,17 @@ def rank_master(
                 fragile.add(e.candidate.variant_id)
     # A place a fragile leader leaves is filled by the next-ranked variant whose
     # standing rests on no single day, so 3 winners run whenever 3 can.
-    winners = tuple(
+    steady = [
         e.candidate.variant_id
         for e in eligible
         if e.candidate.variant_id not in fragile
-    )[: policy.top_n]
+    ]
+    # Places no steady variant can fill go to fragile ones in rank order: an empty
+    # winner's place buys nothing, a fragile leader at least runs on its evidence.
+    spare = [
+        e.candidate.variant_id for e in eligible if e.candidate.variant_id in fragile
+    ]
+    winners = tuple((steady + spare)[: policy.top_n])
     fragile &= {e.candidate.variant_id for e in top}
 
     tail = (1.0 - policy.credible_level) / 2.0
@@ -459,6 +469,12 @@ def _decide(
     elif failed_gates:
         action = Action.KEEP_ACTIVE if active else Action.KEEP_TESTING
         reason = "below the evidence gates (" + ", ".join(failed_gates) + ")"
+    elif is_winner and is_fragile:
+        action = Action.KEEP_ACTIVE if active else Action.PROMOTE
+        reason = (
+            f"rank {rank}; the lead rests on one day, but no steady variant is left "
+            f"to fill the top {policy.top_n}"
+        )
     elif is_winner:
         action = Action.KEEP_ACTIVE if active else Action.PROMOTE
         reason = f"rank {rank} of the posterior, in the top {policy.top_n}"

@@ -4,6 +4,7 @@ Pure function: no database. Series are either exact (rates given per day) or dra
 from a seeded binomial market, so each test reads the same numbers every run.
 """
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -139,8 +140,9 @@ def test_a_one_day_dip_is_reported_as_resting_on_one_day():
     # Given a flat variant with one huge day at a fifth of its rate
     days = [*exact_series([0.01] * 29), day(29, 20_000, 40)]
 
-    # When assessed
-    result = assess(days, as_of_offset=30)
+    # When assessed at the ordinary z (frequency held still, so by default the
+    # stricter steady z would refuse it before the dip is even looked at)
+    result = assess(days, as_of_offset=30, policy=FatiguePolicy(steady_min_z=2.5))
 
     # Then the raw drop would fire but the robust one does not
     assert result.drop > 0.20
@@ -301,3 +303,85 @@ def test_falling_clicks_alone_do_not_fatigue_a_variant_judged_by_conversions():
     # Then a variant judged by conversions is not fatigued by its clicks
     result = assess(days, as_of_offset=28, metric="cvr")
     assert not result.fatigued, result.reason
+
+
+def scaled_winner(*, frequencies, rates):
+    """Ten testing days (600 impressions a day at 1.5 %, frequency 1.0), then a
+    scaled run of 150,000 impressions a day at these frequencies and rates."""
+    testing = [day(i, 600, 9) for i in range(10)]
+    scaled = [
+        day(10 + i, 150_000, round(150_000 * rate), frequency=frequency)
+        for i, (frequency, rate) in enumerate(zip(frequencies, rates, strict=True))
+    ]
+    return testing + scaled
+
+
+def test_a_winner_worn_by_repetition_is_retired_within_days_not_after_fourteen():
+    # Given a winner scaled on day 10 whose audience has seen it 3-6 times by day
+    # 12, its clicks falling 30 % as they do
+    days = scaled_winner(frequencies=[1.5, 3.5, 6.0], rates=[0.015, 0.0125, 0.0095])
+
+    # When assessed on day 13, younger than the 14-day rule
+    result = assess(days, as_of_offset=13)
+
+    # Then it is fatigued by the worn test, whose reason carries the numbers
+    assert result.fatigued, result.reason
+    assert result.reason.startswith("worn by repetition")
+    assert "seen it 4.8 times" in result.reason
+    assert result.recent_window == (
+        START + dt.timedelta(days=11),
+        START + dt.timedelta(days=12),
+    )
+    assert result.drop == pytest.approx(1 - 0.011 / 0.015, abs=0.01)
+
+
+def test_the_same_drop_without_rising_frequency_waits_for_the_fourteen_days():
+    # Given the same clicks falling but frequency flat: nothing says the audience
+    # is saturated
+    days = scaled_winner(frequencies=[1.0, 1.0, 1.0], rates=[0.015, 0.0125, 0.0095])
+
+    # When assessed on day 13
+    result = assess(days, as_of_offset=13)
+
+    # Then it is not assessed yet
+    assert not result.fatigued
+    assert "fewer than 14" in result.reason
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rising_frequency_without_a_drop_never_fatigues(seed):
+    # Given a scaled winner whose frequency climbs to 8 while its clicks stay
+    # flat (binomial, 8 % day-to-day noise)
+    rng = np.random.default_rng(200 + seed)
+    days = [day(i, 600, int(rng.binomial(600, 0.015))) for i in range(10)]
+    for i in range(12):
+        rate = 0.015 * float(rng.lognormal(0.0, 0.08))
+        days.append(day(10 + i, 150_000, int(rng.binomial(150_000, rate)), 1.5 + i))
+
+    # When assessed every day of the scaled run
+    results = [assess(days, as_of_offset=t) for t in range(12, 23)]
+
+    # Then it is never fatigued
+    assert not any(r.fatigued for r in results), [r.reason for r in results]
+
+
+def test_a_drop_without_frequency_rising_needs_the_steady_z():
+    # Given a 29 % drop on 1,200 impressions a day: z about 2.7, enough at the
+    # ordinary 2.5 but not at the steady 3.5 a winner's lucky baseline calls for
+    flat = [day(i, 1200, 17) for i in range(14)] + [
+        day(14 + i, 1200, 12) for i in range(7)
+    ]
+    rising = [
+        dataclasses.replace(d, frequency=1.0 if i < 14 else 2.0)
+        for i, d in enumerate(flat)
+    ]
+
+    # When assessed on day 21
+    steady = assess(flat, as_of_offset=21)
+    worn = assess(rising, as_of_offset=21)
+
+    # Then only the variant whose frequency doubled is fatigued
+    assert 2.5 <= steady.z < 3.5
+    assert not steady.fatigued
+    assert "< 3.5" in steady.reason
+    assert worn.fatigued, worn.reason

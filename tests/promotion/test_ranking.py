@@ -858,3 +858,29 @@ def test_two_conversions_where_half_of_one_was_expected_is_no_lead_resting_on_a_
     loud = dataclasses.replace(days[3], conversions=8)
     heavy = dataclasses.replace(evidence, successes=11)
     assert _day_stands_out(heavy, loud, "cvr", RankingPolicy())
+
+
+def test_fragile_leaders_fill_the_places_no_steady_variant_can():
+    # Given two steady variants and two whose leads each rest on one big day
+    # (1.7x, under the spike ratio), so only two steady variants could win
+    steady = [
+        make_candidate(f"s{i}", [0.0120 + 0.0002 * i] * 5, 5000) for i in range(2)
+    ]
+    lucky = [
+        make_candidate(
+            f"lucky{i}", [0.010] * 4 + [0.017 + 0.0005 * i], [4000] * 4 + [16000]
+        )
+        for i in range(2)
+    ]
+
+    # When ranked
+    result = rank_master([*steady, *lucky], seed=5)
+
+    # Then both steady variants win and the best fragile leader takes the third
+    # place rather than leaving it empty; the other fragile one keeps testing
+    assert result.judgement("lucky1").fragile_lead
+    assert result.winners == ("s1", "s0", "lucky1")
+    promoted = result.judgement("lucky1")
+    assert promoted.action == Action.PROMOTE
+    assert "no steady variant is left" in promoted.reason
+    assert result.judgement("lucky0").action == Action.KEEP_TESTING

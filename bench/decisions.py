@@ -314,7 +314,8 @@ def _measure(
             objective=master_objective(master_id=master.pk),
         )
         true = {str(v.pk): _true_rate(market, v, today, "cvr") for v in variants}
-        best = statistics.fmean(sorted(true.values(), reverse=True)[:3])
+        oracle_top = sorted(true, key=lambda k: (-true[k], k))[:3]
+        best = statistics.fmean(true[v] for v in oracle_top)
         by_mean = [
             j.variant_id
             for j in sorted(
@@ -336,7 +337,6 @@ def _measure(
         greedy_gated = sorted(
             observed, key=lambda k: (k not in past_gates, -observed[k], k)
         )[:3]
-        oracle_top = sorted(true, key=lambda k: (-true[k], k))[:3]
         rows.append(
             {
                 "ours": best - statistics.fmean(true[v] for v in ours),
@@ -651,11 +651,7 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
             print(
                 f"{label} (share of oracle rate): {_interval([r[key] for r in ours_runs])}"
             )
-        diffs = [r["regret_ours"] - r["regret_greedy"] for r in ours_runs]
-        print(
-            f"paired regret ours − greedy: {_interval(diffs)}; ours lower on "
-            f"{sum(d < 0 for d in diffs)} of {len(diffs)} seeds"
-        )
+        _print_paired_regret(ours_runs, "greedy", "regret_greedy")
         # The greedy pick above may take a variant on a few hundred impressions; the
         # engine may not (its gates). Held to the same gates, or both freed of them:
         print(
@@ -671,10 +667,8 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
                 f"regret {label}: {_interval([r[key] for r in ours_runs])}; "
                 f"− greedy pick {_interval(diffs)}"
             )
-        diffs = [r["regret_ours"] - r["regret_greedy_gated"] for r in ours_runs]
-        print(
-            f"paired regret ours − greedy pick past the gates: {_interval(diffs)}; "
-            f"ours lower on {sum(d < 0 for d in diffs)} of {len(diffs)} seeds"
+        _print_paired_regret(
+            ours_runs, "greedy pick past the gates", "regret_greedy_gated"
         )
         for p in policies:
             live = [runs[(p, s)]["three_live"] for s in seeds]
@@ -718,6 +712,15 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
         )
     seconds = sum(r["seconds"] for r in results)
     print(f"\n{seconds:.0f} s of simulation ({seconds / len(results):.0f} s per run)")
+
+
+def _print_paired_regret(ours_runs: list[dict], label: str, key: str) -> None:
+    """Ours' regret minus another pick's, seed by seed, and how often ours is lower."""
+    diffs = [r["regret_ours"] - r[key] for r in ours_runs]
+    print(
+        f"paired regret ours − {label}: {_interval(diffs)}; ours lower on "
+        f"{sum(d < 0 for d in diffs)} of {len(diffs)} seeds"
+    )
 
 
 def _parse_seeds(text: str) -> list[int]:

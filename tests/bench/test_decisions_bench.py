@@ -5,32 +5,17 @@ the gated and ungated comparisons must be printed beside the plain one."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.running import bench_run
+
 ARGS = ["--cycles", "20", "--masters", "1", "--seeds", "1", "--policies", "ours"]
 
 
 def _bench(tmp_path: Path, *extra: str) -> str:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
-    }
-    env["TMPDIR"] = str(tmp_path)
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "decisions.py"), *ARGS, *extra],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=300,
-    )
+    done = bench_run("decisions.py", *ARGS, *extra, tmp_path=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
 

@@ -1,6 +1,7 @@
 """bench/decisions.py judges the engine's picks on a real cycle: its regret figures must
-stay regrets (a pick is never better than the oracle's top 3 of the same pool), and
-the gated and ungated comparisons must be printed beside the plain one."""
+stay regrets (a pick is never better than the oracle's top 3 of the same pool), the
+oracle held to the gates must be the floor of every pick held to them, and the gated
+and ungated comparisons must be printed beside the plain one."""
 
 from __future__ import annotations
 
@@ -32,9 +33,14 @@ def test_every_regret_is_a_share_of_the_oracles_rate(tmp_path: Path) -> None:
         "regret_random",
         "regret_greedy_gated",
         "regret_posterior_ungated",
+        "regret_oracle_gated",
     ):
         assert -1e-9 <= result[key] <= 1.0, (key, result[key])
     assert 0.0 <= result["oracle_past_gates"] <= 1.0
+    assert 0.0 <= result["greedy_below_gates"] <= 1.0
+    # No picker that respects the gates beats the truly best past them
+    assert result["regret_oracle_gated"] <= result["regret_greedy_gated"] + 1e-9
+    assert result["regret_oracle_gated"] <= result["regret_ours"] + 1e-9
 
 
 @pytest.mark.slow
@@ -44,4 +50,6 @@ def test_the_report_prints_the_gated_and_ungated_regrets(tmp_path: Path) -> None
     assert "oracle's top 3 past the engine's gates:" in report
     assert "regret greedy-by-CTR pick among variants past the gates:" in report
     assert "regret the posterior's top 3, no gates:" in report
+    assert "regret oracle held to the gates (any gated picker's floor):" in report
+    assert "greedy pick's variants below them:" in report
     assert "paired regret ours − greedy pick past the gates:" in report

@@ -72,7 +72,14 @@ class PromotionLog(NewestFirstModel):
             models.Index(fields=["promotion_status"], name="plog_status_idx"),
             newest_first_index("success", name="plog_success_created_idx"),
             models.Index(fields=["meta_ad_id"], name="plog_meta_ad_idx"),
-            newest_first_index("adset_id", name="plog_adset_created_idx"),
+            # An ad set's budget changes, newest first, without reading its every
+            # upload and status call (`adset_budget_change_hours`). It replaces
+            # (ad set, newest first): beside it, a planner without statistics costs
+            # the two alike and may take the one that reads every row of the ad set.
+            models.Index(
+                fields=["adset_id", "operation", "-created_at"],
+                name="plog_adset_op_created_idx",
+            ),
             models.Index(fields=["campaign_id"], name="plog_campaign_idx"),
         ]
         constraints = [
@@ -160,18 +167,25 @@ class StubMetaObject(models.Model):
     class Meta:
         db_table = "meta_creative_stub_objects"
         ordering = ["seed", "kind", "created_at", "id"]
+        # The column a lookup names the object by comes right after the seed, the
+        # kind (five values) last. A table without statistics yet (a fresh database,
+        # autovacuum not yet run) costs every equality alike, so with (seed, kind)
+        # leading every index matched a lookup equally well and PostgreSQL could
+        # answer a lookup by id through the parent index, reading every ad of the
+        # account: each call's cost grew with the account.
         indexes = [
             models.Index(
-                fields=["seed", "kind", "name"], name="stub_seed_kind_name_idx"
+                fields=["seed", "name", "kind"], name="stub_seed_name_kind_idx"
             ),
+            # With the name: finding an ad by name in its ad set reads one row.
             models.Index(
-                fields=["seed", "kind", "parent_meta_id"],
-                name="stub_seed_kind_parent_idx",
+                fields=["seed", "parent_meta_id", "kind", "name"],
+                name="stub_seed_parent_kind_idx",
             ),
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["seed", "kind", "meta_id"], name="stub_unique_meta_id"
+                fields=["seed", "meta_id", "kind"], name="stub_unique_meta_id"
             ),
         ]
 

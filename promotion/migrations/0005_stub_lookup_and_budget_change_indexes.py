@@ -6,9 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('creative_engine', '0005_cycle_run_dispatch_token_and_recovery_check'),
         ('promotion', '0004_daily_metric_retention'),
-        ('variants', '0006_variant_object_key_index'),
     ]
 
     operations = [

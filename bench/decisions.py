@@ -30,7 +30,10 @@ Figures:
   regret is printed for the greedy pick held to the engine's gates, for the
   posterior's top 3 freed of them (what the gates cost, apart from the ordering),
   and for the oracle held to them: the truly best 3 past the gates, the least regret
-  any picker that respects them could have on the pool;
+  any picker that respects them could have on the pool; each in two units, the
+  true conversions per impression, and the master's own objective (true revenue
+  per spend for ROAS), what the ranking judges by, as the regret was in the
+  ranking's metric when that was CTR;
 - winners live: the share of (cycle, master) pairs after the first 4 days with 3
   variants ACTIVE, and among pairs where 3+ variants had passed the gates;
 - fatigue (ours run): every archive as fatigued is checked against the truth (true
@@ -210,6 +213,24 @@ def _true_rate(market: Any, variant: Any, day: dt.date, metric: str) -> float:
     return rate * _variant_multiplier(market, variant, day)
 
 
+def _true_unit_rate(
+    market: Any, variant: Any, day: dt.date, unit: str, objective: Any
+) -> float:
+    """The variant's true rate now in `unit`: conversions per impression ("cvr"),
+    or the master's objective ("objective": revenue per spend for ROAS, conversions
+    per spend for CPA, clicks per impression for CTR)."""
+    from productions.choices import Objective
+
+    if unit == "cvr":
+        return _true_rate(market, variant, day, "cvr")
+    if objective == Objective.CTR:
+        return _true_rate(market, variant, day, "ctr")
+    roas = _true_roas(market, variant, day)
+    if objective == Objective.CPA:
+        return roas / market.truth(variant.meta_ad_id).order_value
+    return roas
+
+
 def _true_roas(market: Any, variant: Any, day: dt.date) -> float:
     """What a unit of spend on the variant earns now (its most worn ad)."""
     ads = [a for a in (variant.meta_ad_id, variant.scaling_ad_id) if a]
@@ -308,16 +329,14 @@ def _measure(
         if len(variants) < 4:
             rows.append({"n_active": len(active), "eligible": 0})
             continue
+        objective = master_objective(master_id=master.pk)
         result = rank_master(
             candidates_for(variants, as_of=as_of),
             policy=RankingPolicy(),
             seed=0,
             as_of=today,
-            objective=master_objective(master_id=master.pk),
+            objective=objective,
         )
-        true = {str(v.pk): _true_rate(market, v, today, "cvr") for v in variants}
-        oracle_top = sorted(true, key=lambda k: (-true[k], k))[:3]
-        best = statistics.fmean(true[v] for v in oracle_top)
         by_mean = [
             j.variant_id
             for j in sorted(
@@ -339,27 +358,39 @@ def _measure(
         greedy_gated = sorted(
             observed, key=lambda k: (k not in past_gates, -observed[k], k)
         )[:3]
-        # The best any picker held to the gates could do on this pool: the truly
-        # best past them (topped up with the truly best of the rest, generously).
-        oracle_gated = sorted(true, key=lambda k: (k not in past_gates, -true[k], k))[
-            :3
-        ]
-        rows.append(
-            {
-                "ours": best - statistics.fmean(true[v] for v in ours),
-                "greedy": best - statistics.fmean(true[v] for v in greedy),
-                "greedy_gated": best - statistics.fmean(true[v] for v in greedy_gated),
-                "posterior_ungated": best
-                - statistics.fmean(true[v] for v in by_mean[:3]),
-                "oracle_gated": best - statistics.fmean(true[v] for v in oracle_gated),
-                "greedy_below_gates": sum(v not in past_gates for v in greedy) / 3,
-                "oracle_past_gates": sum(v in past_gates for v in oracle_top) / 3,
-                "random": best - statistics.fmean(true.values()),
-                "scale": best,
-                "n_active": len(active),
-                "eligible": sum(1 for j in result.judgements if j.eligible),
+        picks = {
+            "ours": ours,
+            "greedy": greedy,
+            "greedy_gated": greedy_gated,
+            "posterior_ungated": by_mean[:3],
+        }
+        row: dict[str, Any] = {
+            "greedy_below_gates": sum(v not in past_gates for v in greedy) / 3,
+            "n_active": len(active),
+            "eligible": len(past_gates),
+        }
+        # In conversions per impression, and in the master's own objective (what
+        # the ranking judges by, as the regret did when the ranking judged CTR).
+        for unit, suffix in (("cvr", ""), ("objective", "_objective")):
+            true = {
+                str(v.pk): _true_unit_rate(market, v, today, unit, objective)
+                for v in variants
             }
-        )
+            oracle_top = sorted(true, key=lambda k: (-true[k], k))[:3]
+            best = statistics.fmean(true[v] for v in oracle_top)
+            # The best any picker held to the gates could do on this pool: the
+            # truly best past them (topped up with the truly best of the rest).
+            oracle_gated = sorted(
+                true, key=lambda k: (k not in past_gates, -true[k], k)
+            )[:3]
+            for name, pick in {**picks, "oracle_gated": oracle_gated}.items():
+                row[name + suffix] = best - statistics.fmean(true[v] for v in pick)
+            row["random" + suffix] = best - statistics.fmean(true.values())
+            row["scale" + suffix] = best
+            row["oracle_past_gates" + suffix] = (
+                sum(v in past_gates for v in oracle_top) / 3
+            )
+        rows.append(row)
     return rows
 
 
@@ -477,6 +508,16 @@ def _recent_week_impressions(as_of: dt.datetime) -> dict[Any, int]:
     )
 
 
+REGRET_PICKS = (
+    "ours",
+    "greedy",
+    "random",
+    "greedy_gated",
+    "posterior_ungated",
+    "oracle_gated",
+)
+
+
 def run_one(
     *, cycles: int, masters: int, seed: int, policy: str, delivery: str
 ) -> dict[str, Any]:
@@ -540,8 +581,13 @@ def run_one(
     def mean(key: str) -> float:
         return statistics.fmean(r[key] for r in judged) if judged else float("nan")
 
-    scale = mean("scale")
     gated = [r for r in regret if r["eligible"] >= 3]
+    regrets = {}
+    for suffix in ("", "_objective"):
+        scale = mean("scale" + suffix)
+        for k in REGRET_PICKS:
+            regrets[f"regret_{k}{suffix}"] = mean(k + suffix) / scale
+        regrets["oracle_past_gates" + suffix] = mean("oracle_past_gates" + suffix)
     return {
         "seed": seed,
         "policy": policy,
@@ -551,18 +597,7 @@ def run_one(
         "roas": revenue / spend if spend else float("nan"),
         "spend": spend,
         "judgements": len(judged),
-        **{
-            f"regret_{k}": mean(k) / scale
-            for k in (
-                "ours",
-                "greedy",
-                "random",
-                "greedy_gated",
-                "posterior_ungated",
-                "oracle_gated",
-            )
-        },
-        "oracle_past_gates": mean("oracle_past_gates"),
+        **regrets,
         "greedy_below_gates": mean("greedy_below_gates"),
         "three_live": statistics.fmean(r["n_active"] >= 3 for r in regret)
         if regret
@@ -622,7 +657,7 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
             f"{'seed':>5} "
             + " ".join(f"{p + ' ROAS':>12}" for p in policies)
             + f" {'ours/oracle':>11} {'3 live':>7} {'3|gated':>7}"
-            f" {'regret':>7} {'r.greedy':>8}"
+            f" {'regret':>7} {'r.greedy':>8} {'obj.regret':>10} {'o.greedy':>8}"
         )
         share = {p: [] for p in policies}
         for seed in seeds:
@@ -637,6 +672,8 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
                 + f" {share['ours'][-1] if oracle else math.nan:>11.3f}"
                 f" {ours['three_live']:>7.2f} {ours['three_live_when_gated']:>7.2f}"
                 f" {ours['regret_ours']:>7.1%} {ours['regret_greedy']:>8.1%}"
+                f" {ours['regret_ours_objective']:>10.1%}"
+                f" {ours['regret_greedy_objective']:>8.1%}"
             )
         for p in policies:
             if share[p]:
@@ -654,39 +691,12 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
                 f"ours higher on {wins} of {len(seeds)} seeds"
             )
         ours_runs = [runs[("ours", s)] for s in seeds]
-        for key, label in (
-            ("regret_ours", "regret ours"),
-            ("regret_greedy", "regret greedy-by-CTR pick"),
-            ("regret_random", "regret random pick"),
+        for suffix, unit in (
+            ("", "conversions per impression"),
+            ("_objective", "the master's objective (true ROAS bought per spend)"),
         ):
-            print(
-                f"{label} (share of oracle rate): {_interval([r[key] for r in ours_runs])}"
-            )
-        _print_paired_regret(ours_runs, "greedy", "regret_greedy")
-        # The greedy pick above may take a variant on a few hundred impressions; the
-        # engine may not (its gates). Held to the same gates, or both freed of them:
-        print(
-            "oracle's top 3 past the engine's gates: "
-            f"{_interval([r['oracle_past_gates'] for r in ours_runs])}; "
-            "greedy pick's variants below them: "
-            f"{_interval([r['greedy_below_gates'] for r in ours_runs])}"
-        )
-        for key, label in (
-            ("regret_greedy_gated", "greedy-by-CTR pick among variants past the gates"),
-            ("regret_posterior_ungated", "the posterior's top 3, no gates"),
-            (
-                "regret_oracle_gated",
-                "oracle held to the gates (any gated picker's floor)",
-            ),
-        ):
-            diffs = [r[key] - r["regret_greedy"] for r in ours_runs]
-            print(
-                f"regret {label}: {_interval([r[key] for r in ours_runs])}; "
-                f"− greedy pick {_interval(diffs)}"
-            )
-        _print_paired_regret(
-            ours_runs, "greedy pick past the gates", "regret_greedy_gated"
-        )
+            print(f"-- regret in {unit}")
+            _print_regrets(ours_runs, suffix)
         for p in policies:
             live = [runs[(p, s)]["three_live"] for s in seeds]
             gated = [runs[(p, s)]["three_live_when_gated"] for s in seeds]
@@ -731,9 +741,57 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(f"\n{seconds:.0f} s of simulation ({seconds / len(results):.0f} s per run)")
 
 
-def _print_paired_regret(ours_runs: list[dict], label: str, key: str) -> None:
+def _print_regrets(ours_runs: list[dict], suffix: str) -> None:
+    """Every pick's regret in one unit (`suffix` names it in the run's keys)."""
+
+    def key(name: str) -> str:
+        return f"regret_{name}{suffix}"
+
+    for name, label in (
+        ("ours", "regret ours"),
+        ("greedy", "regret greedy-by-CTR pick"),
+        ("random", "regret random pick"),
+    ):
+        print(
+            f"{label} (share of oracle rate): "
+            f"{_interval([r[key(name)] for r in ours_runs])}"
+        )
+    _print_paired_regret(ours_runs, "greedy", key("ours"), key("greedy"))
+    # The greedy pick above may take a variant on a few hundred impressions; the
+    # engine may not (its gates). Held to the same gates, or both freed of them:
+    print(
+        "oracle's top 3 past the engine's gates: "
+        f"{_interval([r['oracle_past_gates' + suffix] for r in ours_runs])}; "
+        "greedy pick's variants below them: "
+        f"{_interval([r['greedy_below_gates'] for r in ours_runs])}"
+    )
+    for name, label in (
+        ("greedy_gated", "greedy-by-CTR pick among variants past the gates"),
+        ("posterior_ungated", "the posterior's top 3, no gates"),
+        ("oracle_gated", "oracle held to the gates (any gated picker's floor)"),
+    ):
+        diffs = [r[key(name)] - r[key("greedy")] for r in ours_runs]
+        print(
+            f"regret {label}: {_interval([r[key(name)] for r in ours_runs])}; "
+            f"− greedy pick {_interval(diffs)}"
+        )
+    _print_paired_regret(
+        ours_runs, "greedy pick past the gates", key("ours"), key("greedy_gated")
+    )
+    ours = statistics.fmean(r[key("ours")] for r in ours_runs)
+    greedy = statistics.fmean(r[key("greedy")] for r in ours_runs)
+    floor = statistics.fmean(r[key("oracle_gated")] for r in ours_runs)
+    print(
+        f"regret ratio to the greedy pick (means over seeds): ours {ours / greedy:.2f}, "
+        f"oracle held to the gates {floor / greedy:.2f}"
+    )
+
+
+def _print_paired_regret(
+    ours_runs: list[dict], label: str, ours_key: str, key: str
+) -> None:
     """Ours' regret minus another pick's, seed by seed, and how often ours is lower."""
-    diffs = [r["regret_ours"] - r[key] for r in ours_runs]
+    diffs = [r[ours_key] - r[key] for r in ours_runs]
     print(
         f"paired regret ours − {label}: {_interval(diffs)}; ours lower on "
         f"{sum(d < 0 for d in diffs)} of {len(diffs)} seeds"

@@ -34,6 +34,7 @@ def test_every_regret_is_a_share_of_the_oracles_rate(tmp_path: Path) -> None:
             "regret_random",
             "regret_greedy_gated",
             "regret_posterior_ungated",
+            "regret_posterior_gated",
             "regret_oracle_gated",
         ):
             value = result[key + suffix]
@@ -42,6 +43,7 @@ def test_every_regret_is_a_share_of_the_oracles_rate(tmp_path: Path) -> None:
         # No picker that respects the gates beats the truly best past them
         floor = result["regret_oracle_gated" + suffix]
         assert floor <= result["regret_greedy_gated" + suffix] + 1e-9
+        assert floor <= result["regret_posterior_gated" + suffix] + 1e-9
         assert floor <= result["regret_ours" + suffix] + 1e-9
     assert 0.0 <= result["greedy_below_gates"] <= 1.0
 
@@ -54,6 +56,7 @@ def test_the_report_prints_the_gated_and_ungated_regrets(tmp_path: Path) -> None
     assert "regret greedy-by-CTR pick among variants past the gates:" in report
     assert "regret the posterior's top 3, no gates:" in report
     assert "regret oracle held to the gates (any gated picker's floor):" in report
+    assert "regret the posterior's top 3 past the gates, no hold on winners:" in report
     assert "greedy pick's variants below them:" in report
     assert "-- regret in conversions per impression" in report
     assert "-- regret in the master's objective" in report

@@ -199,6 +199,22 @@ MODES = ("auction", "even")
 _BAR_IMPRESSIONS = 1000
 _BAR_DAYS = 2
 WARM_UP_CYCLES = 8  # the first 4 days: nobody can pass the gates yet
+REGRET_PICKS = (
+    "ours",
+    "greedy",
+    "random",
+    "greedy_gated",
+    "posterior_ungated",
+    "posterior_gated",
+    "oracle_gated",
+)
+# Each regret is measured in two units, by the suffix of its keys: conversions per
+# impression, and the master's own objective, what the ranking judges by (as the
+# regret was in the ranking's metric when that was CTR).
+REGRET_UNITS = {
+    "": "conversions per impression",
+    "_objective": "the master's objective (true ROAS bought per spend)",
+}
 
 
 def _variant_multiplier(market: Any, variant: Any, day: dt.date) -> float:
@@ -214,16 +230,13 @@ def _true_rate(market: Any, variant: Any, day: dt.date, metric: str) -> float:
     return rate * _variant_multiplier(market, variant, day)
 
 
-def _true_unit_rate(
-    market: Any, variant: Any, day: dt.date, unit: str, objective: Any
+def _true_objective_rate(
+    market: Any, variant: Any, day: dt.date, objective: Any
 ) -> float:
-    """The variant's true rate now in `unit`: conversions per impression ("cvr"),
-    or the master's objective ("objective": revenue per spend for ROAS, conversions
-    per spend for CPA, clicks per impression for CTR)."""
+    """The variant's true rate now in the master's objective: revenue per spend for
+    ROAS, conversions per spend for CPA, clicks per impression for CTR."""
     from productions.choices import Objective
 
-    if unit == "cvr":
-        return _true_rate(market, variant, day, "cvr")
     if objective == Objective.CTR:
         return _true_rate(market, variant, day, "ctr")
     roas = _true_roas(market, variant, day)
@@ -374,13 +387,15 @@ def _measure(
             "n_active": len(active),
             "eligible": len(past_gates),
         }
-        # In conversions per impression, and in the master's own objective (what
-        # the ranking judges by, as the regret did when the ranking judged CTR).
-        for unit, suffix in (("cvr", ""), ("objective", "_objective")):
-            true = {
-                str(v.pk): _true_unit_rate(market, v, today, unit, objective)
+        truths = {
+            "": {str(v.pk): _true_rate(market, v, today, "cvr") for v in variants},
+            "_objective": {
+                str(v.pk): _true_objective_rate(market, v, today, objective)
                 for v in variants
-            }
+            },
+        }
+        for suffix in REGRET_UNITS:
+            true = truths[suffix]
             oracle_top = sorted(true, key=lambda k: (-true[k], k))[:3]
             best = statistics.fmean(true[v] for v in oracle_top)
             # The best any picker held to the gates could do on this pool: the
@@ -513,17 +528,6 @@ def _recent_week_impressions(as_of: dt.datetime) -> dict[Any, int]:
     )
 
 
-REGRET_PICKS = (
-    "ours",
-    "greedy",
-    "random",
-    "greedy_gated",
-    "posterior_ungated",
-    "posterior_gated",
-    "oracle_gated",
-)
-
-
 def run_one(
     *, cycles: int, masters: int, seed: int, policy: str, delivery: str
 ) -> dict[str, Any]:
@@ -589,7 +593,7 @@ def run_one(
 
     gated = [r for r in regret if r["eligible"] >= 3]
     regrets = {}
-    for suffix in ("", "_objective"):
+    for suffix in REGRET_UNITS:
         scale = mean("scale" + suffix)
         for k in REGRET_PICKS:
             regrets[f"regret_{k}{suffix}"] = mean(k + suffix) / scale
@@ -697,10 +701,7 @@ def _report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
                 f"ours higher on {wins} of {len(seeds)} seeds"
             )
         ours_runs = [runs[("ours", s)] for s in seeds]
-        for suffix, unit in (
-            ("", "conversions per impression"),
-            ("_objective", "the master's objective (true ROAS bought per spend)"),
-        ):
+        for suffix, unit in REGRET_UNITS.items():
             print(f"-- regret in {unit}")
             _print_regrets(ours_runs, suffix)
         for p in policies:
